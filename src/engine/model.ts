@@ -1,0 +1,106 @@
+/**
+ * What the engine knows about tasks and workers: the inferred current state, as Celery's own
+ * `celery.events.state.State` would hold it (PROTOCOL.md §5), plus what a person needs to see.
+ */
+import type { TaskEvent, WorkerEvent } from './events.js';
+
+/** Celery's built-in task states. Custom `task-foo` events yield the state `FOO` (any string). */
+export const TASK_STATES = [
+  'PENDING',
+  'RECEIVED',
+  'STARTED',
+  'SUCCESS',
+  'FAILURE',
+  'RETRY',
+  'REVOKED',
+  'REJECTED',
+] as const;
+export type KnownTaskState = (typeof TASK_STATES)[number];
+export type TaskState = KnownTaskState | (string & {});
+
+/** States after which Celery sends nothing more for that attempt. */
+export const TERMINAL_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED']);
+
+export interface Task {
+  readonly uuid: string;
+  name: string | null;
+  state: TaskState;
+  /** Timestamp of the event that set the current state (epoch seconds). */
+  timestamp: number;
+  /** Worker nodename that handled it (never the client of task-sent). */
+  worker: string | null;
+  /** Nodename of the publisher (`gen<pid>@host`), from task-sent. */
+  client: string | null;
+  retries: number;
+  args: string | null;
+  kwargs: string | null;
+  result: string | null;
+  exception: string | null;
+  traceback: string | null;
+  runtime: number | null;
+  eta: string | null;
+  expires: string | null;
+  queue: string | null;
+  exchange: string | null;
+  routing_key: string | null;
+  parent_id: string | null;
+  root_id: string | null;
+  clock: number;
+  /** Per-subject timestamps, as Celery's State sets `task.<subject> = timestamp`. */
+  sent: number | null;
+  received: number | null;
+  started: number | null;
+  succeeded: number | null;
+  failed: number | null;
+  retried: number | null;
+  revoked: number | null;
+  rejected: number | null;
+  /** task-revoked details. */
+  terminated: boolean | null;
+  signum: number | string | null;
+  expired: boolean | null;
+  /** The last state shown to watchers: never moves backwards (see `display.ts`). */
+  shown: TaskState | null;
+}
+
+export type WorkerStatus = 'ONLINE' | 'OFFLINE' | 'HEARTBEAT';
+
+export interface Worker {
+  readonly hostname: string;
+  pid: number | null;
+  freq: number;
+  active: number | null;
+  processed: number | null;
+  loadavg: readonly number[] | null;
+  sw_ident: string | null;
+  sw_ver: string | null;
+  sw_sys: string | null;
+  clock: number;
+  /** Timestamp (sender clock) of the last event from this worker. */
+  timestamp: number;
+  /** Local receive time (epoch seconds) of the last heartbeat or task event: drives liveness. */
+  lastSeen: number;
+  alive: boolean;
+}
+
+/**
+ * A change the reducer reports for one task event. `states` lists the states to show, in order:
+ * the generated intermediate ones first, the reached one last. It is empty when Celery's State
+ * merged the event without moving the state (a late event): nothing goes backwards.
+ */
+export interface TaskChange {
+  readonly kind: 'task';
+  readonly task: Task;
+  readonly states: readonly TaskState[];
+  readonly event: TaskEvent;
+}
+
+/** A worker change: `ONLINE`/`HEARTBEAT`/`OFFLINE` (an expiry tick reports OFFLINE with no event). */
+export interface WorkerChange {
+  readonly kind: 'worker';
+  readonly worker: Worker;
+  readonly status: WorkerStatus;
+  readonly event: WorkerEvent | null;
+}
+
+export type Change = TaskChange | WorkerChange;

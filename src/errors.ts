@@ -1,0 +1,88 @@
+/**
+ * The few error classes clearly raises. Each carries a stable `code`, a short human message and
+ * the `cause`; `bin/clearly.ts` is the one place that turns them into exit codes.
+ */
+
+/** Exit codes (documented in the README). sysexits-style where one fits. */
+export const EXIT = {
+  OK: 0,
+  /** Generic failure; `task --wait` on FAILURE/REVOKED/REJECTED. */
+  FAILURE: 1,
+  /** Bad flags or arguments. */
+  USAGE: 2,
+  /** Not found (e.g. `task <uuid>` unknown to the server). */
+  NOT_FOUND: 4,
+  /** Broker or server unreachable (EX_UNAVAILABLE). */
+  UNAVAILABLE: 69,
+  /** A bug in clearly (EX_SOFTWARE). */
+  INTERNAL: 70,
+  /** `--timeout` ran out while waiting (as coreutils `timeout`). */
+  TIMEOUT: 124,
+  /** Interrupted before anything finished (not used for Ctrl-C on streams, which exit 0). */
+  INTERRUPTED: 130,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export type ErrorCode = 'USAGE' | 'UNAVAILABLE' | 'NOT_FOUND' | 'TIMEOUT' | 'PROTOCOL' | 'INTERNAL';
+
+const EXIT_FOR: Record<ErrorCode, ExitCode> = {
+  USAGE: EXIT.USAGE,
+  UNAVAILABLE: EXIT.UNAVAILABLE,
+  NOT_FOUND: EXIT.NOT_FOUND,
+  TIMEOUT: EXIT.TIMEOUT,
+  PROTOCOL: EXIT.FAILURE,
+  INTERNAL: EXIT.INTERNAL,
+};
+
+export class ClearlyError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ClearlyError';
+    this.code = code;
+  }
+  get exitCode(): ExitCode {
+    return EXIT_FOR[this.code];
+  }
+}
+
+/** A flag or argument is wrong; the message names the flag and, where there is one, its env var. */
+export class UsageError extends ClearlyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('USAGE', message, options);
+    this.name = 'UsageError';
+  }
+}
+
+/** The broker, result backend or clearly server cannot be reached. */
+export class UnavailableError extends ClearlyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message, options);
+    this.name = 'UnavailableError';
+  }
+}
+
+export class NotFoundError extends ClearlyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NOT_FOUND', message, options);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class TimeoutError extends ClearlyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TIMEOUT', message, options);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** Hide the password in a broker/backend URL before it is printed anywhere. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '****';
+    return u.toString();
+  } catch {
+    return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1****@');
+  }
+}

@@ -120,7 +120,8 @@ export interface AmqpRawMessage {
 export interface RedisRawMessage {
   readonly transport: 'redis';
   readonly channel: string;
-  readonly payload: Buffer;
+  /** kombu's JSON envelope (ASCII: Python's json.dumps escapes everything else). */
+  readonly payload: string | Buffer;
 }
 
 export type RawMessage = AmqpRawMessage | RedisRawMessage;

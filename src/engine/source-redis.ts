@@ -1,0 +1,82 @@
+/**
+ * Celery events from Redis: kombu publishes them with PUBLISH on `/{db}.celeryev/<routing key>`
+ * (a fanout exchange, so pub/sub: nothing is stored and nothing needs cleaning up).
+ */
+import { Redis } from 'ioredis';
+import { UnavailableError } from '../errors.js';
+import type { BrokerUrl } from './broker-url.js';
+import { describe } from './source-amqp.js';
+import { backoffMs, type EventSource, type SourceHandlers, type SourceOptions } from './source.js';
+
+export class RedisEventSource implements EventSource {
+  private redis: Redis | null = null;
+  private closing = false;
+  private connected = false;
+  private lostAt = 0;
+
+  constructor(
+    readonly broker: Extract<BrokerUrl, { transport: 'redis' }>,
+    private readonly handlers: SourceHandlers,
+    private readonly options: SourceOptions,
+  ) {}
+
+  /** Pub/sub channels are global (SELECT does not apply): the db prefix is the only separation. */
+  get pattern(): string {
+    return `/${this.broker.db}.celeryev/*`;
+  }
+
+  async start(): Promise<void> {
+    const redis = new Redis(this.broker.url, {
+      lazyConnect: true,
+      connectTimeout: this.options.connectTimeoutMs ?? 5000,
+      maxRetriesPerRequest: null,
+      // The first connection fails fast (a clear error beats a silent hang); later ones retry forever.
+      retryStrategy: (times) => (this.connected ? backoffMs(times) : null),
+    });
+    this.redis = redis;
+    let lastError = '';
+    redis.on('error', (e: Error) => {
+      lastError = describe(e);
+    });
+    redis.on('pmessage', (_pattern: string, channel: string, message: string) => {
+      this.handlers.message({ transport: 'redis', channel, payload: message });
+    });
+    redis.on('close', () => {
+      if (this.closing || !this.connected || this.lostAt !== 0) return;
+      this.lostAt = Date.now();
+      this.handlers.status({ kind: 'lost', error: lastError || 'connection closed' });
+    });
+    redis.on('ready', () => {
+      // ioredis re-subscribes by itself after a reconnect.
+      if (this.lostAt === 0) return;
+      const downSeconds = (Date.now() - this.lostAt) / 1000;
+      this.lostAt = 0;
+      this.handlers.status({ kind: 'reconnected', downSeconds });
+    });
+    try {
+      await redis.connect();
+      await redis.psubscribe(this.pattern);
+    } catch (e) {
+      redis.disconnect();
+      throw new UnavailableError(
+        `cannot reach Redis at ${this.broker.masked}: ${lastError || describe(e)}. Is the broker running, and are the host, port and password right?`,
+        { cause: e },
+      );
+    }
+    this.connected = true;
+    this.handlers.status({ kind: 'connected' });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const redis = this.redis;
+    this.redis = null;
+    if (!redis) return;
+    try {
+      await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1000))]);
+    } catch {
+      // already gone
+    }
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The records clearly prints, one per state change: the same shape for live streams and history,
+ * for text and for NDJSON. Field names are documented in the README ("Record fields").
+ */
+import type { Task, TaskState, Worker, WorkerStatus } from '../engine/model.js';
+import { parseRepr } from './repr.js';
+import { reprToJson } from './repr-json.js';
+
+export type ResultSource = 'event' | 'backend' | 'truncated';
+
+export interface TaskRecord {
+  kind: 'task';
+  uuid: string;
+  name: string | null;
+  state: TaskState;
+  /** When this state was reached (epoch seconds). */
+  timestamp: number;
+  /** True for a state clearly inferred because its event was missing or arrived late. */
+  generated: boolean;
+  worker: string | null;
+  retries: number;
+  args: unknown;
+  kwargs: unknown;
+  result: unknown;
+  args_repr: string | null;
+  kwargs_repr: string | null;
+  result_repr: string | null;
+  /** Where `result` came from; `truncated` when only the event's cut repr was available. */
+  result_source: ResultSource | null;
+  exception: string | null;
+  traceback: string | null;
+  runtime: number | null;
+  routing_key: string | null;
+  queue: string | null;
+  exchange: string | null;
+  parent_id: string | null;
+  root_id: string | null;
+  client: string | null;
+  eta: string | null;
+  expires: string | null;
+  sent: number | null;
+  received: number | null;
+  started: number | null;
+  succeeded: number | null;
+  failed: number | null;
+  retried: number | null;
+  revoked: number | null;
+  rejected: number | null;
+}
+
+export interface WorkerRecord {
+  kind: 'worker';
+  hostname: string;
+  state: WorkerStatus;
+  timestamp: number;
+  alive: boolean;
+  pid: number | null;
+  freq: number;
+  active: number | null;
+  processed: number | null;
+  loadavg: readonly number[] | null;
+  sw_ident: string | null;
+  sw_ver: string | null;
+  sw_sys: string | null;
+  /** Local time of the last heartbeat or task event (epoch seconds). */
+  last_seen: number;
+}
+
+export type OutputRecord = TaskRecord | WorkerRecord;
+
+/** Which task timestamp field records when a state was reached. */
+const STATE_TIME: Record<string, keyof Task> = {
+  PENDING: 'sent',
+  RECEIVED: 'received',
+  STARTED: 'started',
+  SUCCESS: 'succeeded',
+  FAILURE: 'failed',
+  RETRY: 'retried',
+  REVOKED: 'revoked',
+  REJECTED: 'rejected',
+};
+
+/**
+ * Parsed reprs are cached by their text: a task's args are the same string on every one of its
+ * records, and at thousands of records/s re-parsing them is most of the formatting cost.
+ */
+const CACHE_LIMIT = 2048;
+const parsedCache = new Map<string, { value: unknown; truncated: boolean }>();
+
+export function parseReprValue(text: string | null): { value: unknown; truncated: boolean } {
+  if (text === null) return { value: null, truncated: false };
+  const hit = parsedCache.get(text);
+  if (hit !== undefined) return hit;
+  const parsed = parseRepr(text);
+  const entry = { value: parsed.ok ? reprToJson(parsed.node) : null, truncated: parsed.truncated || !parsed.ok };
+  if (parsedCache.size >= CACHE_LIMIT) {
+    const oldest = parsedCache.keys().next();
+    if (oldest.done !== true) parsedCache.delete(oldest.value);
+  }
+  parsedCache.set(text, entry);
+  return entry;
+}
+
+export interface TaskRecordExtras {
+  /** A whole result from the result backend, when clearly has one. */
+  readonly backendResult?: { readonly value: unknown } | undefined;
+}
+
+/**
+ * `state` is the state this record shows (a generated one may differ from `task.state`);
+ * `fallbackTime` is used when the task holds no timestamp for that state.
+ */
+export function taskRecord(
+  task: Task,
+  state: TaskState,
+  generated: boolean,
+  fallbackTime: number,
+  extras?: TaskRecordExtras,
+): TaskRecord {
+  const timeKey = STATE_TIME[state];
+  const stateTime = timeKey === undefined ? null : (task[timeKey] as number | null);
+  const args = parseReprValue(task.args);
+  const kwargs = parseReprValue(task.kwargs);
+  let result: unknown = null;
+  let source: ResultSource | null = null;
+  if (extras?.backendResult !== undefined) {
+    result = extras.backendResult.value;
+    source = 'backend';
+  } else if (task.result !== null) {
+    const parsed = parseReprValue(task.result);
+    result = parsed.value;
+    source = parsed.truncated ? 'truncated' : 'event';
+  }
+  return {
+    kind: 'task',
+    uuid: task.uuid,
+    name: task.name,
+    state,
+    timestamp: stateTime ?? (state === task.state ? task.timestamp : fallbackTime),
+    generated,
+    worker: task.worker,
+    retries: task.retries,
+    args: args.value,
+    kwargs: kwargs.value,
+    result,
+    args_repr: task.args,
+    kwargs_repr: task.kwargs,
+    result_repr: task.result,
+    result_source: source,
+    exception: task.exception,
+    traceback: task.traceback,
+    runtime: task.runtime,
+    routing_key: task.routing_key,
+    queue: task.queue,
+    exchange: task.exchange,
+    parent_id: task.parent_id,
+    root_id: task.root_id,
+    client: task.client,
+    eta: task.eta,
+    expires: task.expires,
+    sent: task.sent,
+    received: task.received,
+    started: task.started,
+    succeeded: task.succeeded,
+    failed: task.failed,
+    retried: task.retried,
+    revoked: task.revoked,
+    rejected: task.rejected,
+  };
+}
+
+export function workerRecord(worker: Worker, state: WorkerStatus): WorkerRecord {
+  return {
+    kind: 'worker',
+    hostname: worker.hostname,
+    state,
+    timestamp: worker.timestamp,
+    alive: worker.alive,
+    pid: worker.pid,
+    freq: worker.freq,
+    active: worker.active,
+    processed: worker.processed,
+    loadavg: worker.loadavg,
+    sw_ident: worker.sw_ident,
+    sw_ver: worker.sw_ver,
+    sw_sys: worker.sw_sys,
+    last_seen: worker.lastSeen,
+  };
+}

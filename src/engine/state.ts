@@ -1,0 +1,162 @@
+/**
+ * The engine's state: a deterministic reducer (no I/O, time passed in) from decoded events to
+ * the inferred current state of tasks and workers, as Celery's `celery.events.state.State`
+ * reaches it, plus the changes a watcher should see (never backwards, see `display.ts`).
+ *
+ * Memory is bounded: `maxTasks` tasks (finished ones evicted first) and `maxWorkers` workers
+ * (offline ones evicted first).
+ */
+import { statesThrough } from './display.js';
+import type { CeleryEvent, TaskEvent, WorkerEvent } from './events.js';
+import type { Change, Task, Worker, WorkerChange, WorkerStatus } from './model.js';
+import { applyTaskEvent } from './task-state.js';
+import { TaskTable } from './task-table.js';
+import { WorkerTable, isExpired, mergeWorkerEvent, touch } from './workers.js';
+
+export interface StateOptions {
+  maxTasks: number;
+  maxWorkers: number;
+}
+
+export class State {
+  private readonly taskTable: TaskTable;
+  private readonly workerTable: WorkerTable;
+
+  constructor(opts: StateOptions) {
+    this.taskTable = new TaskTable(opts.maxTasks);
+    this.workerTable = new WorkerTable(opts.maxWorkers);
+  }
+
+  /**
+   * Apply one event received at local time `now` (epoch seconds). Returns the changes to
+   * dispatch, in order: a task event from a worker we consider offline first yields that
+   * worker's ONLINE, then its TaskChange (always one, `states` possibly empty for a late event).
+   * A worker we still consider alive whose window already ran out (no `expire` tick since) is
+   * reported OFFLINE before it comes back, so the output does not depend on tick timing.
+   */
+  apply(event: CeleryEvent, now: number): Change[] {
+    switch (event.kind) {
+      case 'task':
+        return this.applyTask(event, now);
+      case 'worker':
+        return this.applyWorker(event, now);
+      case 'other':
+        // Not modelled: the caller may still pass it on, but there is no state to change.
+        return [];
+    }
+  }
+
+  /**
+   * Workers not heard from (heartbeat or task event) for 2×freq become OFFLINE: one change
+   * each, once (until heard from again).
+   */
+  expire(now: number): WorkerChange[] {
+    const out: WorkerChange[] = [];
+    for (const w of this.workerTable.values()) {
+      if (w.alive && isExpired(w, now)) {
+        w.alive = false;
+        out.push(workerChange(w, 'OFFLINE', null));
+      }
+    }
+    return out;
+  }
+
+  getTask(uuid: string): Task | undefined {
+    return this.taskTable.get(uuid);
+  }
+
+  /** Most recently updated first. */
+  tasks(): IterableIterator<Task> {
+    return this.taskTable.values();
+  }
+
+  /** First seen first. */
+  workers(): IterableIterator<Worker> {
+    return this.workerTable.values();
+  }
+
+  getWorker(hostname: string): Worker | undefined {
+    return this.workerTable.get(hostname);
+  }
+
+  get taskCount(): number {
+    return this.taskTable.size;
+  }
+  get workerCount(): number {
+    return this.workerTable.size;
+  }
+  get evictedTasks(): number {
+    return this.taskTable.evicted;
+  }
+  get evictedWorkers(): number {
+    return this.workerTable.evicted;
+  }
+
+  /** Forget every task and worker, and reset the eviction counters. */
+  clear(): void {
+    this.taskTable.clear();
+    this.workerTable.clear();
+  }
+
+  private applyTask(ev: TaskEvent, now: number): Change[] {
+    const changes: Change[] = [];
+    // task-sent's hostname is the client (publisher), not a worker: it touches no worker.
+    if (ev.subject !== 'sent') {
+      const w = this.workerTable.get(ev.hostname) ?? this.workerTable.create(ev.hostname);
+      this.lapse(w, now, changes);
+      touch(w, now, ev.timestamp);
+      if (!w.alive) {
+        w.alive = true;
+        changes.push(workerChange(w, 'ONLINE', null));
+      }
+    }
+    const entry = this.taskTable.upsert(ev.uuid);
+    const task = entry.task;
+    const states = statesThrough(task.shown, applyTaskEvent(task, ev));
+    this.taskTable.settle(entry);
+    const last = states[states.length - 1];
+    if (last !== undefined) task.shown = last;
+    changes.push({ kind: 'task', task, states, event: ev });
+    return changes;
+  }
+
+  private applyWorker(ev: WorkerEvent, now: number): Change[] {
+    const changes: Change[] = [];
+    const w = this.workerTable.get(ev.hostname) ?? this.workerTable.create(ev.hostname);
+    // A lapsed worker that says goodbye is reported OFFLINE once, by its own event.
+    if (ev.subject !== 'offline') this.lapse(w, now, changes);
+    mergeWorkerEvent(w, ev);
+    touch(w, now, ev.timestamp);
+    switch (ev.subject) {
+      case 'online':
+        w.alive = true;
+        changes.push(workerChange(w, 'ONLINE', ev));
+        break;
+      case 'heartbeat':
+        if (!w.alive) {
+          w.alive = true;
+          changes.push(workerChange(w, 'ONLINE', ev));
+        }
+        changes.push(workerChange(w, 'HEARTBEAT', ev));
+        break;
+      case 'offline':
+        // Celery clears the heartbeats: offline at once, not after the expiry window.
+        w.alive = false;
+        changes.push(workerChange(w, 'OFFLINE', ev));
+        break;
+    }
+    return changes;
+  }
+
+  /** Report a worker whose window ran out before this event as OFFLINE (the missed tick). */
+  private lapse(w: Worker, now: number, changes: Change[]): void {
+    if (w.alive && isExpired(w, now)) {
+      w.alive = false;
+      changes.push(workerChange(w, 'OFFLINE', null));
+    }
+  }
+}
+
+function workerChange(worker: Worker, status: WorkerStatus, event: WorkerEvent | null): WorkerChange {
+  return { kind: 'worker', worker, status, event };
+}

@@ -48,14 +48,18 @@ function renderTask(r: TaskRecord, p: Palette, o: TextOptions): string {
   if (r.retries > 0) head.push(p.warn(`retry ${r.retries}`));
   head.push(p.name(r.name ?? '<unknown task>'), p.uuid(r.uuid));
   if (r.worker !== null) head.push(p.worker(r.worker));
-  if (r.runtime !== null && (r.state === 'SUCCESS' || r.state === 'FAILURE')) head.push(p.dim(`${r.runtime.toFixed(3)}s`));
+  if (r.runtime !== null && (r.state === 'SUCCESS' || r.state === 'FAILURE')) head.push(p.dim(formatRuntime(r.runtime)));
   if (r.generated) head.push(p.dim('(inferred)'));
   const lines = [head.join(' ')];
 
-  const params = o.params ?? (r.state === 'PENDING' || r.state === 'RECEIVED');
+  // By default the params go with the first line of a task: PENDING, or RECEIVED when no
+  // task-sent came before it (publishers without task_send_sent_event).
+  const params = o.params ?? (r.state === 'PENDING' || (r.state === 'RECEIVED' && r.sent === null));
   if (params) {
     if (r.args_repr !== null) lines.push(`${INDENT}${p.label('args')} ${renderReprText(r.args_repr, p)}`);
-    if (r.kwargs_repr !== null) lines.push(`${INDENT}${p.label('kwargs')} ${renderReprText(r.kwargs_repr, p, { kwargs: true })}`);
+    if (r.kwargs_repr !== null && r.kwargs_repr !== '{}') {
+      lines.push(`${INDENT}${p.label('kwargs')} ${renderReprText(r.kwargs_repr, p, { kwargs: true })}`);
+    }
   }
   if ((o.results ?? true) && r.state === 'SUCCESS' && r.result_repr !== null) {
     const text =
@@ -72,6 +76,12 @@ function renderTask(r: TaskRecord, p: Palette, o: TextOptions): string {
     }
   }
   return lines.join('\n');
+}
+
+export function formatRuntime(seconds: number): string {
+  if (seconds < 1) return `${(seconds * 1000).toFixed(1)}ms`;
+  if (seconds < 60) return `${seconds.toFixed(2)}s`;
+  return `${Math.floor(seconds / 60)}m${(seconds % 60).toFixed(0).padStart(2, '0')}s`;
 }
 
 function renderWorker(r: WorkerRecord, p: Palette): string {

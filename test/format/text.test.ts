@@ -1,0 +1,124 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Task, Worker } from '../../src/engine/model.js';
+import { newTask } from '../../src/engine/task-state.js';
+import { newWorker } from '../../src/engine/workers.js';
+import { makePalette } from '../../src/format/colors.js';
+import { taskRecord, workerRecord } from '../../src/format/record.js';
+import { formatRuntime, formatTime, renderText } from '../../src/format/text.js';
+
+const plain = makePalette(false);
+const T0 = Date.UTC(2026, 10, 21, 5, 33, 46, 366) / 1000;
+
+beforeAll(() => {
+  process.env['TZ'] = 'UTC';
+});
+
+function task(over: Partial<Task>): Task {
+  return Object.assign(newTask('e621a05c-8ef0-4b8e-8f28-734e94dc0b1d'), over);
+}
+
+describe('renderText: tasks', () => {
+  it('prints the head line with params on PENDING', () => {
+    const t = task({ name: 'tasks.add', state: 'PENDING', timestamp: T0, sent: T0, args: '(2, 3)', kwargs: "{'z': None}" });
+    expect(renderText(taskRecord(t, 'PENDING', false, T0), plain)).toBe(
+      [
+        '05:33:46.366 PENDING   tasks.add e621a05c-8ef0-4b8e-8f28-734e94dc0b1d',
+        '    args (2, 3)',
+        '    kwargs z=None',
+      ].join('\n'),
+    );
+  });
+
+  it('does not repeat params on RECEIVED after a PENDING, and skips empty kwargs', () => {
+    const t = task({ name: 'tasks.add', state: 'RECEIVED', timestamp: T0, sent: T0, received: T0, worker: 'w1@h', args: '(2, 3)', kwargs: '{}' });
+    expect(renderText(taskRecord(t, 'RECEIVED', false, T0), plain)).toBe(
+      '05:33:46.366 RECEIVED  tasks.add e621a05c-8ef0-4b8e-8f28-734e94dc0b1d w1@h',
+    );
+    const noSent = task({ ...t, sent: null });
+    expect(renderText(taskRecord(noSent, 'RECEIVED', false, T0), plain)).toBe(
+      '05:33:46.366 RECEIVED  tasks.add e621a05c-8ef0-4b8e-8f28-734e94dc0b1d w1@h\n    args (2, 3)',
+    );
+  });
+
+  it('prints result and runtime on SUCCESS, and marks inferred states', () => {
+    const t = task({ name: 'tasks.mul', state: 'SUCCESS', timestamp: T0, succeeded: T0, worker: 'w1@h', result: "{'a': [1, 'x']}", runtime: 0.0123 });
+    expect(renderText(taskRecord(t, 'SUCCESS', false, T0), plain)).toBe(
+      "05:33:46.366 SUCCESS   tasks.mul e621a05c-8ef0-4b8e-8f28-734e94dc0b1d w1@h 12.3ms\n    result {'a': [1, 'x']}",
+    );
+    expect(renderText(taskRecord(t, 'STARTED', true, T0), plain)).toBe(
+      '05:33:46.366 STARTED   tasks.mul e621a05c-8ef0-4b8e-8f28-734e94dc0b1d w1@h (inferred)',
+    );
+    expect(renderText(taskRecord(t, 'SUCCESS', false, T0), plain, { results: false })).not.toContain('result');
+  });
+
+  it('prints retries, exception and traceback on FAILURE; --no-errors hides them', () => {
+    const t = task({
+      name: 'tasks.fail',
+      state: 'FAILURE',
+      timestamp: T0,
+      failed: T0,
+      retries: 2,
+      exception: "HarnessError('kaboom')",
+      traceback: 'Traceback (most recent call last):\n  File "x.py", line 1, in f\nHarnessError: kaboom\n',
+    });
+    const rec = taskRecord(t, 'FAILURE', false, T0);
+    expect(renderText(rec, plain)).toBe(
+      [
+        '05:33:46.366 FAILURE   retry 2 tasks.fail e621a05c-8ef0-4b8e-8f28-734e94dc0b1d',
+        "    exception HarnessError('kaboom')",
+        '    Traceback (most recent call last):',
+        '      File "x.py", line 1, in f',
+        '    HarnessError: kaboom',
+      ].join('\n'),
+    );
+    expect(renderText(rec, plain, { errors: false })).toBe(
+      '05:33:46.366 FAILURE   retry 2 tasks.fail e621a05c-8ef0-4b8e-8f28-734e94dc0b1d',
+    );
+  });
+
+  it('never lets raw control characters from the wire reach the terminal', () => {
+    const t = task({ name: 'x', state: 'PENDING', timestamp: T0, args: "('\x1b[31mred\x07',)" });
+    const out = renderText(taskRecord(t, 'PENDING', false, T0), plain);
+    expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    expect(out).toContain("'\\x1b[31mred\\x07'");
+  });
+
+  it('colours the state only when the palette is enabled', () => {
+    const t = task({ name: 'tasks.add', state: 'SUCCESS', timestamp: T0 });
+    expect(renderText(taskRecord(t, 'SUCCESS', false, T0), makePalette(true))).toContain('\x1b[');
+    expect(renderText(taskRecord(t, 'SUCCESS', false, T0), plain)).not.toContain('\x1b[');
+  });
+});
+
+describe('renderText: workers', () => {
+  it('prints a worker line with its numbers', () => {
+    const w: Worker = Object.assign(newWorker('w1@harness'), {
+      pid: 12879,
+      freq: 2,
+      active: 2,
+      processed: 22,
+      loadavg: [0.01, 0.1, 0.08],
+      sw_ident: 'py-celery',
+      sw_ver: '5.2.6',
+      sw_sys: 'Linux',
+      timestamp: T0,
+      alive: true,
+    });
+    expect(renderText(workerRecord(w, 'ONLINE'), plain)).toBe(
+      '05:33:46.366 ONLINE    w1@harness pid 12879 active 2 processed 22 load 0.01 0.10 0.08 py-celery 5.2.6 Linux',
+    );
+    expect(renderText(workerRecord(w, 'HEARTBEAT'), plain)).toBe(
+      '05:33:46.366 HEARTBEAT w1@harness pid 12879 active 2 processed 22 load 0.01 0.10 0.08',
+    );
+  });
+});
+
+describe('formatters', () => {
+  it('formats times and runtimes', () => {
+    expect(formatTime(T0)).toBe('05:33:46.366');
+    expect(formatTime(Number.NaN)).toBe('--:--:--.---');
+    expect(formatRuntime(0.0004)).toBe('0.4ms');
+    expect(formatRuntime(2.5)).toBe('2.50s');
+    expect(formatRuntime(125)).toBe('2m05s');
+  });
+});

@@ -171,7 +171,10 @@ describe('watch: filters, limits and errors', () => {
   });
 
   it('--state FAILURE --count 1 exits 0 after the first failure, printing only it', async () => {
-    const watch = spawnClearly(['watch', '--broker', broker, '--json', '--state', 'FAILURE', '--count', '1', '--timeout', '60']);
+    const watch = spawnClearly([
+      'watch', '--broker', broker, '--json', '--state', 'FAILURE', '--count', '1', '--timeout', '60',
+      '--worker', `^${worker.hostname}$`,
+    ]);
     await watch.waitForStderr(/watching/, 15_000);
     const published = await runWorkload({ broker, queue, scenarios: ['basic', 'fail'] });
     const result = await watch.result;
@@ -201,7 +204,7 @@ describe('watch: filters, limits and errors', () => {
     // The worker heartbeats every 2 s: the first one fills `head`, which then closes the pipe.
     const { execa } = await import('execa');
     const { CLEARLY_BIN } = await import('../helpers/cli.js');
-    const piped = await execa('bash', ['-o', 'pipefail', '-c', `node ${CLEARLY_BIN} watch --broker ${broker} --only-workers --json | head -n 1`], {
+    const piped = await execa('bash', ['-o', 'pipefail', '-c', `node ${CLEARLY_BIN} watch --broker ${broker} --only-workers --worker '^${worker.hostname}$' --json | head -n 1`], {
       reject: false,
       timeout: 30_000,
     });

@@ -25,6 +25,7 @@ function version(): string {
 }
 
 
+const NO_COMMAND = 'name a command (listed above)';
 let exitCode: number = EXIT.OK;
 let debug = process.argv.includes('--debug') || process.env['CLEARLY_DEBUG'] === 'true';
 
@@ -59,19 +60,23 @@ async function main(): Promise<number> {
   let usageFailed = false;
   const cli = yargs(hideBin(process.argv))
     .scriptName('clearly')
-    .usage('$0 <command> [options]\n\nA real-time monitor for Celery: see tasks and workers live, query history, check health.')
+    .usage('$0 <command> [options]\n\nA real-time monitor for Celery: see tasks and workers live,\nquery history, check health.')
+    // A repeated single-value flag means "the last one wins", as in most CLIs; array flags
+    // (--state) still collect every value.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .env('CLEARLY')
     .strict()
-    .demandCommand(1, 'Name a command; see the list above.')
+    .demandCommand(1, NO_COMMAND)
     .recommendCommands()
     .version(version())
     .help()
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilogue(EPILOGUE)
-    .fail((msg, err) => {
+    .fail((msg, err, y) => {
       if (err) throw err;
       usageFailed = true;
+      if (msg === NO_COMMAND) y.showHelp();
       process.stderr.write(`clearly: ${msg}\nRun "clearly --help" or "clearly <command> --help" for usage.\n`);
     });
   for (const cmd of COMMANDS) cli.command(wrap(cmd));

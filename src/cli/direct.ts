@@ -6,7 +6,7 @@ import { parseBrokerUrl } from '../engine/broker-url.js';
 import { DecodeErrorLog } from '../engine/decode-errors.js';
 import type { Change } from '../engine/model.js';
 import { Pipeline } from '../engine/pipeline.js';
-import { openEventSource, type EventSource } from '../engine/source.js';
+import { openEventSource, type EventSource, type SourceStatus } from '../engine/source.js';
 import { State } from '../engine/state.js';
 import { note } from './output.js';
 
@@ -16,6 +16,8 @@ export interface DirectOptions {
   readonly maxTasks?: number;
   readonly maxWorkers?: number;
   readonly onChange: (change: Change) => void;
+  /** Connection changes, after the notices on stderr (the server tracks its broker state). */
+  readonly onStatus?: (status: SourceStatus) => void;
 }
 
 export interface DirectSession {
@@ -39,6 +41,7 @@ export async function startDirect(o: DirectOptions): Promise<DirectSession> {
       if (s.kind === 'reconnected') {
         note(`reconnected to ${broker.masked} after ${s.downSeconds.toFixed(1)}s; events published meanwhile were missed`);
       }
+      o.onStatus?.(s);
     },
   });
   await source.start();

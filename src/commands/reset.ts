@@ -1,0 +1,44 @@
+/** `clearly reset`: make a clearly server forget every stored task and worker. */
+import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
+import { serverOption, withServer } from '../cli/client.js';
+import { LineWriter } from '../cli/output.js';
+import { outputOptions } from '../cli/options.js';
+import { EXIT } from '../errors.js';
+
+const options = {
+  ...serverOption,
+  ...outputOptions,
+} as const;
+
+type ResetArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
+
+export const command = 'reset';
+export const describe = 'Make a clearly server forget its stored tasks and workers';
+
+export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
+  return y
+    .options(options)
+    .example('$0 reset', 'prints how many tasks and workers were forgotten')
+    .example('$0 reset --json', '{"tasks": N, "workers": M}');
+}
+
+export interface ResetCounts {
+  tasks: number;
+  workers: number;
+}
+
+export async function fromServer(server: string): Promise<ResetCounts> {
+  const reply = await withServer(server, (conn) => conn.reset());
+  return { tasks: reply.tasks ?? 0, workers: reply.workers ?? 0 };
+}
+
+export async function handler(argv: ResetArgs): Promise<number> {
+  const counts = await fromServer(argv.server);
+  const writer = new LineWriter(process.stdout, () => {});
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  writer.line(
+    argv.json ? JSON.stringify(counts) : `forgot ${plural(counts.tasks, 'task')} and ${plural(counts.workers, 'worker')}`,
+  );
+  await writer.end();
+  return EXIT.OK;
+}

@@ -1,0 +1,104 @@
+/** `clearly tasks`: the tasks a clearly server has stored that match, newest first, as text or NDJSON. */
+import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
+import { serverOption, withServer } from '../cli/client.js';
+import { LineWriter, note } from '../cli/output.js';
+import { displayOptions, filterOptions, outputOptions } from '../cli/options.js';
+import { makePrinter } from '../cli/printer.js';
+import { compileFilter, parseStates } from '../engine/filter.js';
+import type { FilterMessage, TaskQuery } from '../engine/proto.js';
+import { taskRecordFromMessage } from '../engine/wire.js';
+import { EXIT, UsageError } from '../errors.js';
+import { makePalette, shouldColour } from '../format/colors.js';
+import type { TaskRecord } from '../format/record.js';
+
+/** Enough for a look at what just happened; `--limit 0` for everything stored. */
+export const DEFAULT_LIMIT = 100;
+
+const options = {
+  ...serverOption,
+  ...filterOptions,
+  limit: {
+    type: 'number',
+    alias: 'l',
+    default: DEFAULT_LIMIT,
+    describe: 'Print at most this many tasks (0 = every stored task that matches)',
+  },
+  'oldest-first': { type: 'boolean', default: false, describe: 'Oldest first (default: newest first)' },
+  ...displayOptions,
+  ...outputOptions,
+} as const;
+
+type TasksArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
+
+export const command = 'tasks';
+export const describe = 'List the tasks a clearly server has stored (history)';
+
+export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
+  return y
+    .options(options)
+    .example('$0 tasks', `the ${DEFAULT_LIMIT} most recently updated tasks`)
+    .example('$0 tasks --state FAILURE --json | jq .', 'every stored failure, as JSON')
+    .example("$0 tasks --pattern '^email' --state '!SUCCESS' --limit 0", 'email tasks that did not succeed, all of them')
+    .example("$0 tasks --worker 'w1@' --oldest-first", 'what worker w1 ran, oldest first')
+    .example('$0 tasks --server clearly.internal:12223', 'ask a server elsewhere (or set CLEARLY_SERVER)');
+}
+
+/**
+ * The query for the server, checked here first so a typo fails before any connection, with the
+ * same messages `watch` gives. States are sent normalised (split, upper case, `!` kept).
+ */
+export function taskQuery(argv: Pick<TasksArgs, 'pattern' | 'state' | 'worker' | 'limit' | 'oldestFirst'>): TaskQuery {
+  const limit = lastOf(argv.limit);
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new UsageError(`--limit must be a whole number ≥ 0 (0 = all), got ${String(limit)}`);
+  }
+  compileFilter({ pattern: argv.pattern, worker: argv.worker, tasks: true, workers: false });
+  const { taskIn, workerIn, out } = parseStates(argv.state);
+  if (workerIn.size > 0) {
+    throw new UsageError(`--state: ${[...workerIn].join(', ')} is a worker state; \`clearly tasks\` lists tasks (see \`clearly workers\`)`);
+  }
+  const filter: FilterMessage = { states: [...taskIn, ...[...out].map((s) => `!${s}`)] };
+  if (argv.pattern !== undefined && argv.pattern !== '') filter.pattern = argv.pattern;
+  if (argv.worker !== undefined && argv.worker !== '') filter.worker = argv.worker;
+  return { filter, limit, oldest_first: argv.oldestFirst };
+}
+
+/** yargs collects a repeated flag into an array; as with most CLIs, the last one wins. */
+function lastOf<T>(value: T | readonly T[]): T {
+  return Array.isArray(value) ? (value as readonly T[])[value.length - 1]! : (value as T);
+}
+
+/** Stream the matching stored tasks from the server into `emit`; stops early when `signal` aborts. */
+export async function fromServer(
+  server: string,
+  query: TaskQuery,
+  emit: (record: TaskRecord) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  await withServer(server, async (conn) => {
+    const reading = conn.filterTasks(query, { onItem: (m) => emit(taskRecordFromMessage(m)) });
+    signal.addEventListener('abort', () => reading.cancel(), { once: true });
+    await reading.done;
+  });
+}
+
+export async function handler(argv: TasksArgs): Promise<number> {
+  const query = taskQuery(argv);
+  const palette = makePalette(!argv.json && shouldColour(process.stdout, process.env, argv.color));
+  const stop = new AbortController();
+  // A closed stdout (`| head`) ends the stream: nobody reads the rest.
+  const writer = new LineWriter(process.stdout, () => stop.abort());
+  const print = makePrinter(writer, argv.json, palette, argv);
+  let shown = 0;
+  await fromServer(argv.server, query, (r) => {
+    if (print(r)) shown++;
+  }, stop.signal);
+  await writer.end();
+  if (!argv.json) {
+    if (shown === 0) note('no stored task matches');
+    else if (query.limit !== undefined && query.limit > 0 && shown === query.limit) {
+      note(`showing the ${argv.oldestFirst ? 'oldest' : 'newest'} ${shown}; --limit 0 shows every match`);
+    }
+  }
+  return EXIT.OK;
+}

@@ -1,0 +1,98 @@
+/**
+ * `clearly stats`: the server's counters as one JSON object (`--json`, field names as in the
+ * proto's StatsReply) or as aligned key/value lines for a person.
+ */
+import type { Decoded, StatsReply } from '../engine/proto.js';
+import type { Palette } from './colors.js';
+
+export type BrokerState = 'connected' | 'reconnecting' | (string & {});
+export type BackendState = 'connected' | 'unavailable' | 'unsupported' | 'none' | (string & {});
+
+/** StatsReply with every 64-bit counter as a plain number (they never get near 2^53). */
+export interface StatsRecord {
+  events_processed: number;
+  messages_received: number;
+  tasks_processed: number;
+  tasks_stored: number;
+  workers_stored: number;
+  tasks_evicted: number;
+  workers_evicted: number;
+  decode_errors: number;
+  events_per_second: number;
+  consumer_lag_seconds: number;
+  clients: number;
+  records_dropped: number;
+  broker: string;
+  broker_state: BrokerState;
+  uptime_seconds: number;
+  max_tasks: number;
+  max_workers: number;
+  backend: string;
+  backend_state: BackendState;
+  results_fetched: number;
+}
+
+/** A decoded StatsReply made whole: proto3 leaves out zeros and empty strings, JSON shows them. */
+export function statsRecord(m: Decoded<StatsReply>): StatsRecord {
+  const n = (v: number | undefined): number => v ?? 0;
+  return {
+    events_processed: n(m.events_processed),
+    messages_received: n(m.messages_received),
+    tasks_processed: n(m.tasks_processed),
+    tasks_stored: n(m.tasks_stored),
+    workers_stored: n(m.workers_stored),
+    tasks_evicted: n(m.tasks_evicted),
+    workers_evicted: n(m.workers_evicted),
+    decode_errors: n(m.decode_errors),
+    events_per_second: n(m.events_per_second),
+    consumer_lag_seconds: n(m.consumer_lag_seconds),
+    clients: n(m.clients),
+    records_dropped: n(m.records_dropped),
+    broker: m.broker ?? '',
+    broker_state: m.broker_state ?? '',
+    uptime_seconds: n(m.uptime_seconds),
+    max_tasks: n(m.max_tasks),
+    max_workers: n(m.max_workers),
+    backend: m.backend ?? '',
+    backend_state: m.backend_state ?? 'none',
+    results_fetched: n(m.results_fetched),
+  };
+}
+
+/** "45s", "12m 03s", "5h 02m", "2d 3h". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+function stateText(state: string, p: Palette): string {
+  const good = state === 'connected';
+  const quiet = state === 'none';
+  return good ? p.state('SUCCESS')(state) : quiet ? p.dim(state) : p.warn(state);
+}
+
+/** Key/value lines, grouped the way an operator reads them: connections, throughput, memory, clients. */
+export function renderStats(s: StatsRecord, p: Palette): string[] {
+  const backend = s.backend_state === 'none' ? p.dim('none') : `${s.backend} (${stateText(s.backend_state, p)})`;
+  const rows: [string, string][] = [
+    ['broker', `${s.broker} (${stateText(s.broker_state, p)})`],
+    ['result backend', backend],
+    ['uptime', formatDuration(s.uptime_seconds)],
+    [
+      'events',
+      `${s.events_processed} processed, ${s.events_per_second.toFixed(1)}/s over the last minute, lag ${s.consumer_lag_seconds.toFixed(2)}s`,
+    ],
+    ['messages', `${s.messages_received} received, ${s.decode_errors} undecodable`],
+    ['tasks', `${s.tasks_processed} seen, ${s.tasks_stored} stored (max ${s.max_tasks}), ${s.tasks_evicted} evicted`],
+    ['workers', `${s.workers_stored} stored (max ${s.max_workers}), ${s.workers_evicted} evicted`],
+    ['results', `${s.results_fetched} read from the result backend`],
+    ['clients', `${s.clients} connected, ${s.records_dropped} records dropped for slow clients`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${p.label(k.padEnd(width))}  ${v}`);
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { makePalette } from '../../src/format/colors.js';
+import { formatDuration, renderStats, type StatsRecord } from '../../src/format/stats-text.js';
+
+const plain = makePalette(false);
+
+const STATS: StatsRecord = {
+  events_processed: 1234,
+  messages_received: 1300,
+  tasks_processed: 56,
+  tasks_stored: 50,
+  workers_stored: 2,
+  tasks_evicted: 6,
+  workers_evicted: 0,
+  decode_errors: 1,
+  events_per_second: 12.345,
+  consumer_lag_seconds: 0.1234,
+  clients: 3,
+  records_dropped: 7,
+  broker: 'amqp://guest:****@127.0.0.1:5672//',
+  broker_state: 'connected',
+  uptime_seconds: 3725.9,
+  max_tasks: 10000,
+  max_workers: 100,
+  backend: 'redis://127.0.0.1:6379/1',
+  backend_state: 'connected',
+  results_fetched: 4,
+};
+
+describe('formatDuration', () => {
+  it.each([
+    [0, '0s'],
+    [59.9, '59s'],
+    [125, '2m 05s'],
+    [3725, '1h 02m'],
+    [90000, '1d 1h'],
+  ])('%s -> %s', (s, text) => expect(formatDuration(s)).toBe(text));
+});
+
+describe('renderStats', () => {
+  it('prints aligned key/value lines', () => {
+    expect(renderStats(STATS, plain)).toEqual([
+      'broker          amqp://guest:****@127.0.0.1:5672// (connected)',
+      'result backend  redis://127.0.0.1:6379/1 (connected)',
+      'uptime          1h 02m',
+      'events          1234 processed, 12.3/s over the last minute, lag 0.12s',
+      'messages        1300 received, 1 undecodable',
+      'tasks           56 seen, 50 stored (max 10000), 6 evicted',
+      'workers         2 stored (max 100), 0 evicted',
+      'results         4 read from the result backend',
+      'clients         3 connected, 7 records dropped for slow clients',
+    ]);
+  });
+
+  it('says "none" for no result backend and shows a reconnecting broker', () => {
+    const lines = renderStats({ ...STATS, backend: '', backend_state: 'none', broker_state: 'reconnecting' }, plain);
+    expect(lines[0]).toBe('broker          amqp://guest:****@127.0.0.1:5672// (reconnecting)');
+    expect(lines[1]).toBe('result backend  none');
+  });
+
+  it('colours a broker that is not connected as a warning', () => {
+    const colour = makePalette(true);
+    const lines = renderStats({ ...STATS, broker_state: 'reconnecting' }, colour);
+    expect(lines[0]).toContain(colour.warn('reconnecting'));
+    expect(lines[0]).not.toBe('broker          amqp://guest:****@127.0.0.1:5672// (reconnecting)');
+  });
+});

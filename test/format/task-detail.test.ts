@@ -1,0 +1,116 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { makePalette } from '../../src/format/colors.js';
+import type { TaskRecord } from '../../src/format/record.js';
+import { renderTaskDetail } from '../../src/format/task-detail.js';
+import { renderText } from '../../src/format/text.js';
+
+const plain = makePalette(false);
+
+/** The record's own lines (text.ts's format, tested there) with every detail turned on. */
+const recordLines = (r: TaskRecord): string[] => renderText(r, plain, { params: true, results: true, errors: true }).split('\n');
+
+// Times render in local time: pin the zone so the expected text is exact.
+beforeAll(() => {
+  process.env['TZ'] = 'UTC';
+});
+
+// 2024-01-02T03:04:05.250Z and a few seconds on.
+const T0 = 1704164645.25;
+
+function task(over: Partial<TaskRecord>): TaskRecord {
+  return {
+    kind: 'task',
+    uuid: 'u-1',
+    name: 'tasks.add',
+    state: 'SUCCESS',
+    timestamp: T0 + 3,
+    generated: false,
+    worker: 'w1@host',
+    retries: 0,
+    args: [2, 3],
+    kwargs: { z: 1 },
+    result: 5,
+    args_repr: '(2, 3)',
+    kwargs_repr: "{'z': 1}",
+    result_repr: '5',
+    result_source: 'event',
+    exception: null,
+    traceback: null,
+    runtime: 0.5,
+    routing_key: 'celery',
+    queue: 'celery',
+    exchange: '',
+    parent_id: null,
+    root_id: 'u-1',
+    client: 'gen1@host',
+    eta: null,
+    expires: null,
+    sent: T0,
+    received: T0 + 1,
+    started: T0 + 2,
+    succeeded: T0 + 3,
+    failed: null,
+    retried: null,
+    revoked: null,
+    rejected: null,
+    ...over,
+  };
+}
+
+describe('renderTaskDetail', () => {
+  it('shows a success with its params, result, times, route and sender', () => {
+    const r = task({});
+    expect(recordLines(r).slice(1)).toEqual(['    args (2, 3)', '    kwargs z=1', '    result 5']);
+    expect(renderTaskDetail(r, plain).split('\n')).toEqual([
+      ...recordLines(r),
+      '    result from event',
+      '    times sent 03:04:05.250, received 03:04:06.250, started 03:04:07.250, succeeded 03:04:08.250',
+      '    routed queue celery, routing key celery',
+      '    sent by gen1@host',
+    ]);
+  });
+
+  it('shows a failure with exception, traceback, family and eta', () => {
+    const r = task({
+      state: 'FAILURE',
+      name: 'tasks.fail',
+      result: null,
+      result_repr: null,
+      result_source: null,
+      exception: "HarnessError('kaboom', 42)",
+      traceback: 'Traceback (most recent call last):\n  File "x.py", line 1, in f\nHarnessError: kaboom\n',
+      succeeded: null,
+      failed: T0 + 3,
+      parent_id: 'p-1',
+      root_id: 'r-1',
+      eta: '2024-01-02T03:04:06+00:00',
+      exchange: 'celery',
+      client: null,
+    });
+    const lines = renderTaskDetail(r, plain).split('\n');
+    expect(lines[0]).toMatch(/^03:04:08\.250 FAILURE +tasks\.fail u-1 w1@host/);
+    expect(lines).toContain("    exception HarnessError('kaboom', 42)");
+    expect(lines.some((l) => l.startsWith('    ') && l.includes('HarnessError: kaboom'))).toBe(true);
+    expect(lines).toEqual([
+      ...recordLines(r),
+      '    times sent 03:04:05.250, received 03:04:06.250, started 03:04:07.250, failed 03:04:08.250',
+      '    routed queue celery, exchange celery, routing key celery',
+      '    eta 2024-01-02T03:04:06+00:00',
+      '    parent p-1',
+      '    root r-1',
+    ]);
+    expect(lines.join('\n')).not.toContain('result');
+  });
+
+  it('shows a result known only from the backend as JSON', () => {
+    const r = task({ result: { n: [1, 2] }, result_repr: null, result_source: 'backend', routing_key: null, queue: null, client: null });
+    const lines = renderTaskDetail(r, plain).split('\n');
+    // text.ts prints a result only from its repr: none here, so the detail line is ours.
+    expect(recordLines(r).join('\n')).not.toContain('result');
+    expect(lines.slice(recordLines(r).length)).toEqual([
+      '    result {"n":[1,2]}',
+      '    result from backend',
+      '    times sent 03:04:05.250, received 03:04:06.250, started 03:04:07.250, succeeded 03:04:08.250',
+    ]);
+  });
+});

@@ -13,7 +13,7 @@ const INDENT = '    ';
 const TIMES = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'] as const;
 
 export function renderTaskDetail(r: TaskRecord, p: Palette): string {
-  const lines = [renderText(r, p, { params: true, results: true, errors: true })];
+  const lines = [renderText(r, p, { params: true, results: true, errors: true, wholeResult: true })];
   const detail = (label: string, value: string): void => {
     lines.push(`${INDENT}${p.label(label)} ${value}`);
   };

@@ -15,6 +15,8 @@ export interface TextOptions {
   readonly results?: boolean | undefined;
   /** exception/traceback: default exception on FAILURE/RETRY/REJECTED and traceback on FAILURE; `true` adds RETRY tracebacks. */
   readonly errors?: boolean | undefined;
+  /** Print a whole result from the result backend instead of the event's (bounded) repr. */
+  readonly wholeResult?: boolean | undefined;
 }
 
 const INDENT = '    ';
@@ -62,8 +64,9 @@ function renderTask(r: TaskRecord, p: Palette, o: TextOptions): string {
     }
   }
   if ((o.results ?? true) && r.state === 'SUCCESS' && r.result_repr !== null) {
+    // A line per state stays readable: the event's repr is cut at ~1KB, a backend result is not.
     const text =
-      r.result_source === 'backend' ? JSON.stringify(r.result) : renderReprText(r.result_repr, p);
+      o.wholeResult === true && r.result_source === 'backend' ? JSON.stringify(r.result) : renderReprText(r.result_repr, p);
     lines.push(`${INDENT}${p.label('result')} ${text}`);
   }
   if (o.errors !== false) {

@@ -29,6 +29,21 @@ export interface DirectSession {
 
 const now = (): number => Date.now() / 1000;
 
+async function wakeWorkers(broker: string, debug: boolean): Promise<void> {
+  try {
+    const { openControl } = await import('../engine/control.js');
+    const control = await openControl(broker, { connectTimeoutMs: 3000 });
+    try {
+      await control.cast('heartbeat');
+    } finally {
+      await control.close();
+    }
+  } catch (e) {
+    // Only a nicety: the workers' own heartbeats come anyway.
+    if (debug) note(`could not ask workers for a heartbeat: ${(e as Error).message}`);
+  }
+}
+
 export async function startDirect(o: DirectOptions): Promise<DirectSession> {
   const broker = parseBrokerUrl(o.broker, '--broker / CLEARLY_BROKER');
   const state = new State({ maxTasks: o.maxTasks ?? 10_000, maxWorkers: o.maxWorkers ?? 1_000 });
@@ -45,6 +60,9 @@ export async function startDirect(o: DirectOptions): Promise<DirectSession> {
     },
   });
   await source.start();
+  // As Celery's own EventReceiver does once it consumes: ask every worker for a heartbeat now,
+  // so workers show up at once instead of after up to `freq` seconds.
+  void wakeWorkers(o.broker, o.debug);
   const timer = setInterval(() => {
     pipeline.tick(now());
     const report = decodeErrors.drain();

@@ -9,7 +9,7 @@
  * ring; when the ring is full the oldest record is dropped and counted, and a `Missed{count}`
  * item goes out before the next record it does get.
  */
-import type { Filter, FilterSubject } from './filter.js';
+import { taskSubject, type Filter, type FilterSubject } from './filter.js';
 import type { Change, TaskChange, WorkerChange } from './model.js';
 
 /** What the dispatcher writes to: a grpc-js ServerWritableStream fits. */
@@ -212,14 +212,7 @@ export class Dispatcher<T> {
   private publishTask(change: TaskChange): void {
     const { states, task } = change;
     for (let i = 0; i < states.length; i++) {
-      const subject: FilterSubject = {
-        kind: 'task',
-        name: task.name,
-        uuid: task.uuid,
-        routing_key: task.routing_key,
-        worker: task.worker,
-        state: states[i]!,
-      };
+      const subject = taskSubject(task, states[i]!);
       let payload: T | undefined;
       for (const c of this.clients) {
         if (!c.filter(subject)) continue;

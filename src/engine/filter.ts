@@ -34,6 +34,14 @@ export type FilterSubject =
 
 export type Filter = (subject: FilterSubject) => boolean;
 
+/** What a filter sees of a task shown in `state` (not necessarily its current state). */
+export function taskSubject(
+  task: { readonly name: string | null; readonly uuid: string; readonly routing_key: string | null; readonly worker: string | null },
+  state: string,
+): FilterSubject {
+  return { kind: 'task', name: task.name, uuid: task.uuid, routing_key: task.routing_key, worker: task.worker, state };
+}
+
 interface Negatable {
   readonly re: RegExp;
   readonly negate: boolean;

@@ -191,3 +191,25 @@ function mergeAll(task: Task, ev: TaskEvent): void {
   if (ev.signum !== undefined) task.signum = ev.signum;
   if (ev.expired !== undefined) task.expired = ev.expired;
 }
+
+/** Which task field records when each built-in state was reached (`task.<subject> = timestamp`). */
+const STATE_TIME: Readonly<Record<string, keyof Task>> = {
+  PENDING: 'sent',
+  RECEIVED: 'received',
+  STARTED: 'started',
+  SUCCESS: 'succeeded',
+  FAILURE: 'failed',
+  RETRY: 'retried',
+  REVOKED: 'revoked',
+  REJECTED: 'rejected',
+};
+
+/**
+ * When a shown state was reached: the task's timestamp for that state, else the task's own
+ * timestamp if it is the current state, else `fallbackTime` (e.g. an inferred state's event time).
+ */
+export function stateTime(task: Task, state: TaskState, fallbackTime: number): number {
+  const key = STATE_TIME[state];
+  const t = key === undefined ? null : (task[key] as number | null);
+  return t ?? (state === task.state ? task.timestamp : fallbackTime);
+}

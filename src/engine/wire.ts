@@ -8,6 +8,7 @@
 import type { Task, TaskState, Worker, WorkerStatus } from './model.js';
 import type { Decoded, TaskMessage, WorkerMessage } from './proto.js';
 import { parsePythonJson } from './py-json.js';
+import { stateTime } from './task-state.js';
 import { parseReprValue, taskRecord, workerRecord, type ResultSource, type TaskRecord, type WorkerRecord } from '../format/record.js';
 
 /** A task's whole result as read from the result backend. */
@@ -31,28 +32,6 @@ export function resultSource(task: Task, whole: WholeResult | undefined): Result
   if (whole !== undefined) return 'backend';
   if (task.result === null) return null;
   return resultIsCut(task.result) ? 'truncated' : 'event';
-}
-
-/**
- * When a shown state was reached: the task's timestamp for that state, else the task's own
- * timestamp if it is the current state, else `fallbackTime`. Mirrors `taskRecord` (record.ts
- * keeps its table private); wire.test.ts checks the two agree for every state.
- */
-const STATE_TIME: Readonly<Record<string, keyof Task>> = {
-  PENDING: 'sent',
-  RECEIVED: 'received',
-  STARTED: 'started',
-  SUCCESS: 'succeeded',
-  FAILURE: 'failed',
-  RETRY: 'retried',
-  REVOKED: 'revoked',
-  REJECTED: 'rejected',
-};
-
-export function stateTime(task: Task, state: TaskState, fallbackTime: number): number {
-  const key = STATE_TIME[state];
-  const t = key === undefined ? null : (task[key] as number | null);
-  return t ?? (state === task.state ? task.timestamp : fallbackTime);
 }
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);

@@ -1,5 +1,5 @@
 /** Engine changes -> the records a person or program sees (one per shown state). */
-import type { Filter, FilterSubject } from '../engine/filter.js';
+import { taskSubject, type Filter, type FilterSubject } from '../engine/filter.js';
 import type { Change } from '../engine/model.js';
 import { taskRecord, workerRecord, type OutputRecord } from './record.js';
 
@@ -18,14 +18,7 @@ export function changeRecords(change: Change, filter: Filter = ALL): OutputRecor
   const out: OutputRecord[] = [];
   for (let i = 0; i < states.length; i++) {
     const state = states[i]!;
-    const subject: FilterSubject = {
-      kind: 'task',
-      name: task.name,
-      uuid: task.uuid,
-      routing_key: task.routing_key,
-      worker: task.worker,
-      state,
-    };
+    const subject = taskSubject(task, state);
     if (!filter(subject)) continue;
     // Every state before the last was inferred: its event is missing or still on its way.
     out.push(taskRecord(task, state, i < states.length - 1, event.timestamp));

@@ -3,6 +3,7 @@
  * for text and for NDJSON. Field names are documented in the README ("Record fields").
  */
 import type { Task, TaskState, Worker, WorkerStatus } from '../engine/model.js';
+import { stateTime } from '../engine/task-state.js';
 import { parseRepr } from './repr.js';
 import { reprToJson } from './repr-json.js';
 
@@ -68,18 +69,6 @@ export interface WorkerRecord {
 
 export type OutputRecord = TaskRecord | WorkerRecord;
 
-/** Which task timestamp field records when a state was reached. */
-const STATE_TIME: Record<string, keyof Task> = {
-  PENDING: 'sent',
-  RECEIVED: 'received',
-  STARTED: 'started',
-  SUCCESS: 'succeeded',
-  FAILURE: 'failed',
-  RETRY: 'retried',
-  REVOKED: 'revoked',
-  REJECTED: 'rejected',
-};
-
 /**
  * Parsed reprs are cached by their text: a task's args are the same string on every one of its
  * records, and at thousands of records/s re-parsing them is most of the formatting cost.
@@ -117,8 +106,6 @@ export function taskRecord(
   fallbackTime: number,
   extras?: TaskRecordExtras,
 ): TaskRecord {
-  const timeKey = STATE_TIME[state];
-  const stateTime = timeKey === undefined ? null : (task[timeKey] as number | null);
   const args = parseReprValue(task.args);
   const kwargs = parseReprValue(task.kwargs);
   let result: unknown = null;
@@ -136,7 +123,7 @@ export function taskRecord(
     uuid: task.uuid,
     name: task.name,
     state,
-    timestamp: stateTime ?? (state === task.state ? task.timestamp : fallbackTime),
+    timestamp: stateTime(task, state, fallbackTime),
     generated,
     worker: task.worker,
     retries: task.retries,

@@ -5,32 +5,8 @@
 import type { Decoded, StatsReply } from '../engine/proto.js';
 import type { Palette } from './colors.js';
 
-export type BrokerState = 'connected' | 'reconnecting' | (string & {});
-export type BackendState = 'connected' | 'unavailable' | 'unsupported' | 'none' | (string & {});
-
-/** StatsReply with every 64-bit counter as a plain number (they never get near 2^53). */
-export interface StatsRecord {
-  events_processed: number;
-  messages_received: number;
-  tasks_processed: number;
-  tasks_stored: number;
-  workers_stored: number;
-  tasks_evicted: number;
-  workers_evicted: number;
-  decode_errors: number;
-  events_per_second: number;
-  consumer_lag_seconds: number;
-  clients: number;
-  records_dropped: number;
-  broker: string;
-  broker_state: BrokerState;
-  uptime_seconds: number;
-  max_tasks: number;
-  max_workers: number;
-  backend: string;
-  backend_state: BackendState;
-  results_fetched: number;
-}
+/** A StatsReply with every field present (proto3 leaves zeros and empty strings out). */
+export type StatsRecord = StatsReply;
 
 /** A decoded StatsReply made whole: proto3 leaves out zeros and empty strings, JSON shows them. */
 export function statsRecord(m: Decoded<StatsReply>): StatsRecord {

@@ -1,14 +1,31 @@
-/** `clearly stats`: a clearly server's counters (throughput, memory, clients, connections). */
+/**
+ * `clearly stats`: a clearly server's counters (throughput, memory, clients, connections); or,
+ * with `--broker`, queue depths read straight from the broker.
+ */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption, withServer } from '../cli/client.js';
+import { parseQueueNames, queuesFromBroker } from '../cli/inspect.js';
 import { LineWriter } from '../cli/output.js';
 import { outputOptions } from '../cli/options.js';
-import { EXIT } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
+import { queueRecord } from '../format/inspect-record.js';
+import { renderQueues } from '../format/inspect-text.js';
 import { renderStats, statsRecord, type StatsRecord } from '../format/stats-text.js';
 
 const options = {
   ...serverOption,
+  broker: {
+    type: 'string',
+    alias: 'b',
+    describe: 'Show queue depths read straight from this broker (amqp://… or redis://…) instead of server counters',
+  },
+  queue: {
+    type: 'string',
+    array: true,
+    alias: 'q',
+    describe: 'With --broker: the queues to measure (repeat or comma-separate; default celery)',
+  },
   ...outputOptions,
 } as const;
 
@@ -21,14 +38,30 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y
     .options(options)
     .example('$0 stats', 'key/value lines')
-    .example('$0 stats --json | jq .events_per_second', 'one JSON object (field names as in the proto)');
+    .example('$0 stats --json | jq .events_per_second', 'one JSON object (field names as in the proto)')
+    .example('$0 stats --broker redis://localhost:6379/0 --queue celery,email', 'messages waiting in each queue (NDJSON with --json: one per queue)');
 }
 
 export async function fromServer(server: string): Promise<StatsRecord> {
   return statsRecord(await withServer(server, (conn) => conn.stats()));
 }
 
+/** `--broker`: one queue per line (RabbitMQ also counts consumers); NDJSON: one `queue` record each. */
+async function fromBroker(broker: string, argv: StatsArgs): Promise<number> {
+  const records = (await queuesFromBroker(broker, parseQueueNames(argv.queue))).map(queueRecord);
+  const writer = new LineWriter(process.stdout, () => {});
+  if (argv.json) for (const r of records) writer.line(JSON.stringify(r));
+  else {
+    const palette = makePalette(shouldColour(process.stdout, process.env, argv.color));
+    for (const line of renderQueues(records, palette)) writer.line(line);
+  }
+  await writer.end();
+  return EXIT.OK;
+}
+
 export async function handler(argv: StatsArgs): Promise<number> {
+  if (argv.broker !== undefined) return fromBroker(argv.broker, argv);
+  if (argv.queue !== undefined) throw new UsageError('--queue measures queues on the broker: add --broker URL');
   const stats = await fromServer(argv.server);
   const writer = new LineWriter(process.stdout, () => {});
   if (argv.json) writer.line(JSON.stringify(stats));

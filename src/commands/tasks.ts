@@ -1,6 +1,11 @@
-/** `clearly tasks`: the tasks a clearly server has stored that match, newest first, as text or NDJSON. */
+/**
+ * `clearly tasks`: the tasks a clearly server has stored that match, newest first, as text or
+ * NDJSON; or, with `--broker` and `--active`/`--reserved`/`--scheduled`, what the workers hold
+ * right now, asked directly (no server, no history).
+ */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption, withServer } from '../cli/client.js';
+import { HOLDINGS, inspectOptions, parseDestinations, replyTimeoutMs, tasksFromBroker, type Holding } from '../cli/inspect.js';
 import { LineWriter, note } from '../cli/output.js';
 import { displayOptions, filterOptions, outputOptions } from '../cli/options.js';
 import { makePrinter } from '../cli/printer.js';
@@ -9,6 +14,8 @@ import type { FilterMessage, TaskQuery } from '../engine/proto.js';
 import { taskRecordFromMessage } from '../engine/wire.js';
 import { EXIT, UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
+import { heldTaskRecord, type HeldTaskRecord } from '../format/inspect-record.js';
+import { renderHeldTasks } from '../format/inspect-text.js';
 import type { TaskRecord } from '../format/record.js';
 
 /** Enough for a look at what just happened; `--limit 0` for everything stored. */
@@ -24,6 +31,15 @@ const options = {
     describe: 'Print at most this many tasks (0 = every stored task that matches)',
   },
   'oldest-first': { type: 'boolean', default: false, describe: 'Oldest first (default: newest first)' },
+  broker: {
+    type: 'string',
+    alias: 'b',
+    describe: 'Ask the workers straight on this broker what they hold now (with --active, --reserved or --scheduled)',
+  },
+  active: { type: 'boolean', default: false, describe: 'With --broker: tasks running now' },
+  reserved: { type: 'boolean', default: false, describe: 'With --broker: tasks prefetched by workers, waiting for a pool slot' },
+  scheduled: { type: 'boolean', default: false, describe: 'With --broker: tasks with an ETA/countdown held until due' },
+  ...inspectOptions,
   ...displayOptions,
   ...outputOptions,
 } as const;
@@ -40,7 +56,8 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('$0 tasks --state FAILURE --json | jq .', 'every stored failure, as JSON')
     .example("$0 tasks --pattern '^email' --state '!SUCCESS' --limit 0", 'email tasks that did not succeed, all of them')
     .example("$0 tasks --worker 'w1@' --oldest-first", 'what worker w1 ran, oldest first')
-    .example('$0 tasks --server clearly.internal:12223', 'ask a server elsewhere (or set CLEARLY_SERVER)');
+    .example('$0 tasks --server clearly.internal:12223', 'ask a server elsewhere (or set CLEARLY_SERVER)')
+    .example('$0 tasks --broker amqp://guest:guest@localhost:5672// --active', 'what every worker is running right now (no server)');
 }
 
 /**
@@ -82,7 +99,53 @@ export async function fromServer(
   });
 }
 
+/** Which lists `--active`/`--reserved`/`--scheduled` ask for; they only make sense with `--broker`. */
+export function holdings(argv: Pick<TasksArgs, 'broker' | 'active' | 'reserved' | 'scheduled'>): Holding[] {
+  const asked = HOLDINGS.filter((h) => argv[h]);
+  if (argv.broker === undefined && asked.length > 0) {
+    throw new UsageError(`--${asked.join('/--')} asks the workers directly: add --broker URL (a clearly server keeps history instead)`);
+  }
+  if (argv.broker !== undefined && asked.length === 0) {
+    throw new UsageError('with --broker, say what to list: --active, --reserved or --scheduled (the broker keeps no history)');
+  }
+  return asked;
+}
+
+/** The state a held task is in, for --state/--pattern/--worker filtering. */
+const HELD_STATE: Readonly<Record<Holding, string>> = { active: 'STARTED', reserved: 'RECEIVED', scheduled: 'RECEIVED' };
+
+async function fromBroker(argv: TasksArgs, asked: readonly Holding[]): Promise<number> {
+  taskQuery(argv); // the same checks as with a server
+  const filter = compileFilter({ pattern: argv.pattern, states: argv.state, worker: argv.worker, tasks: true, workers: false });
+  const o = { timeoutMs: replyTimeoutMs(argv.timeout), destination: parseDestinations(argv.destination) };
+  const records: HeldTaskRecord[] = [];
+  let held = 0;
+  // One after the other: each is a broadcast that every worker answers.
+  for (const holding of asked) {
+    const { tasks } = await tasksFromBroker(argv.broker!, holding, o);
+    held += tasks.length;
+    for (const h of tasks) {
+      const r = heldTaskRecord(h);
+      const subject = { kind: 'task' as const, name: r.name, uuid: r.uuid, routing_key: r.routing_key, worker: r.worker, state: HELD_STATE[holding] };
+      if (filter(subject)) records.push(r);
+    }
+  }
+  const shown = argv.limit > 0 ? records.slice(0, argv.limit) : records;
+  const writer = new LineWriter(process.stdout, () => {});
+  if (argv.json) for (const r of shown) writer.line(JSON.stringify(r));
+  else {
+    const palette = makePalette(shouldColour(process.stdout, process.env, argv.color));
+    for (const line of renderHeldTasks(shown, palette, Date.now() / 1000)) writer.line(line);
+    if (shown.length === 0) note(`no ${asked.join(' or ')} task${held === 0 ? '' : ' matches'}`);
+    else if (shown.length < records.length) note(`showing ${shown.length} of ${records.length}; --limit 0 shows all`);
+  }
+  await writer.end();
+  return EXIT.OK;
+}
+
 export async function handler(argv: TasksArgs): Promise<number> {
+  const asked = holdings(argv);
+  if (argv.broker !== undefined) return fromBroker(argv, asked);
   const query = taskQuery(argv);
   const palette = makePalette(!argv.json && shouldColour(process.stdout, process.env, argv.color));
   const stop = new AbortController();

@@ -1,0 +1,111 @@
+/**
+ * `clearly check` against a clearly server: its history answers what the broker cannot (failures
+ * over a window, stuck tasks), its worker table gives live workers and their last heartbeat, and
+ * its counters the time since the last event. Queue depths still come from the broker, when
+ * `--broker` is given as well.
+ */
+import { ServerConnection } from './client.js';
+import { unmeasured, type Measurements } from '../engine/health.js';
+import {
+  brokerLost,
+  failuresFromTasks,
+  heartbeatFromRecords,
+  historyNote,
+  silenceFromServer,
+  stuckFromTasks,
+  workersFromRecords,
+} from '../engine/health-measure.js';
+import { needs, type CheckPlan } from '../engine/health-thresholds.js';
+import { taskRecordFromMessage, workerRecordFromMessage } from '../engine/wire.js';
+import { ClearlyError } from '../errors.js';
+import type { TaskRecord, WorkerRecord } from '../format/record.js';
+import { statsRecord, type StatsRecord } from '../format/stats-text.js';
+import { queueMeasurements } from './check-queues.js';
+
+export interface ServerCheckOptions {
+  readonly server: string;
+  /** For queue depths only. */
+  readonly broker?: string | undefined;
+}
+
+export interface ServerCheck {
+  readonly measurements: Measurements;
+  /** Set when the server could not be asked at all (then only queue depths may be known). */
+  readonly unreachable: string | null;
+}
+
+const now = (): number => Date.now() / 1000;
+
+async function collect<T, M>(read: (onItem: (m: M) => void) => Promise<void>, convert: (m: M) => T): Promise<T[]> {
+  const out: T[] = [];
+  await read((m) => out.push(convert(m)));
+  return out;
+}
+
+export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions): Promise<ServerCheck> {
+  const wantWorkers = needs(plan, 'min-workers') || needs(plan, 'max-heartbeat-age');
+  const wantFailures = needs(plan, 'max-failure-rate') || needs(plan, 'max-failures');
+  const wantStuck = needs(plan, 'max-stuck');
+  const conn = new ServerConnection(o.server);
+  const queues = queueMeasurements(plan, o.broker);
+  try {
+    let stats: StatsRecord;
+    try {
+      stats = statsRecord(await conn.stats());
+    } catch (e) {
+      if (!(e instanceof ClearlyError)) throw e;
+      const q = await queues;
+      return { measurements: q === null ? {} : { queues: q }, unreachable: e.message };
+    }
+    const states = [...(wantFailures ? ['SUCCESS', 'FAILURE'] : []), ...(wantStuck ? ['STARTED', 'RECEIVED'] : [])];
+    const [workers, tasks] = await Promise.all([
+      wantWorkers
+        ? collect<WorkerRecord, Parameters<typeof workerRecordFromMessage>[0]>(
+            (onItem) => conn.filterWorkers({ pattern: '', alive_only: false }, { onItem }).done,
+            workerRecordFromMessage,
+          )
+        : null,
+      states.length > 0
+        ? collect<TaskRecord, Parameters<typeof taskRecordFromMessage>[0]>(
+            (onItem) => conn.filterTasks({ filter: { states }, limit: 0 }, { onItem }).done,
+            taskRecordFromMessage,
+          )
+        : null,
+    ]);
+    const t = now();
+    const lost = brokerLost(stats);
+    const m: { -readonly [K in keyof Measurements]: Measurements[K] } = {};
+    const q = await queues;
+    if (q !== null) m.queues = q;
+    if (workers !== null) {
+      if (needs(plan, 'min-workers')) m.workers = lost ?? { ok: true, ...workersFromRecords(workers, plan.workersPattern) };
+      if (needs(plan, 'max-heartbeat-age')) {
+        m.heartbeat = lost ?? { ok: true, ...heartbeatFromRecords(workers, plan.workersPattern, t) };
+      }
+    }
+    if (tasks !== null) {
+      // History stays valid while the broker is away, but nothing newer is in it.
+      const staleness = lost === null ? null : lost.reason;
+      if (wantFailures) {
+        const note = [historyNote(stats.uptime_seconds, plan.windowSeconds, stats.tasks_evicted, stats.max_tasks), staleness]
+          .filter((n) => n !== null)
+          .join('; ');
+        m.failures = { ok: true, ...failuresFromTasks(tasks, t, plan.windowSeconds, note === '' ? null : note) };
+      }
+      if (wantStuck) m.stuck = { ok: true, ...stuckFromTasks(tasks, t, staleness) };
+    }
+    if (needs(plan, 'max-silence')) m.silence = silenceFromServer(stats);
+    return { measurements: m, unreachable: null };
+  } catch (e) {
+    // The stats answered but a stream failed (the server went away meanwhile).
+    if (!(e instanceof ClearlyError)) throw e;
+    const u = unmeasured(e.message);
+    const q = await queues;
+    return {
+      measurements: { workers: u, heartbeat: u, failures: u, stuck: u, silence: u, ...(q === null ? {} : { queues: q }) },
+      unreachable: null,
+    };
+  } finally {
+    conn.close();
+  }
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { finalState, waitExitCode } from '../../src/cli/wait.js';
+
+describe('task --wait outcome', () => {
+  it.each([
+    ['SUCCESS', null, 'SUCCESS'],
+    ['FAILURE', null, 'FAILURE'],
+    ['REVOKED', null, 'REVOKED'],
+    ['REJECTED', null, 'REJECTED'],
+    // Celery's State keeps a rejected task in STARTED: its rejected time says it is over.
+    ['STARTED', 123, 'REJECTED'],
+    ['STARTED', null, null],
+    ['RETRY', null, null],
+    ['PENDING', null, null],
+    ['RECEIVED', null, null],
+  ] as const)('%s (rejected %s) -> %s', (state, rejected, expected) => {
+    expect(finalState({ state, rejected })).toBe(expected);
+  });
+
+  it('exit 0 only on SUCCESS', () => {
+    expect(waitExitCode('SUCCESS')).toBe(0);
+    expect(waitExitCode('FAILURE')).toBe(1);
+    expect(waitExitCode('REVOKED')).toBe(1);
+    expect(waitExitCode('REJECTED')).toBe(1);
+  });
+});

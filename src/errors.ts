@@ -41,7 +41,8 @@ export class ClearlyError extends Error {
     this.name = 'ClearlyError';
     this.code = code;
   }
-  get exitCode(): ExitCode {
+  /** A number, not only an `ExitCode`: `check` speaks the Nagios plugin codes (0-3) instead. */
+  get exitCode(): number {
     return EXIT_FOR[this.code];
   }
 }

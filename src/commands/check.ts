@@ -14,7 +14,7 @@ import { parseBrokerUrl } from '../engine/broker-url.js';
 import { STATUS_EXIT, unmeasured, type CheckResult, type Measurements } from '../engine/health.js';
 import { evaluate } from '../engine/health-evaluate.js';
 import { DEFAULT_WINDOW, needs, parseCheckFlags, parseDuration, type CheckPlan } from '../engine/health-thresholds.js';
-import { ClearlyError, maskUrl, UsageError, type ExitCode } from '../errors.js';
+import { ClearlyError, maskUrl, UsageError } from '../errors.js';
 import { checkJson, type CheckContext } from '../format/check-json.js';
 import { statusLine, unknownLine } from '../format/nagios.js';
 
@@ -68,13 +68,10 @@ UNKNOWN); --max-silence listens until the first event or its critical level; REC
 make --max-stuck UNKNOWN (workers do not say since when they hold them). A clearly server
 answers all of them at once.`;
 
-/**
- * A usage error in `check` exits 3 (UNKNOWN) as Nagios plugins do, not 2 (CRITICAL for a monitor).
- * EXIT in errors.ts has no 3, hence the cast (see the report: an `EXIT.UNKNOWN` would remove it).
- */
+/** A usage error in `check` exits 3 (UNKNOWN) as Nagios plugins do, not 2 (CRITICAL for a monitor). */
 class CheckUsageError extends UsageError {
-  override get exitCode(): ExitCode {
-    return STATUS_EXIT.UNKNOWN as unknown as ExitCode;
+  override get exitCode(): number {
+    return STATUS_EXIT.UNKNOWN;
   }
 }
 

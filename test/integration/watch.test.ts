@@ -213,6 +213,16 @@ describe('watch: filters, limits and errors', () => {
     expect(piped.stderr).not.toMatch(/EPIPE|Error/);
   }, 60_000);
 
+  it('Ctrl-C exits 0 and prints a summary on stderr only', async () => {
+    const watch = spawnClearly(['watch', '--broker', broker, '--json', '--only-workers', '--worker', `^${worker.hostname}$`]);
+    await watch.waitForStderr(/watching/, 15_000);
+    await watch.waitForRecord((r) => r.kind === 'worker', 10_000);
+    const r = await watch.stop('SIGINT');
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/clearly: [1-9]\d* records \(0 task, [1-9]\d* worker\) from \d+ events in \d+\.\ds/);
+    for (const line of r.stdout.trim().split('\n')) expect(JSON.parse(line)).toMatchObject({ kind: 'worker' });
+  });
+
   it('an unreachable broker exits 69 within a few seconds with one line naming it (password masked)', async () => {
     const started = Date.now();
     const r = await runClearly(['watch', '--broker', 'amqp://guest:secret@127.0.0.1:1//']);

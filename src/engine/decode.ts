@@ -104,7 +104,7 @@ function redisBody(payload: string | Buffer, max: number): string | DecodeError 
   const encoding = isObject(props) ? props['body_encoding'] : undefined;
   if (encoding === 'base64') {
     if (typeof body !== 'string') return err('bad-envelope', 'body is not a base64 string');
-    if (!BASE64.test(body)) return err('bad-encoding', 'body is not valid base64');
+    if (!isBase64(body)) return err('bad-encoding', 'body is not valid base64');
     return Buffer.from(body, 'base64').toString('utf8');
   }
   if (encoding !== undefined && encoding !== null) {
@@ -115,7 +115,21 @@ function redisBody(payload: string | Buffer, max: number): string | DecodeError 
   return err('bad-envelope', 'missing body');
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** A character that cannot appear in base64 (padding included). */
+const NOT_BASE64 = /[^A-Za-z0-9+/=]/;
+
+/**
+ * `^[A-Za-z0-9+/]*={0,2}$`, in two cheaper steps: a search for a stray character (which V8 runs
+ * about twice as fast as the anchored whole-string match, measured on 750-character bodies: this
+ * check was 8% of the Redis hot path), then `=` allowed only as the last one or two characters.
+ */
+function isBase64(s: string): boolean {
+  if (NOT_BASE64.test(s)) return false;
+  const pad = s.indexOf('=');
+  if (pad < 0) return true;
+  const n = s.length;
+  return pad === n - 1 || (pad === n - 2 && s.charCodeAt(n - 1) === 61);
+}
 
 /** One event object (already JSON-parsed) -> a typed event, or why not. */
 export function decodeEvent(obj: unknown): CeleryEvent | DecodeError {

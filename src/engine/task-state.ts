@@ -147,8 +147,8 @@ export function applyTaskEvent(task: Task, ev: TaskEvent): TaskState {
       break;
   }
   // task-sent comes from the publisher (client), never from a worker.
-  if (ev.subject === 'sent') task.client = ev.hostname;
-  else task.worker = ev.hostname;
+  if (ev.subject === 'sent') task.client = shared(ev.hostname);
+  else task.worker = shared(ev.hostname);
 
   if (isLate(state, task.state)) {
     if (state === 'RECEIVED') {
@@ -163,13 +163,38 @@ export function applyTaskEvent(task: Task, ev: TaskEvent): TaskState {
   return state;
 }
 
+/**
+ * Stored tasks keep one copy of the text many of them share (task names, worker and client
+ * nodenames, queues). JSON.parse gives every event its own copy of each string over 10 characters,
+ * so without this a server holding 1M tasks kept a million copies of the same few names (about
+ * 170 of the ~930 heap bytes of a typical task, measured with bench/memory.ts). Bounded: past
+ * SHARED_LIMIT distinct values (a publisher inventing names) it starts over, which only costs
+ * memory, never correctness.
+ */
+const SHARED_LIMIT = 10_000;
+const sharedText = new Map<string, string>();
+
+function shared(s: string): string {
+  const hit = sharedText.get(s);
+  if (hit !== undefined) return hit;
+  if (s.length > 256) return s;
+  if (sharedText.size >= SHARED_LIMIT) sharedText.clear();
+  sharedText.set(s, s);
+  return s;
+}
+
+/** A root/parent id that is the task's own uuid (a root task) points at the uuid string it has. */
+function sameOrOwn(uuid: string, id: string | null): string | null {
+  return id === uuid ? uuid : id;
+}
+
 /** `Task.merge_rules[RECEIVED]`: the only fields a late task-received may set. */
 function mergeReceived(task: Task, ev: TaskEvent): void {
-  if (ev.name !== undefined) task.name = ev.name;
+  if (ev.name !== undefined) task.name = shared(ev.name);
   if (ev.args !== undefined) task.args = ev.args;
   if (ev.kwargs !== undefined) task.kwargs = ev.kwargs;
-  if (ev.parent_id !== undefined) task.parent_id = ev.parent_id;
-  if (ev.root_id !== undefined) task.root_id = ev.root_id;
+  if (ev.parent_id !== undefined) task.parent_id = sameOrOwn(task.uuid, ev.parent_id);
+  if (ev.root_id !== undefined) task.root_id = sameOrOwn(task.uuid, ev.root_id);
   if (ev.retries !== undefined) task.retries = ev.retries;
   if (ev.eta !== undefined) task.eta = ev.eta;
   if (ev.expires !== undefined) task.expires = ev.expires;
@@ -180,9 +205,9 @@ function mergeAll(task: Task, ev: TaskEvent): void {
   mergeReceived(task, ev);
   task.timestamp = ev.timestamp;
   task.clock = ev.clock;
-  if (ev.queue !== undefined) task.queue = ev.queue;
-  if (ev.exchange !== undefined) task.exchange = ev.exchange;
-  if (ev.routing_key !== undefined) task.routing_key = ev.routing_key;
+  if (ev.queue !== undefined) task.queue = shared(ev.queue);
+  if (ev.exchange !== undefined) task.exchange = shared(ev.exchange);
+  if (ev.routing_key !== undefined) task.routing_key = shared(ev.routing_key);
   if (ev.result !== undefined) task.result = ev.result;
   if (ev.runtime !== undefined) task.runtime = ev.runtime;
   if (ev.exception !== undefined) task.exception = ev.exception;

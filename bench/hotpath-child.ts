@@ -1,0 +1,165 @@
+/**
+ * The hot path timed from memory, in a process of its own (bench/hotpath.ts starts it pinned to
+ * one core): `node dist/bench/hotpath-child.js '{"transport":"amqp","events":200000,"runs":5}'`.
+ * Prints one JSON line per variant: events/s of each timed run.
+ *
+ * Messages are built before the clock starts (generator-encoded, every task a fresh uuid). Each run
+ * gets a fresh State and sink, so every run sees new tasks, and the task table fills up and evicts
+ * (the defaults: 10 000 tasks) as it does in a long-running process.
+ */
+import { makePrinter } from '../src/cli/printer.js';
+import { LineWriter, type LineSink } from '../src/cli/output.js';
+import { Dispatcher, type Sink } from '../src/engine/dispatch.js';
+import { compileFilter } from '../src/engine/filter.js';
+import { SeenNames } from '../src/engine/history.js';
+import type { Change } from '../src/engine/model.js';
+import { Pipeline } from '../src/engine/pipeline.js';
+import { encodeCaptureItem } from '../src/engine/proto.js';
+import { State } from '../src/engine/state.js';
+import { taskMessage, workerMessage } from '../src/engine/wire.js';
+import { changeRecords } from '../src/format/changes.js';
+import { makePalette } from '../src/format/colors.js';
+import { buildMessages, type Transport } from './lib/messages.js';
+
+/**
+ * - state: decode + reduce, nothing listening (the server with no live client);
+ * - ndjson: + records + NDJSON lines batched for stdout (`watch --broker --json`);
+ * - dispatch: + the server's fan-out to one live client (CaptureItem protobuf per record).
+ */
+export const VARIANTS = ['state', 'ndjson', 'dispatch'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+export interface ChildRequest {
+  readonly transport: Transport;
+  readonly events: number;
+  readonly runs: number;
+  readonly seed?: number;
+  /** Default: all of them. */
+  readonly variants?: readonly Variant[];
+}
+
+export interface ChildReport {
+  readonly transport: Transport;
+  readonly variant: Variant;
+  readonly events: number;
+  readonly messages: number;
+  readonly bytes: number;
+  /** Records (or protobuf items) produced per run: what the variant's output side handled. */
+  readonly outputs: number;
+  readonly eventsPerSecond: readonly number[];
+}
+
+/**
+ * Output that goes nowhere, but through the real LineWriter / Dispatcher code. The line sink still
+ * turns each batch into UTF-8 bytes: that is what writing a string to stdout costs first.
+ */
+const nullLines: LineSink = {
+  write: (chunk) => Buffer.from(chunk, 'utf8').length >= 0,
+  on: () => undefined,
+  once: () => undefined,
+  writableLength: 0,
+};
+const nullStream: Sink<Buffer> = { write: () => true, once: () => undefined, end: () => undefined };
+
+/** How many messages a socket read typically hands over before the event loop turns (LineWriter flushes then). */
+const MESSAGES_PER_TURN = 64;
+
+interface Harness {
+  readonly onChange: (change: Change) => void;
+  /** The end of an event-loop turn. */
+  readonly turn: () => void;
+  readonly outputs: () => number;
+}
+
+function harness(variant: Variant): Harness {
+  switch (variant) {
+    case 'state': {
+      let n = 0;
+      return { onChange: () => void n++, turn: () => undefined, outputs: () => n };
+    }
+    case 'ndjson': {
+      // watch's defaults: task records only, JSON, no colour.
+      const filter = compileFilter({ tasks: true, workers: false });
+      const writer = new LineWriter(nullLines, () => undefined);
+      const print = makePrinter(writer, true, makePalette(false), {});
+      return {
+        onChange: (change) => {
+          for (const r of changeRecords(change, filter)) print(r);
+        },
+        turn: () => writer.flush(),
+        outputs: () => writer.written,
+      };
+    }
+    case 'dispatch': {
+      // The server's encoders (server.ts), no result backend; one client with Capture's default filter.
+      let items = 0;
+      const dispatcher = new Dispatcher<Buffer>({
+        task: (ch, i) => {
+          items++;
+          const last = ch.states.length - 1;
+          return encodeCaptureItem({ task: taskMessage(ch.task, ch.states[i]!, i < last, ch.event.timestamp, undefined) });
+        },
+        worker: (ch) => encodeCaptureItem({ worker: workerMessage(ch.worker, ch.status) }),
+        missed: (count) => encodeCaptureItem({ missed: { count } }),
+      });
+      dispatcher.add(nullStream, compileFilter({ tasks: true, workers: false }));
+      const seen = new SeenNames();
+      return {
+        onChange: (change) => {
+          if (change.kind === 'task') seen.add(change.task.name);
+          dispatcher.publish(change);
+        },
+        turn: () => undefined,
+        outputs: () => items,
+      };
+    }
+    default: {
+      const unhandled: never = variant;
+      throw new TypeError(`unknown variant ${String(unhandled)}`);
+    }
+  }
+}
+
+function timeRun(variant: Variant, messages: readonly Parameters<Pipeline['handle']>[0][]): { seconds: number; events: number; outputs: number } {
+  const h = harness(variant);
+  const state = new State({ maxTasks: 10_000, maxWorkers: 1_000 });
+  const pipeline = new Pipeline(state, h.onChange, () => undefined);
+  const t0 = performance.now();
+  for (let i = 0; i < messages.length; i++) {
+    // The sources stamp every message with the local time, as here.
+    pipeline.handle(messages[i]!, Date.now() / 1000);
+    if (i % MESSAGES_PER_TURN === MESSAGES_PER_TURN - 1) h.turn();
+  }
+  h.turn();
+  const seconds = (performance.now() - t0) / 1000;
+  if (pipeline.counters.decodeErrors > 0) throw new Error(`${pipeline.counters.decodeErrors} decode errors: the messages are wrong`);
+  return { seconds, events: pipeline.counters.events, outputs: h.outputs() };
+}
+
+function main(): void {
+  const req = JSON.parse(process.argv[2] ?? '{}') as ChildRequest;
+  const built = buildMessages({ transport: req.transport, events: req.events, seed: req.seed ?? 20_24 });
+  for (const variant of req.variants ?? VARIANTS) {
+    timeRun(variant, built.messages); // warm-up: JIT, inline caches, repr cache
+    const rates: number[] = [];
+    let outputs = 0;
+    for (let r = 0; r < req.runs; r++) {
+      const run = timeRun(variant, built.messages);
+      if (run.events !== built.events) throw new Error(`processed ${run.events} events of ${built.events}`);
+      rates.push(run.events / run.seconds);
+      outputs = run.outputs;
+    }
+    const report: ChildReport = {
+      transport: req.transport,
+      variant,
+      events: built.events,
+      messages: built.messages.length,
+      bytes: built.bytes,
+      outputs,
+      eventsPerSecond: rates,
+    };
+    process.stdout.write(JSON.stringify(report) + '\n');
+  }
+}
+
+main();

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
-import type { CommandModule } from 'yargs';
+import type { CommandModule as YargsCommand } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { note } from '../src/cli/output.js';
-import { COMMANDS, type ClearlyCommand } from '../src/commands/index.js';
+import { COMMANDS, requestedCommand, type CommandEntry, type CommandModule } from '../src/commands/index.js';
 import { ClearlyError, EXIT } from '../src/errors.js';
 
 const EPILOGUE = `Exit codes: 0 ok · 1 failure (task --wait: task failed) · 2 usage error · 4 not found · 69 broker/server unreachable · 70 internal error · 124 timed out; check: 0 OK · 1 WARNING · 2 CRITICAL · 3 UNKNOWN
@@ -40,15 +40,17 @@ function report(e: unknown): number {
   return EXIT.INTERNAL;
 }
 
-function wrap(cmd: ClearlyCommand): CommandModule {
+/** `mod` is the loaded module of the command being run; the others only need to be listed. */
+function wrap(entry: CommandEntry, mod: CommandModule | undefined): YargsCommand {
   return {
-    command: cmd.command as string | string[],
-    describe: cmd.describe,
-    builder: cmd.builder as CommandModule['builder'],
+    command: entry.command,
+    describe: entry.describe,
+    builder: (mod?.builder ?? ((y) => y)) as YargsCommand['builder'],
     handler: async (argv) => {
       debug = debug || argv['debug'] === true;
       try {
-        exitCode = await cmd.handler(argv as never);
+        const m = mod ?? (await entry.load());
+        exitCode = await m.handler(argv as never);
       } catch (e) {
         exitCode = report(e);
       }
@@ -56,9 +58,31 @@ function wrap(cmd: ClearlyCommand): CommandModule {
   };
 }
 
+/**
+ * yargs' `.env('CLEARLY')` turns every CLEARLY_* variable into a flag, and strict mode then rejects
+ * one the command does not have (CLEARLY_SERVER set in a profile would break `clearly server`).
+ * Keep only the variables that name an option of the command being run.
+ */
+function dropForeignEnv(mod: CommandModule | undefined): void {
+  const known = new Set<string>();
+  if (mod !== undefined) {
+    const probe = mod.builder(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown> } };
+    for (const k of Object.keys(probe.getOptions().key)) known.add(k.toLowerCase().replace(/-/g, '_'));
+  }
+  for (const name of Object.keys(process.env)) {
+    if (!name.startsWith('CLEARLY_')) continue;
+    const key = name.slice('CLEARLY_'.length).toLowerCase();
+    if (!known.has(key)) delete process.env[name];
+  }
+}
+
 async function main(): Promise<number> {
   let usageFailed = false;
-  const cli = yargs(hideBin(process.argv))
+  const args = hideBin(process.argv);
+  const requested = requestedCommand(args);
+  const loaded = requested === undefined ? undefined : await requested.load();
+  dropForeignEnv(loaded);
+  const cli = yargs(args)
     .scriptName('clearly')
     .usage('$0 <command> [options]\n\nA real-time monitor for Celery: see tasks and workers live,\nquery history, check health.')
     // A repeated single-value flag means "the last one wins", as in most CLIs; array flags
@@ -79,7 +103,7 @@ async function main(): Promise<number> {
       if (msg === NO_COMMAND) y.showHelp();
       process.stderr.write(`clearly: ${msg}\nRun "clearly --help" or "clearly <command> --help" for usage.\n`);
     });
-  for (const cmd of COMMANDS) cli.command(wrap(cmd));
+  for (const entry of COMMANDS) cli.command(wrap(entry, entry === requested ? loaded : undefined));
   try {
     await cli.parseAsync();
   } catch (e) {

@@ -53,8 +53,6 @@ const options = {
 
 type CheckArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
 
-export const command = 'check';
-export const describe = 'Health check with Nagios exit codes: workers, failure rate, queues, silence, stuck tasks';
 
 const HELP = `Thresholds take [WARN:]CRIT: one value is the critical level alone; two are the
 warning level, then the critical one. Durations: 30s, 2m, 1h30m, 500ms (bare number: seconds).

@@ -2,26 +2,62 @@
  * The subcommands, in the order `--help` lists them: live first, then the one-shot questions to a
  * server (history, one task, workers, counters), the health check, the task names, then the one
  * that changes it, then the server itself.
+ *
+ * Only the command being run is loaded: each module pulls in its own clients (gRPC, amqplib,
+ * ioredis), and loading all of them would cost every invocation a few hundred milliseconds.
  */
 import type { Argv } from 'yargs';
-import * as check from './check.js';
-import * as reset from './reset.js';
-import * as seen from './seen.js';
-import * as server from './server.js';
-import * as stats from './stats.js';
-import * as task from './task.js';
-import * as tasks from './tasks.js';
-import * as watch from './watch.js';
-import * as workers from './workers.js';
 
-export interface ClearlyCommand {
-  command: string | readonly string[];
-  describe: string;
+export interface CommandModule {
   builder: (y: Argv) => Argv<unknown>;
   /** Returns the exit code; throws ClearlyError for the ones bin/clearly.ts maps. */
   handler: (argv: never) => Promise<number>;
 }
 
-export const COMMANDS: readonly ClearlyCommand[] = [watch, tasks, task, workers, stats, check, seen, reset, server].map(
-  (m) => m as unknown as ClearlyCommand,
-);
+export interface CommandEntry {
+  readonly name: string;
+  /** yargs usage, e.g. `task <uuid>`. */
+  readonly command: string;
+  readonly describe: string;
+  readonly load: () => Promise<CommandModule>;
+}
+
+const entry = (name: string, command: string, describe: string, load: () => Promise<unknown>): CommandEntry => ({
+  name,
+  command,
+  describe,
+  load: load as () => Promise<CommandModule>,
+});
+
+export const COMMANDS: readonly CommandEntry[] = [
+  entry('watch', 'watch', 'Show task and worker state changes live', () => import('./watch.js')),
+  entry('tasks', 'tasks', 'List the tasks a clearly server has stored (history)', () => import('./tasks.js')),
+  entry(
+    'task',
+    'task <uuid>',
+    'Show one task: arguments, result (untruncated when the backend has it), traceback, times',
+    () => import('./task.js'),
+  ),
+  entry(
+    'workers',
+    'workers',
+    'List the workers a clearly server knows: alive or offline, load, tasks done',
+    () => import('./workers.js'),
+  ),
+  entry('stats', 'stats', "Show a clearly server's counters: events, tasks, workers, evictions, clients", () => import('./stats.js')),
+  entry(
+    'check',
+    'check',
+    'Health check with Nagios exit codes: workers, failure rate, queues, silence, stuck tasks',
+    () => import('./check.js'),
+  ),
+  entry('seen', 'seen', 'List the task names a clearly server has seen', () => import('./seen.js')),
+  entry('reset', 'reset', 'Make a clearly server forget its stored tasks and workers', () => import('./reset.js')),
+  entry('server', 'server', 'Run the collector: keep tasks and workers in memory and serve them over gRPC', () => import('./server.js')),
+];
+
+/** The command named on the command line (its first word that is not a flag), if any. */
+export function requestedCommand(args: readonly string[]): CommandEntry | undefined {
+  const first = args.find((a) => !a.startsWith('-'));
+  return COMMANDS.find((c) => c.name === first);
+}

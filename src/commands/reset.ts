@@ -12,8 +12,6 @@ const options = {
 
 type ResetArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
 
-export const command = 'reset';
-export const describe = 'Make a clearly server forget its stored tasks and workers';
 
 export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y

@@ -12,8 +12,6 @@ const options = {
 
 type SeenArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
 
-export const command = 'seen';
-export const describe = 'List the task names a clearly server has seen';
 
 export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y

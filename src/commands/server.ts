@@ -45,8 +45,6 @@ const options = {
 
 type ServerArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
 
-export const command = 'server';
-export const describe = 'Run the collector: keep tasks and workers in memory and serve them over gRPC';
 
 export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y

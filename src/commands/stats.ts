@@ -31,8 +31,6 @@ const options = {
 
 type StatsArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
 
-export const command = 'stats';
-export const describe = "Show a clearly server's counters: events, tasks, workers, evictions, clients";
 
 export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y

@@ -41,8 +41,6 @@ const options = {
 
 type TaskArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options> & { uuid: string }>;
 
-export const command = 'task <uuid>';
-export const describe = 'Show one task: arguments, result (untruncated when the backend has it), traceback, times';
 
 export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y

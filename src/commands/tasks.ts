@@ -46,8 +46,6 @@ const options = {
 
 type TasksArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
 
-export const command = 'tasks';
-export const describe = 'List the tasks a clearly server has stored (history)';
 
 export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y

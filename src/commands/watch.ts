@@ -30,8 +30,6 @@ const options = {
 
 type WatchArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
 
-export const command = 'watch';
-export const describe = 'Show task and worker state changes live';
 
 export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y

@@ -31,8 +31,6 @@ const options = {
 
 type WorkersArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
 
-export const command = 'workers';
-export const describe = 'List the workers a clearly server knows: alive or offline, load, tasks done';
 
 export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y

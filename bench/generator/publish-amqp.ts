@@ -9,7 +9,7 @@ import { UnavailableError } from '../../src/errors.js';
 import type { Publisher } from './publisher.js';
 
 export async function openAmqpPublisher(url: string): Promise<Publisher> {
-  const conn: ChannelModel = await connect(url);
+  const conn: ChannelModel = await connect(url, { noDelay: true }); // as py-amqp: no Nagle delay on small event messages
   let failure: Error | null = null;
   let closing = false;
   const fail = (err: unknown): void => {

@@ -53,6 +53,9 @@ export async function startDirect(o: DirectOptions): Promise<DirectSession> {
     message: (raw) => pipeline.handle(raw, now()),
     status: (s) => {
       if (s.kind === 'lost') note(`lost the connection to ${broker.masked} (${s.error}); reconnecting…`);
+      if (s.kind === 'dropped') {
+        note(`could not keep up with ${broker.masked}: ${s.count} events lost (our backlog of received messages was full)`);
+      }
       if (s.kind === 'reconnected') {
         note(`reconnected to ${broker.masked} after ${s.downSeconds.toFixed(1)}s; events published meanwhile were missed`);
       }

@@ -13,8 +13,7 @@
  */
 import { Redis } from 'ioredis';
 import { maskUrl, UsageError } from '../errors.js';
-import { backoffMs } from './source.js';
-import { describe as describeError } from './source-amqp.js';
+import { backoffMs, describeError } from './source.js';
 import type { Task } from './model.js';
 import type { BackendState } from './proto.js';
 import { META_PREFIX, needsWholeResult, ResultKeeper, type KeeperOptions } from './result-keeper.js';

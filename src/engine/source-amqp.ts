@@ -9,7 +9,7 @@ import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { UnavailableError } from '../errors.js';
 import type { BrokerUrl } from './broker-url.js';
-import { backoffMs, type EventSource, type SourceHandlers, type SourceOptions } from './source.js';
+import { backoffMs, describeError as describe, type EventSource, type SourceHandlers, type SourceOptions } from './source.js';
 
 export const EVENT_EXCHANGE = 'celeryev';
 
@@ -132,16 +132,4 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-export function describe(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ECONNREFUSED') return 'connection refused';
-    if (code === 'ENOTFOUND') return 'unknown host';
-    if (/ACCESS_REFUSED|403/.test(e.message)) return 'login refused (check user and password)';
-    if (/NOT_ALLOWED|vhost/i.test(e.message)) return 'vhost not allowed or missing';
-    return e.message;
-  }
-  return String(e);
 }

@@ -5,20 +5,32 @@
 import { Redis } from 'ioredis';
 import { UnavailableError } from '../errors.js';
 import type { BrokerUrl } from './broker-url.js';
-import { describe } from './source-amqp.js';
-import { backoffMs, type EventSource, type SourceHandlers, type SourceOptions } from './source.js';
+import { Backlog } from './backlog.js';
+import type { RedisRawMessage } from './events.js';
+import { backoffMs, describeError as describe, type EventSource, type SourceHandlers, type SourceOptions } from './source.js';
+
+/** 256 MiB of envelopes: about 350k events of a typical size, a few seconds at the broker's top rate. */
+export const DEFAULT_BACKLOG_BYTES = 256 * 1024 * 1024;
+
+type Queued = RedisRawMessage & { readonly size: number };
 
 export class RedisEventSource implements EventSource {
   private redis: Redis | null = null;
   private closing = false;
   private connected = false;
   private lostAt = 0;
+  private readonly backlog: Backlog<Queued>;
+  private dropTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly broker: Extract<BrokerUrl, { transport: 'redis' }>,
     private readonly handlers: SourceHandlers,
     private readonly options: SourceOptions,
-  ) {}
+  ) {
+    this.backlog = new Backlog<Queued>((m) => handlers.message(m), {
+      maxBytes: options.backlogBytes ?? DEFAULT_BACKLOG_BYTES,
+    });
+  }
 
   /** Pub/sub channels are global (SELECT does not apply): the db prefix is the only separation. */
   get pattern(): string {
@@ -39,7 +51,7 @@ export class RedisEventSource implements EventSource {
       lastError = describe(e);
     });
     redis.on('pmessage', (_pattern: string, channel: string, message: string) => {
-      this.handlers.message({ transport: 'redis', channel, payload: message });
+      this.backlog.push({ transport: 'redis', channel, payload: message, size: message.length });
     });
     redis.on('close', () => {
       if (this.closing || !this.connected || this.lostAt !== 0) return;
@@ -65,10 +77,18 @@ export class RedisEventSource implements EventSource {
     }
     this.connected = true;
     this.handlers.status({ kind: 'connected' });
+    // Said at most once a second, not per message.
+    this.dropTimer = setInterval(() => {
+      const count = this.backlog.takeDropped();
+      if (count > 0) this.handlers.status({ kind: 'dropped', count });
+    }, 1000);
+    this.dropTimer.unref();
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    if (this.dropTimer) clearInterval(this.dropTimer);
+    this.backlog.clear();
     const redis = this.redis;
     this.redis = null;
     if (!redis) return;

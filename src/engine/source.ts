@@ -8,7 +8,9 @@ import type { BrokerUrl } from './broker-url.js';
 export type SourceStatus =
   | { readonly kind: 'connected' }
   | { readonly kind: 'lost'; readonly error: string }
-  | { readonly kind: 'reconnected'; readonly downSeconds: number };
+  | { readonly kind: 'reconnected'; readonly downSeconds: number }
+  /** We could not keep up and our bounded backlog was full: `count` events were lost. */
+  | { readonly kind: 'dropped'; readonly count: number };
 
 export interface SourceHandlers {
   message(raw: RawMessage): void;
@@ -26,6 +28,21 @@ export interface EventSource {
 export interface SourceOptions {
   /** Give up the first connection after this long (ms). */
   connectTimeoutMs?: number;
+  /** Redis: bytes of received messages held while we catch up (pub/sub cannot be slowed down). */
+  backlogBytes?: number;
+}
+
+/** A connection error as a person wants to read it. */
+export function describeError(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED') return 'connection refused';
+    if (code === 'ENOTFOUND') return 'unknown host';
+    if (/ACCESS_REFUSED|403/.test(e.message)) return 'login refused (check user and password)';
+    if (/NOT_ALLOWED|vhost/i.test(e.message)) return 'vhost not allowed or missing';
+    return e.message;
+  }
+  return String(e);
 }
 
 /** Backoff between reconnection attempts: 0.5 s doubling up to 10 s. */

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLEARLY = fileURLToPath(new URL('../../bin/clearly.js', import.meta.url));
+export const CLEARLY = fileURLToPath(new URL('../../cli/clearly.js', import.meta.url));
 export const GENERATOR = fileURLToPath(new URL('../generator/cli.js', import.meta.url));
 
 export interface Child {
@@ -147,7 +147,7 @@ export interface CommandRun {
   readonly ms: number;
 }
 
-/** Run `node [nodeArgs] dist/bin/clearly.js ARGS` to its end, timing the whole process. */
+/** Run `node [nodeArgs] dist/cli/clearly.js ARGS` to its end, timing the whole process. */
 export function runClearly(args: readonly string[], nodeArgs: readonly string[] = []): Promise<CommandRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();

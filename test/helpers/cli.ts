@@ -1,5 +1,5 @@
 /**
- * Run the BUILT clearly CLI (`node dist/bin/clearly.js`, as users get it) in integration tests:
+ * Run the BUILT clearly CLI (`node dist/cli/clearly.js`, as users get it) in integration tests:
  * `runClearly` for commands that finish, `spawnClearly` for streams such as `clearly watch --json`.
  *
  * Children get NO_COLOR=1 unless a test's `env` says otherwise: picocolors turns colours on when
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLEARLY_BIN = fileURLToPath(new URL('../../dist/bin/clearly.js', import.meta.url));
+export const CLEARLY_BIN = fileURLToPath(new URL('../../dist/cli/clearly.js', import.meta.url));
 
 export interface CliOptions {
   /** Merged over process.env; `undefined` removes a variable. */

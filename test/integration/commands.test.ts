@@ -1,5 +1,5 @@
 /**
- * The client commands against the BUILT server (`node dist/bin/clearly.js server`) fed by a real
+ * The client commands against the BUILT server (`node dist/cli/clearly.js server`) fed by a real
  * Celery worker, on both brokers. One server, one worker and one workload per broker, shared by
  * the tests of its describe; the last test there resets the server.
  *

@@ -3,6 +3,7 @@
  * proto's StatsReply) or as aligned key/value lines for a person.
  */
 import type { Decoded, StatsReply } from '../engine/proto.js';
+import { formatSeconds } from '../engine/health.js';
 import type { Palette } from './colors.js';
 
 /** A StatsReply with every field present (proto3 leaves zeros and empty strings out). */
@@ -35,15 +36,9 @@ export function statsRecord(m: Decoded<StatsReply>): StatsRecord {
   };
 }
 
-/** "45s", "12m 03s", "5h 02m", "2d 3h". */
+/** "45s", "12m 03s", "5h 02m", "2d 3h": whole seconds, as health.ts formats durations. */
 export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
+  return formatSeconds(Math.floor(Math.max(0, seconds)));
 }
 
 function stateText(state: string, p: Palette): string {

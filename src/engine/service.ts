@@ -86,6 +86,21 @@ async function writeAll<T>(call: Stream<unknown, T>, items: readonly T[]): Promi
   }
 }
 
+/** Answer a server-streaming query: build every item (a bad request fails the call), write, end. */
+function streamAll<T>(call: Stream<unknown, T>, ctx: ServiceContext, build: () => T[]): void {
+  let items: T[];
+  try {
+    items = build();
+  } catch (e) {
+    failStream(call, e, ctx);
+    return;
+  }
+  writeAll(call, items).then(
+    () => call.end(),
+    (e: unknown) => failStream(call, e, ctx),
+  );
+}
+
 function failStream(call: Stream<unknown, unknown>, e: unknown, ctx: ServiceContext): void {
   const status = toStatus(e);
   ctx.debug(`${call.getPath()}: ${grpc.status[status.code]}: ${status.details}`);
@@ -129,20 +144,11 @@ export function clearlyImplementation(ctx: ServiceContext): grpc.UntypedServiceI
     },
 
     FilterTasks(call: Stream<TaskQuery, TaskMessage>): void {
-      let messages: TaskMessage[];
-      try {
-        const spec = compileTaskQuery(call.request);
-        // Messages are built now, in one go: the tasks are live objects the next event changes.
-        messages = queryTasks(ctx.state, spec).map((t) =>
+      // Messages are built now, in one go: the tasks are live objects the next event changes.
+      streamAll(call, ctx, () =>
+        queryTasks(ctx.state, compileTaskQuery(call.request)).map((t) =>
           taskMessage(t, t.state, false, t.timestamp, ctx.results.get(t.uuid)),
-        );
-      } catch (e) {
-        failStream(call, e, ctx);
-        return;
-      }
-      writeAll(call, messages).then(
-        () => call.end(),
-        (e: unknown) => failStream(call, e, ctx),
+        ),
       );
     },
 
@@ -171,17 +177,8 @@ export function clearlyImplementation(ctx: ServiceContext): grpc.UntypedServiceI
     },
 
     FilterWorkers(call: Stream<WorkerQuery, WorkerMessage>): void {
-      let messages: WorkerMessage[];
-      try {
-        const spec = compileWorkerQuery(call.request);
-        messages = queryWorkers(ctx.state, spec).map((w) => workerMessage(w, w.alive ? 'ONLINE' : 'OFFLINE'));
-      } catch (e) {
-        failStream(call, e, ctx);
-        return;
-      }
-      writeAll(call, messages).then(
-        () => call.end(),
-        (e: unknown) => failStream(call, e, ctx),
+      streamAll(call, ctx, () =>
+        queryWorkers(ctx.state, compileWorkerQuery(call.request)).map((w) => workerMessage(w, w.alive ? 'ONLINE' : 'OFFLINE')),
       );
     },
 

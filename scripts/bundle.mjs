@@ -51,8 +51,10 @@ const code = readFileSync(`${OUT}/${BUNDLE}`, 'utf8')
     return line;
   })
   .join('\n');
-writeFileSync(`${OUT}/${BUNDLE}`, code);
-const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+// Node's CommonJS module wrapper, written into the file so bin/start.ts compiles it as it is; on
+// the first line, so that positions in stack traces and the source map stay right.
+writeFileSync(`${OUT}/${BUNDLE}`, `(function (exports, require, module, __filename, __dirname) { ${code}\n})`);
+const hash = createHash('sha256').update(readFileSync(`${OUT}/${BUNDLE}`)).digest('hex').slice(0, 16);
 await build({
   ...common,
   entryPoints: ['bin/start.ts'],

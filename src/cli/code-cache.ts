@@ -11,7 +11,7 @@
  * with the cache only costs speed. NODE_DISABLE_COMPILE_CACHE (Node 22's switch) turns it off.
  */
 import { isAscii } from 'node:buffer';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -58,6 +58,17 @@ function readCache(file: string): Buffer | undefined {
   }
 }
 
+/** Whether the cache directory exists (created if need be) and can be written. */
+function writableDir(dir: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Write atomically (a concurrent run reads the old file or the new one), then tidy up old builds'. */
 export function saveCache(file: string, data: Buffer, hash: string, now = Date.now()): void {
   try {
@@ -93,20 +104,19 @@ export function runBundle(
 ): CacheOutcome {
   // The build makes the bundle ASCII (scripts/bundle.mjs): read as latin1, that is a one-byte
   // string, much faster than decoding UTF-8 (which any other file still gets).
+  // The bundle is a function expression: Node's CommonJS wrapper, put there by the build (no 2 MB
+  // string concatenation here).
   const bytes = readFileSync(bundle.path);
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const dir = cacheDir(env);
   const file = dir === undefined ? undefined : cacheFile(dir, bundle, args);
   const cachedData = file === undefined ? undefined : readCache(file);
-  // Node's own CommonJS wrapper, on the first line so positions in stack traces stay right.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, {
-    filename: bundle.path,
-    ...(cachedData === undefined ? {} : { cachedData }),
-  });
+  const script = new Script(source, { filename: bundle.path, ...(cachedData === undefined ? {} : { cachedData }) });
   const outcome: CacheOutcome =
     file === undefined ? 'off' : cachedData === undefined ? 'missing' : script.cachedDataRejected === true ? 'rejected' : 'used';
-  if (file !== undefined && outcome !== 'used') {
-    // Written at exit, the cache holds every function this run compiled, not only the top level.
+  // Written at exit, the cache holds every function this run compiled, not only the top level.
+  // (Not even serialised when it could not be written: a read-only home would pay it every run.)
+  if (file !== undefined && outcome !== 'used' && writableDir(dirname(file))) {
     atExit(() => saveCache(file, script.createCachedData(), bundle.hash));
   }
   const body = script.runInThisContext() as CommonJsBody;

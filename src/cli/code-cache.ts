@@ -43,11 +43,23 @@ export function cacheDir(env: NodeJS.ProcessEnv, home: () => string = homedir): 
   return h === '' ? undefined : join(h, '.cache', 'clearly');
 }
 
-/** The cache file for this bundle, Node and command (the first word that is not a flag, as bin/clearly.ts reads it). */
-export function cacheFile(dir: string, bundle: Bundle, args: readonly string[], node = `${process.version}-${process.arch}`): string {
+/**
+ * The cache file for this bundle, Node and kind of run: a run compiles only what it uses, and a
+ * cache is written once, so each command (the first word that is not a flag, as bin/clearly.ts
+ * reads it) keeps its own, and so do its help and its --broker runs, which use other code.
+ */
+export function cacheFile(
+  dir: string,
+  bundle: Bundle,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  node = `${process.version}-${process.arch}`,
+): string {
   const first = args.find((a) => !a.startsWith('-'));
   const command = first !== undefined && bundle.commands.includes(first) ? first : 'main';
-  return join(dir, `${bundle.hash}-${node}-${command}.v8cache`);
+  const help = args.some((a) => a === '--help' || a === '-h' || a === '--version');
+  const broker = args.some((a) => a === '--broker' || a === '-b' || a.startsWith('--broker=')) || env['CLEARLY_BROKER'] !== undefined;
+  return join(dir, `${bundle.hash}-${node}-${command}${help ? '-help' : broker ? '-broker' : ''}.v8cache`);
 }
 
 function readCache(file: string): Buffer | undefined {
@@ -109,7 +121,7 @@ export function runBundle(
   const bytes = readFileSync(bundle.path);
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const dir = cacheDir(env);
-  const file = dir === undefined ? undefined : cacheFile(dir, bundle, args);
+  const file = dir === undefined ? undefined : cacheFile(dir, bundle, args, env);
   const cachedData = file === undefined ? undefined : readCache(file);
   const script = new Script(source, { filename: bundle.path, ...(cachedData === undefined ? {} : { cachedData }) });
   const outcome: CacheOutcome =

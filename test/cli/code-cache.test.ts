@@ -27,10 +27,19 @@ describe('cacheFile', () => {
   const bundle: Bundle = { path: '/d/b.cjs', hash: 'h1', commands: ['stats', 'tasks'] };
 
   it('keeps one file per command, and one for everything else', () => {
-    expect(cacheFile('/c', bundle, ['stats', '--json'], 'v20-x64')).toBe('/c/h1-v20-x64-stats.v8cache');
-    expect(cacheFile('/c', bundle, ['--json', 'tasks'], 'v20-x64')).toBe('/c/h1-v20-x64-tasks.v8cache');
-    expect(cacheFile('/c', bundle, ['--help'], 'v20-x64')).toBe('/c/h1-v20-x64-main.v8cache');
-    expect(cacheFile('/c', bundle, ['../../etc'], 'v20-x64')).toBe('/c/h1-v20-x64-main.v8cache');
+    expect(cacheFile('/c', bundle, ['stats', '--json'], {}, 'v20-x64')).toBe('/c/h1-v20-x64-stats.v8cache');
+    expect(cacheFile('/c', bundle, ['--json', 'tasks'], {}, 'v20-x64')).toBe('/c/h1-v20-x64-tasks.v8cache');
+    expect(cacheFile('/c', bundle, [], {}, 'v20-x64')).toBe('/c/h1-v20-x64-main.v8cache');
+    expect(cacheFile('/c', bundle, ['../../etc'], {}, 'v20-x64')).toBe('/c/h1-v20-x64-main.v8cache');
+  });
+
+  it('keeps help and --broker runs apart: they compile other code', () => {
+    expect(cacheFile('/c', bundle, ['stats', '--help'], {}, 'v')).toBe('/c/h1-v-stats-help.v8cache');
+    expect(cacheFile('/c', bundle, ['-h'], {}, 'v')).toBe('/c/h1-v-main-help.v8cache');
+    expect(cacheFile('/c', bundle, ['--version'], {}, 'v')).toBe('/c/h1-v-main-help.v8cache');
+    expect(cacheFile('/c', bundle, ['stats', '-b', 'redis://x'], {}, 'v')).toBe('/c/h1-v-stats-broker.v8cache');
+    expect(cacheFile('/c', bundle, ['tasks', '--broker=amqp://x'], {}, 'v')).toBe('/c/h1-v-tasks-broker.v8cache');
+    expect(cacheFile('/c', bundle, ['tasks'], { CLEARLY_BROKER: 'amqp://x' }, 'v')).toBe('/c/h1-v-tasks-broker.v8cache');
   });
 });
 

@@ -5,7 +5,7 @@
  *
  * The cache is V8's compiled code for what a run used, written once, after a run that found none
  * (or one V8 refused), into a per-user directory: `$XDG_CACHE_HOME/clearly` or `~/.cache/clearly`.
- * Each command keeps its own (they compile different functions), and the file names carry the
+ * Each kind of run keeps its own (they compile different functions), and the file names carry the
  * bundle's content hash and Node's version, so a rebuilt bundle or another Node never reads a cache
  * made for something else (V8 itself only checks the source's length). Anything that goes wrong
  * with the cache only costs speed. NODE_DISABLE_COMPILE_CACHE (Node 22's switch) turns it off.
@@ -14,7 +14,7 @@ import { isAscii } from 'node:buffer';
 import { accessSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
 
 export interface Bundle {
@@ -33,7 +33,8 @@ const STALE_MS = 7 * 24 * 3600 * 1000;
 export function cacheDir(env: NodeJS.ProcessEnv, home: () => string = homedir): string | undefined {
   if (env['NODE_DISABLE_COMPILE_CACHE'] !== undefined && env['NODE_DISABLE_COMPILE_CACHE'] !== '') return undefined;
   const xdg = env['XDG_CACHE_HOME'];
-  if (xdg !== undefined && xdg.startsWith('/')) return join(xdg, 'clearly');
+  // A relative XDG_CACHE_HOME is to be ignored (XDG Base Directory spec).
+  if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, 'clearly');
   let h: string;
   try {
     h = home();
@@ -114,10 +115,9 @@ export function runBundle(
   env: NodeJS.ProcessEnv,
   atExit: (write: () => void) => void = (write) => process.once('exit', write),
 ): CacheOutcome {
-  // The build makes the bundle ASCII (scripts/bundle.mjs): read as latin1, that is a one-byte
-  // string, much faster than decoding UTF-8 (which any other file still gets).
-  // The bundle is a function expression: Node's CommonJS wrapper, put there by the build (no 2 MB
-  // string concatenation here).
+  // scripts/bundle.mjs writes the bundle as ASCII, so it reads as a one-byte latin1 string (much
+  // faster than decoding UTF-8, which any other file still gets), and as one function expression,
+  // Node's CommonJS wrapper, so that no 2 MB string is concatenated here.
   const bytes = readFileSync(bundle.path);
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const dir = cacheDir(env);
@@ -129,7 +129,13 @@ export function runBundle(
   // Written at exit, the cache holds every function this run compiled, not only the top level.
   // (Not even serialised when it could not be written: a read-only home would pay it every run.)
   if (file !== undefined && outcome !== 'used' && writableDir(dirname(file))) {
-    atExit(() => saveCache(file, script.createCachedData(), bundle.hash));
+    atExit(() => {
+      try {
+        saveCache(file, script.createCachedData(), bundle.hash);
+      } catch {
+        // Never let the cache change how the command ends.
+      }
+    });
   }
   const body = script.runInThisContext() as CommonJsBody;
   const module = { exports: {} };

@@ -1,7 +1,7 @@
-#!/usr/bin/env node
 /**
  * The CLI edge: parses flags (every flag is also a CLEARLY_* env var), runs one subcommand, and is
- * the one place where errors become exit codes and a line on stderr.
+ * the one place where errors become exit codes and a line on stderr. The `clearly` executable is
+ * bin/start.ts, which runs this file's bundle.
  */
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
@@ -112,6 +112,6 @@ async function main(): Promise<number> {
   return usageFailed ? EXIT.USAGE : exitCode;
 }
 
-const code = await main();
-// Broker/gRPC sockets may still be open: the command is over, so leave now.
-process.exit(code);
+// Broker/gRPC sockets may still be open: the command is over, so leave now. (No top-level await:
+// this is built as CommonJS, see scripts/bundle.mjs.)
+void main().then((code) => process.exit(code));

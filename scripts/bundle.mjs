@@ -1,22 +1,65 @@
-// Bundles the CLI into dist/cli/ (what `bin` runs): one entry plus one chunk per lazily loaded
-// command, so a command reads a few files instead of resolving hundreds of modules at start-up.
-// `tsc` (npm run build) still type-checks and emits dist/ for the benchmarks.
+// Bundles the CLI into dist/cli/ (what `bin` runs):
+//  - clearly.bundle.cjs: bin/clearly.ts and everything it imports, as ONE CommonJS file, so that
+//    bin/start.ts can compile it through V8's code cache (src/cli/code-cache.ts); commands are
+//    still initialised only when run (esbuild turns their import() into lazy module inits);
+//  - clearly.js: bin/start.ts, the small launcher, told the bundle's name, hash and commands.
+// `tsc` (npm run build) runs first: it type-checks and emits dist/ for the benchmarks, and this
+// script reads the command names from dist/src/commands/index.js.
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { COMMANDS } from '../dist/src/commands/index.js';
 
-await build({
-  entryPoints: ['bin/clearly.ts'],
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  splitting: true,
-  outdir: 'dist/cli',
-  entryNames: '[name]',
-  chunkNames: 'chunks/[name]-[hash]',
-  // Bundled CommonJS packages call require() for Node's built-ins; ESM has none of its own.
-  banner: {
-    js: "import { createRequire as __clearlyRequire } from 'node:module'; const require = __clearlyRequire(import.meta.url);",
+const OUT = 'dist/cli';
+const BUNDLE = 'clearly.bundle.cjs';
+
+/** grpc-js gets src/cli/fast-net.ts for `net`: the same module, without a slow first isIPv6. */
+const grpcJsFastNet = {
+  name: 'grpc-js-fast-net',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?net$/ }, (args) =>
+      /[\\/]node_modules[\\/]@grpc[\\/]grpc-js[\\/]/.test(args.importer) ? { path: fileURLToPath(new URL('../src/cli/fast-net.ts', import.meta.url)) } : undefined,
+    );
   },
+};
+
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' };
+
+rmSync(OUT, { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: ['bin/clearly.ts'],
+  outfile: `${OUT}/${BUNDLE}`,
+  // CommonJS has no import.meta: the few modules that locate files use the bundle's own path.
+  define: { 'import.meta.url': '__clearlyImportMetaUrl' },
+  banner: { js: 'var __clearlyImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [grpcJsFastNet],
   sourcemap: true,
-  logLevel: 'warning',
 });
+// esbuild escapes non-ASCII characters in code (its default charset) but not in the comments it
+// keeps; written as \u{...} there too, the file is ASCII, and bin/start.ts can read it as a
+// one-byte string, several milliseconds faster than decoding UTF-8 into a two-byte one. (A line
+// this does not recognise as a comment is left alone: the bundle then still works, read as UTF-8.)
+const COMMENT_LINE = /^\s*(\*|\/\/|\/\*)/;
+const code = readFileSync(`${OUT}/${BUNDLE}`, 'utf8')
+  .split('\n')
+  .map((line, i) => {
+    if (!/[^\0-\x7f]/u.test(line)) return line;
+    if (COMMENT_LINE.test(line)) return line.replace(/[^\0-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+    console.warn(`${BUNDLE}:${i + 1}: non-ASCII outside a comment line; the CLI will start a few ms slower`);
+    return line;
+  })
+  .join('\n');
+// Node's CommonJS module wrapper, written into the file so bin/start.ts compiles it as it is; on
+// the first line, so that positions in stack traces and the source map stay right.
+writeFileSync(`${OUT}/${BUNDLE}`, `(function (exports, require, module, __filename, __dirname) { ${code}\n})`);
+const hash = createHash('sha256').update(readFileSync(`${OUT}/${BUNDLE}`)).digest('hex').slice(0, 16);
+await build({
+  ...common,
+  entryPoints: ['bin/start.ts'],
+  outfile: `${OUT}/clearly.js`,
+  define: { CLEARLY_BUNDLE: JSON.stringify({ file: BUNDLE, hash, commands: COMMANDS.map((c) => c.name) }) },
+});
+// The package is ESM ("type": "module"); these files are CommonJS.
+writeFileSync(`${OUT}/package.json`, '{ "type": "commonjs" }\n');

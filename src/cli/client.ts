@@ -10,19 +10,18 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Options } from 'yargs';
-import {
-  createClearlyClient,
-  type CaptureRequest,
-  type ClearlyClient,
-  type Decoded,
-  type DecodedCaptureItem,
-  type ResetReply,
-  type StatsReply,
-  type TaskMessage,
-  type TaskQuery,
-  type WorkerMessage,
-  type WorkerQuery,
+import type {
+  CaptureRequest,
+  Decoded,
+  DecodedCaptureItem,
+  ResetReply,
+  StatsReply,
+  TaskMessage,
+  TaskQuery,
+  WorkerMessage,
+  WorkerQuery,
 } from '../engine/proto.js';
+import { createClearlyClient, type ClearlyClient } from '../engine/proto-client.js';
 import { ClearlyError, NotFoundError, UnavailableError, UsageError } from '../errors.js';
 
 export const DEFAULT_SERVER = 'localhost:12223';

@@ -1,7 +1,8 @@
 /**
- * The gRPC contract (proto/clearly/v1/clearly.proto), loaded at run time with proto-loader, and
- * typed by hand: these interfaces are what grpc-js hands over with the options used here
- * (keepCase, longs as Number, no defaults, oneofs as a virtual `item` field).
+ * The gRPC contract (proto/clearly/v1/clearly.proto), loaded at run time with proto-loader by the
+ * server, and typed by hand: these interfaces are what grpc-js hands over with the options used
+ * here (keepCase, longs as Number, no defaults, oneofs as a virtual `item` field). The CLI's client
+ * does without proto-loader: proto-client.ts, with a generated table and the same results.
  *
  * Decoded messages carry no defaults: a field left at its proto3 default (0, false, '', []) is
  * absent on the receiving side, so every decoded field is optional; `wire.ts` fills them back in.
@@ -217,43 +218,4 @@ export function serverService(): grpc.ServiceDefinition {
       responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : serialize(value)),
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Client
-
-type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
-
-interface Unary<Req, Res> {
-  (request: Req, callback: Callback<Res>): grpc.ClientUnaryCall;
-  (request: Req, options: Partial<grpc.CallOptions>, callback: Callback<Res>): grpc.ClientUnaryCall;
-  (request: Req, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>, callback: Callback<Res>): grpc.ClientUnaryCall;
-}
-
-interface ServerStream<Req, Res> {
-  (request: Req, options?: Partial<grpc.CallOptions>): grpc.ClientReadableStream<Res>;
-  (request: Req, metadata?: grpc.Metadata, options?: Partial<grpc.CallOptions>): grpc.ClientReadableStream<Res>;
-}
-
-/** A typed client for `clearly.v1.Clearly`; what grpc-js decodes (see `Decoded`). */
-export interface ClearlyClient extends grpc.Client {
-  Capture: ServerStream<CaptureRequest, DecodedCaptureItem>;
-  FilterTasks: ServerStream<TaskQuery, Decoded<TaskMessage>>;
-  GetTask: Unary<GetTaskRequest, Decoded<TaskMessage>>;
-  FilterWorkers: ServerStream<WorkerQuery, Decoded<WorkerMessage>>;
-  SeenTasks: Unary<SeenTasksRequest, SeenTasksReply>;
-  Reset: Unary<ResetRequest, ResetReply>;
-  GetStats: Unary<StatsRequest, Decoded<StatsReply>>;
-}
-
-/** `address` is `host:port`; plaintext (the server binds loopback by default). */
-export function createClearlyClient(
-  address: string,
-  options: Partial<grpc.ChannelOptions> = {},
-  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
-): ClearlyClient {
-  const Ctor = grpc.makeGenericClientConstructor(clearlyService(), 'Clearly');
-  // A task's whole result can exceed grpc-js's 4 MiB default for received messages.
-  const merged = { 'grpc.max_receive_message_length': -1, ...options };
-  return new Ctor(address, credentials, merged) as unknown as ClearlyClient;
 }

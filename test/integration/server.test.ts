@@ -12,18 +12,17 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createClearlyClient,
-  type CaptureRequest,
-  type ClearlyClient,
-  type Decoded,
-  type DecodedCaptureItem,
-  type SeenTasksReply,
-  type SeenTasksRequest,
-  type StatsReply,
-  type StatsRequest,
-  type TaskMessage,
+import type {
+  CaptureRequest,
+  Decoded,
+  DecodedCaptureItem,
+  SeenTasksReply,
+  SeenTasksRequest,
+  StatsReply,
+  StatsRequest,
+  TaskMessage,
 } from '../../src/engine/proto.js';
+import { createClearlyClient, type ClearlyClient } from '../../src/engine/proto-client.js';
 import { taskRecordFromMessage } from '../../src/engine/wire.js';
 import { parsePythonJson } from '../../src/engine/py-json.js';
 import {

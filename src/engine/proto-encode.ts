@@ -26,13 +26,18 @@ const SLAB_SIZE = 64 * 1024;
 const SLAB_MIN_ROOM = 2 * 1024;
 /** Strings up to this many UTF-16 units are written in JS; longer ones by Buffer (native). */
 const SHORT_STRING = 24;
+/** Longest text (UTF-16 units) whose length prefix surely fits 2 bytes: 3 bytes a unit < 2^14. */
+const TWO_BYTE_LENGTH = 5461;
 
-// The writer: one item at a time (encoding is synchronous), so module state is enough.
+// The writer: one item at a time (encoding is synchronous), so module state is enough. The write
+// position is threaded through the functions as `p` (argument in, result out) rather than kept
+// here: a local can stay in a register, a module variable costs a memory access per byte.
 let buf: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
 let view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-let pos = 0;
 /** Where the item being written starts in `buf`. */
 let start = 0;
+/** Where the next item may start. */
+let free = 0;
 
 /**
  * Buffer's own UTF-8 writer, under `buf.write`: that public wrapper's argument handling cost more
@@ -41,32 +46,32 @@ let start = 0;
  */
 type NativeWriter = Buffer & { utf8Write(s: string, offset: number): number };
 
-function utf8Write(s: string): number {
-  return (buf as NativeWriter).utf8Write(s, pos);
-}
-
 function newSlab(size: number): void {
   buf = Buffer.allocUnsafeSlow(size);
   view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-/** Make room for `n` more bytes, moving the item written so far to a new slab if needed. */
-function ensure(n: number): void {
-  if (pos + n <= buf.length) return;
+/**
+ * Make room for `n` more bytes at `p`, moving the item written so far to a new slab if needed.
+ * Returns where writing goes on (`p`, or its place in the new slab).
+ */
+function ensure(p: number, n: number): number {
+  if (p + n <= buf.length) return p;
   const old = buf;
-  const written = pos - start;
+  const written = p - start;
   newSlab(Math.max(SLAB_SIZE, 2 * (written + n)));
-  old.copy(buf, 0, start, pos);
+  old.copy(buf, 0, start, p);
   start = 0;
-  pos = written;
+  return written;
 }
 
-function varint32(v: number): void {
+function varint32(b: Buffer, p: number, v: number): number {
   while (v > 127) {
-    buf[pos++] = (v & 127) | 128;
+    b[p++] = (v & 127) | 128;
     v >>>= 7;
   }
-  buf[pos++] = v;
+  b[p++] = v;
+  return p;
 }
 
 function varintSize(v: number): number {
@@ -74,13 +79,13 @@ function varintSize(v: number): number {
 }
 
 /** A 64-bit varint from its two unsigned 32-bit halves. */
-function varint64(lo: number, hi: number): void {
+function varint64(b: Buffer, p: number, lo: number, hi: number): number {
   while (hi !== 0) {
-    buf[pos++] = (lo & 127) | 128;
+    b[p++] = (lo & 127) | 128;
     lo = ((lo >>> 7) | (hi << 25)) >>> 0;
     hi >>>= 7;
   }
-  varint32(lo);
+  return varint32(b, p, lo);
 }
 
 const TWO_32 = 4294967296;
@@ -88,34 +93,16 @@ const TWO_63 = 9223372036854775808;
 const TWO_64 = 18446744073709551616;
 
 /** int64/uint64 from a JS number, as long.js `Long.fromNumber(v, unsigned)` reads it. */
-function writeLong(v: number, unsigned: boolean): void {
-  if (v >>> 0 === v) {
-    // The usual case: an integer in [0, 2^32).
-    varint32(v);
-    return;
-  }
-  if (Number.isNaN(v)) {
-    buf[pos++] = 0;
-    return;
-  }
+function writeLong(b: Buffer, p: number, v: number, unsigned: boolean): number {
+  // The usual case: an integer in [0, 2^32).
+  if (v >>> 0 === v) return varint32(b, p, v);
+  if (Number.isNaN(v)) return varint32(b, p, 0);
   if (unsigned) {
-    if (v < 0) {
-      buf[pos++] = 0;
-      return;
-    }
-    if (v >= TWO_64) {
-      varint64(0xffffffff, 0xffffffff);
-      return;
-    }
+    if (v < 0) return varint32(b, p, 0);
+    if (v >= TWO_64) return varint64(b, p, 0xffffffff, 0xffffffff);
   } else {
-    if (v <= -TWO_63) {
-      varint64(0, 0x80000000);
-      return;
-    }
-    if (v + 1 >= TWO_63) {
-      varint64(0xffffffff, 0x7fffffff);
-      return;
-    }
+    if (v <= -TWO_63) return varint64(b, p, 0, 0x80000000);
+    if (v + 1 >= TWO_63) return varint64(b, p, 0xffffffff, 0x7fffffff);
   }
   const a = Math.abs(v);
   let lo = (a % TWO_32 | 0) >>> 0;
@@ -125,22 +112,14 @@ function writeLong(v: number, unsigned: boolean): void {
     lo = (~lo + 1) >>> 0;
     hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0;
   }
-  varint64(lo, hi);
-}
-
-function double(v: number): void {
-  view.setFloat64(pos, v, true);
-  pos += 8;
+  return varint64(b, p, lo, hi);
 }
 
 /**
- * UTF-8 of a short `s` at `pos`, lone surrogates as U+FFFD (what Buffer writes): for a few dozen
- * characters a JS loop beats the native call's fixed cost. Locals, not the module's `buf`/`pos`,
- * inside the loop: that is twice as fast.
+ * UTF-8 of a short `s` at `p`, lone surrogates as U+FFFD (what Buffer writes): for a few dozen
+ * characters a JS loop beats the native call's fixed cost.
  */
-function utf8(s: string): void {
-  const b = buf;
-  let p = pos;
+function utf8(b: Buffer, p: number, s: string): number {
   const n = s.length;
   for (let i = 0; i < n; i++) {
     let c = s.charCodeAt(i);
@@ -168,142 +147,145 @@ function utf8(s: string): void {
       b[p++] = (c & 63) | 0x80;
     }
   }
-  pos = p;
+  return p;
 }
 
-/** Longest text (UTF-16 units) whose length prefix surely fits 2 bytes: 3 bytes a unit < 2^14. */
-const TWO_BYTE_LENGTH = 5461;
-
 /** A length-delimited string field. `tag` is the whole key, already a varint's value. */
-function stringField(tag: number, s: string): void {
+function stringField(p: number, tag: number, s: string): number {
   const n = s.length;
   // Tag (2) + length (5) + at most 3 bytes per UTF-16 unit.
-  ensure(7 + 3 * n);
-  varint32(tag);
+  p = ensure(p, 7 + 3 * n);
+  const b = buf;
+  p = varint32(b, p, tag);
   if (n > TWO_BYTE_LENGTH) {
     // Long (results, tracebacks): count first, then one native write.
-    varint32(Buffer.byteLength(s, 'utf8'));
-    pos += utf8Write(s);
-    return;
+    p = varint32(b, p, Buffer.byteLength(s, 'utf8'));
+    return p + (b as NativeWriter).utf8Write(s, p);
   }
   // The length takes 1 or 2 bytes. Guess from the units (right for ASCII), move the text one byte
   // when the guess was wrong (non-ASCII near 128 bytes).
-  const lenAt = pos;
+  const lenAt = p;
   const guess = n < 0x80 ? 1 : 2;
-  pos += guess;
-  if (n <= SHORT_STRING) utf8(s);
-  else pos += utf8Write(s);
-  const len = pos - lenAt - guess;
+  p += guess;
+  p = n <= SHORT_STRING ? utf8(b, p, s) : p + (b as NativeWriter).utf8Write(s, p);
+  const len = p - lenAt - guess;
   const need = len < 0x80 ? 1 : 2;
   if (need !== guess) {
-    buf.copyWithin(lenAt + need, lenAt + guess, pos);
-    pos += need - guess;
+    b.copyWithin(lenAt + need, lenAt + guess, p);
+    p += need - guess;
   }
   if (need === 1) {
-    buf[lenAt] = len;
+    b[lenAt] = len;
   } else {
-    buf[lenAt] = (len & 127) | 128;
-    buf[lenAt + 1] = len >>> 7;
+    b[lenAt] = (len & 127) | 128;
+    b[lenAt + 1] = len >>> 7;
   }
+  return p;
 }
 
-function doubleField(tag: number, v: number): void {
-  ensure(10);
-  varint32(tag);
-  double(v);
+function doubleField(p: number, tag: number, v: number): number {
+  p = ensure(p, 10);
+  p = varint32(buf, p, tag);
+  view.setFloat64(p, v, true);
+  return p + 8;
 }
 
-function varintField(tag: number, v: number): void {
-  ensure(7);
-  varint32(tag);
-  varint32(v >>> 0);
+function varintField(p: number, tag: number, v: number): number {
+  p = ensure(p, 7);
+  p = varint32(buf, p, tag);
+  return varint32(buf, p, v >>> 0);
 }
 
-function boolField(tag: number, v: boolean): void {
-  ensure(3);
-  varint32(tag);
-  buf[pos++] = v ? 1 : 0;
+function boolField(p: number, tag: number, v: boolean): number {
+  p = ensure(p, 3);
+  p = varint32(buf, p, tag);
+  buf[p] = v ? 1 : 0;
+  return p + 1;
 }
 
-function longField(tag: number, v: number, unsigned: boolean): void {
-  ensure(12);
-  varint32(tag);
-  writeLong(v, unsigned);
+function longField(p: number, tag: number, v: number, unsigned: boolean): number {
+  p = ensure(p, 12);
+  p = varint32(buf, p, tag);
+  return writeLong(buf, p, v, unsigned);
 }
 
 // Keys: (field number << 3) | wire type (0 varint, 1 fixed64, 2 length-delimited).
 
-function taskBody(m: TaskMessage): void {
-  if (m.uuid != null) stringField(10, m.uuid);
-  if (m.name != null) stringField(18, m.name);
-  if (m.state != null) stringField(26, m.state);
-  if (m.timestamp != null) doubleField(33, m.timestamp);
-  if (m.generated != null) boolField(40, m.generated);
-  if (m.worker != null) stringField(50, m.worker);
-  if (m.retries != null) varintField(56, m.retries);
-  if (m.args_repr != null) stringField(66, m.args_repr);
-  if (m.kwargs_repr != null) stringField(74, m.kwargs_repr);
-  if (m.result_repr != null) stringField(82, m.result_repr);
-  if (m.result_json != null) stringField(90, m.result_json);
-  if (m.result_source != null) stringField(98, m.result_source);
-  if (m.exception != null) stringField(106, m.exception);
-  if (m.traceback != null) stringField(114, m.traceback);
-  if (m.runtime != null) doubleField(121, m.runtime);
-  if (m.routing_key != null) stringField(130, m.routing_key);
-  if (m.queue != null) stringField(138, m.queue);
-  if (m.exchange != null) stringField(146, m.exchange);
-  if (m.parent_id != null) stringField(154, m.parent_id);
-  if (m.root_id != null) stringField(162, m.root_id);
-  if (m.client != null) stringField(170, m.client);
-  if (m.eta != null) stringField(178, m.eta);
-  if (m.expires != null) stringField(186, m.expires);
-  if (m.sent != null) doubleField(193, m.sent);
-  if (m.received != null) doubleField(201, m.received);
-  if (m.started != null) doubleField(209, m.started);
-  if (m.succeeded != null) doubleField(217, m.succeeded);
-  if (m.failed != null) doubleField(225, m.failed);
-  if (m.retried != null) doubleField(233, m.retried);
-  if (m.revoked != null) doubleField(241, m.revoked);
-  if (m.rejected != null) doubleField(249, m.rejected);
+function taskBody(p: number, m: TaskMessage): number {
+  if (m.uuid != null) p = stringField(p, 10, m.uuid);
+  if (m.name != null) p = stringField(p, 18, m.name);
+  if (m.state != null) p = stringField(p, 26, m.state);
+  if (m.timestamp != null) p = doubleField(p, 33, m.timestamp);
+  if (m.generated != null) p = boolField(p, 40, m.generated);
+  if (m.worker != null) p = stringField(p, 50, m.worker);
+  if (m.retries != null) p = varintField(p, 56, m.retries);
+  if (m.args_repr != null) p = stringField(p, 66, m.args_repr);
+  if (m.kwargs_repr != null) p = stringField(p, 74, m.kwargs_repr);
+  if (m.result_repr != null) p = stringField(p, 82, m.result_repr);
+  if (m.result_json != null) p = stringField(p, 90, m.result_json);
+  if (m.result_source != null) p = stringField(p, 98, m.result_source);
+  if (m.exception != null) p = stringField(p, 106, m.exception);
+  if (m.traceback != null) p = stringField(p, 114, m.traceback);
+  if (m.runtime != null) p = doubleField(p, 121, m.runtime);
+  if (m.routing_key != null) p = stringField(p, 130, m.routing_key);
+  if (m.queue != null) p = stringField(p, 138, m.queue);
+  if (m.exchange != null) p = stringField(p, 146, m.exchange);
+  if (m.parent_id != null) p = stringField(p, 154, m.parent_id);
+  if (m.root_id != null) p = stringField(p, 162, m.root_id);
+  if (m.client != null) p = stringField(p, 170, m.client);
+  if (m.eta != null) p = stringField(p, 178, m.eta);
+  if (m.expires != null) p = stringField(p, 186, m.expires);
+  if (m.sent != null) p = doubleField(p, 193, m.sent);
+  if (m.received != null) p = doubleField(p, 201, m.received);
+  if (m.started != null) p = doubleField(p, 209, m.started);
+  if (m.succeeded != null) p = doubleField(p, 217, m.succeeded);
+  if (m.failed != null) p = doubleField(p, 225, m.failed);
+  if (m.retried != null) p = doubleField(p, 233, m.retried);
+  if (m.revoked != null) p = doubleField(p, 241, m.revoked);
+  if (m.rejected != null) p = doubleField(p, 249, m.rejected);
+  return p;
 }
 
-function workerBody(m: WorkerMessage): void {
-  if (m.hostname != null) stringField(10, m.hostname);
-  if (m.state != null) stringField(18, m.state);
-  if (m.timestamp != null) doubleField(25, m.timestamp);
-  if (m.alive != null) boolField(32, m.alive);
-  if (m.pid != null) longField(40, m.pid, false);
-  if (m.freq != null) doubleField(49, m.freq);
-  if (m.active != null) longField(56, m.active, false);
-  if (m.processed != null) longField(64, m.processed, false);
+function workerBody(p: number, m: WorkerMessage): number {
+  if (m.hostname != null) p = stringField(p, 10, m.hostname);
+  if (m.state != null) p = stringField(p, 18, m.state);
+  if (m.timestamp != null) p = doubleField(p, 25, m.timestamp);
+  if (m.alive != null) p = boolField(p, 32, m.alive);
+  if (m.pid != null) p = longField(p, 40, m.pid, false);
+  if (m.freq != null) p = doubleField(p, 49, m.freq);
+  if (m.active != null) p = longField(p, 56, m.active, false);
+  if (m.processed != null) p = longField(p, 64, m.processed, false);
   const load = m.loadavg;
   if (load != null && load.length > 0) {
-    ensure(6 + 8 * load.length);
-    varint32(74);
-    varint32(8 * load.length);
-    for (let i = 0; i < load.length; i++) double(load[i]!);
+    p = ensure(p, 6 + 8 * load.length);
+    p = varint32(buf, p, 74);
+    p = varint32(buf, p, 8 * load.length);
+    for (let i = 0; i < load.length; i++) {
+      view.setFloat64(p, load[i]!, true);
+      p += 8;
+    }
   }
-  if (m.sw_ident != null) stringField(82, m.sw_ident);
-  if (m.sw_ver != null) stringField(90, m.sw_ver);
-  if (m.sw_sys != null) stringField(98, m.sw_sys);
-  if (m.last_seen != null) doubleField(105, m.last_seen);
+  if (m.sw_ident != null) p = stringField(p, 82, m.sw_ident);
+  if (m.sw_ver != null) p = stringField(p, 90, m.sw_ver);
+  if (m.sw_sys != null) p = stringField(p, 98, m.sw_sys);
+  if (m.last_seen != null) p = doubleField(p, 105, m.last_seen);
+  return p;
 }
 
-function missedBody(m: Missed): void {
-  if (m.count != null) longField(8, m.count, true);
+function missedBody(p: number, m: Missed): number {
+  return m.count != null ? longField(p, 8, m.count, true) : p;
 }
 
 /** Room for a member's key (1 byte: fields 1-3) and length (up to 5 bytes), written afterwards. */
 const HEADER_ROOM = 6;
 
-/** One CaptureItem member: key, length, then the body `write` produces. */
-function member<M>(tag: number, m: M, write: (m: M) => void): void {
-  ensure(HEADER_ROOM);
-  const reserved = pos - start; // relative: `ensure` may move the item to another slab
-  pos += HEADER_ROOM;
-  write(m);
+/** One CaptureItem member at `p`: key, length, then the body `write` produces. */
+function member<M>(p: number, tag: number, m: M, write: (p: number, m: M) => number): number {
+  p = ensure(p, HEADER_ROOM);
+  const reserved = p - start; // relative: `ensure` may move the item to another slab
+  p = write(p + HEADER_ROOM, m);
   const body = start + reserved + HEADER_ROOM;
-  const len = pos - body;
+  const len = p - body;
   const header = 1 + varintSize(len);
   let at: number;
   if (reserved === 0) {
@@ -313,27 +295,27 @@ function member<M>(tag: number, m: M, write: (m: M) => void): void {
   } else {
     // Not first: the header goes where it was reserved, the body closes the gap after it.
     at = start + reserved;
-    buf.copyWithin(at + header, body, pos);
-    pos -= HEADER_ROOM - header;
+    buf.copyWithin(at + header, body, p);
+    p -= HEADER_ROOM - header;
   }
-  const end = pos;
-  pos = at;
-  buf[pos++] = tag;
-  varint32(len);
-  pos = end;
+  buf[at] = tag;
+  varint32(buf, at + 1, len);
+  return p;
 }
 
 /** The CaptureItem's bytes, as proto-loader's `Capture` response serializer writes them. */
 export function encodeCaptureItemFast(item: CaptureItem): Buffer {
-  if (buf.length - pos < SLAB_MIN_ROOM || buf.length > SLAB_SIZE) {
+  if (buf.length - free < SLAB_MIN_ROOM || buf.length > SLAB_SIZE) {
     // Out of room, or the slab was grown for one big item: do not keep filling that one.
     newSlab(SLAB_SIZE);
-    pos = 0;
+    free = 0;
   }
-  start = pos;
+  start = free;
+  let p = free;
   const it = item as { task?: TaskMessage | null; worker?: WorkerMessage | null; missed?: Missed | null };
-  if (it.task != null) member(10, it.task, taskBody);
-  if (it.worker != null) member(18, it.worker, workerBody);
-  if (it.missed != null) member(26, it.missed, missedBody);
-  return Buffer.from(buf.buffer, buf.byteOffset + start, pos - start);
+  if (it.task != null) p = member(p, 10, it.task, taskBody);
+  if (it.worker != null) p = member(p, 18, it.worker, workerBody);
+  if (it.missed != null) p = member(p, 26, it.missed, missedBody);
+  free = p;
+  return Buffer.from(buf.buffer, buf.byteOffset + start, p - start);
 }

@@ -1,10 +1,14 @@
+import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { encodeCaptureItemFast } from '../../src/engine/proto-encode.js';
 import {
   clearlyService,
+  createClearlyClient,
   decodeCaptureItem,
   encodeCaptureItem,
+  serverService,
   type CaptureItem,
+  type DecodedCaptureItem,
   type TaskMessage,
   type WorkerMessage,
 } from '../../src/engine/proto.js';
@@ -212,6 +216,45 @@ describe('encodeCaptureItemFast: same bytes as protobufjs', () => {
 
   it('is what encodeCaptureItem uses', () => {
     expect(encodeCaptureItem({ task: FULL_TASK }).equals(reference({ task: FULL_TASK }))).toBe(true);
+  });
+});
+
+describe('encoded items over gRPC', () => {
+  it('reach a client intact: views into a shared slab, written as the server writes them', async () => {
+    const items: CaptureItem[] = [
+      { missed: { count: 3 } },
+      { task: FULL_TASK },
+      { worker: FULL_WORKER },
+      { task: { ...FULL_TASK, traceback: 'T'.repeat(100_000) } }, // bigger than a slab
+      { task: { uuid: 'last', state: 'STARTED', timestamp: 2 } },
+    ];
+    const encoded = items.map((item) => encodeCaptureItem(item));
+    // Not each its own allocation: the point is that grpc-js copes with views at an offset.
+    expect(encoded.some((b) => b.byteOffset > 0)).toBe(true);
+    const server = new grpc.Server();
+    server.addService(serverService(), {
+      Capture: (call: grpc.ServerWritableStream<unknown, Buffer>) => {
+        for (const b of encoded) call.write(b);
+        call.end();
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    const client = createClearlyClient(`127.0.0.1:${port}`);
+    try {
+      const received: DecodedCaptureItem[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const stream = client.Capture({ tasks: true });
+        stream.on('data', (item: DecodedCaptureItem) => received.push(item));
+        stream.on('end', resolve);
+        stream.on('error', reject);
+      });
+      expect(received).toEqual(items.map((item) => decodeCaptureItem(reference(item))));
+    } finally {
+      client.close();
+      server.forceShutdown();
+    }
   });
 });
 

@@ -211,8 +211,24 @@ function longField(p: number, tag: number, v: number, unsigned: boolean): number
 
 // Keys: (field number << 3) | wire type (0 varint, 1 fixed64, 2 length-delimited).
 
+/**
+ * The string field `tag` holding the same text as the field written at `from`..`to` (relative to
+ * the item's start): its bytes copied, not encoded again.
+ */
+function sameStringField(p: number, tag: number, from: number, to: number): number {
+  // The old field's key is 1 byte (uuid, field 1); the copy is its length and text.
+  p = ensure(p, 2 + to - from);
+  p = varint32(buf, p, tag);
+  buf.copyWithin(p, start + from + 1, start + to);
+  return p + (to - from - 1);
+}
+
 function taskBody(p: number, m: TaskMessage): number {
+  // Celery gives a root task its own id as root_id: copy those bytes (relative: `ensure` may move
+  // the item).
+  const uuidFrom = p - start;
   if (m.uuid != null) p = stringField(p, 10, m.uuid);
+  const uuidTo = p - start;
   if (m.name != null) p = stringField(p, 18, m.name);
   if (m.state != null) p = stringField(p, 26, m.state);
   if (m.timestamp != null) p = doubleField(p, 33, m.timestamp);
@@ -231,7 +247,9 @@ function taskBody(p: number, m: TaskMessage): number {
   if (m.queue != null) p = stringField(p, 138, m.queue);
   if (m.exchange != null) p = stringField(p, 146, m.exchange);
   if (m.parent_id != null) p = stringField(p, 154, m.parent_id);
-  if (m.root_id != null) p = stringField(p, 162, m.root_id);
+  if (m.root_id != null) {
+    p = m.root_id === m.uuid ? sameStringField(p, 162, uuidFrom, uuidTo) : stringField(p, 162, m.root_id);
+  }
   if (m.client != null) p = stringField(p, 170, m.client);
   if (m.eta != null) p = stringField(p, 178, m.eta);
   if (m.expires != null) p = stringField(p, 186, m.expires);

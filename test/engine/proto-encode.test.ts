@@ -196,6 +196,25 @@ describe('encodeCaptureItemFast: same bytes as protobufjs', () => {
     }
   });
 
+  it("copies a root_id equal to the uuid (a root task's), whatever lies between them", () => {
+    const id = FULL_TASK.uuid;
+    const copy = (' ' + id).slice(1); // same text, another string
+    for (const [uuid, root] of [
+      [id, id],
+      [id, copy],
+      ['é'.repeat(70), 'é'.repeat(70)], // a 2-byte length
+      ['', ''],
+      [id, id.slice(0, -1) + 'b'],
+    ] as const) {
+      for (const between of ['', 'R'.repeat(200_000)]) {
+        // A big result between them moves the item to a new slab after the uuid is written.
+        const task: TaskMessage = { ...FULL_TASK, uuid, root_id: root, result_repr: between };
+        const back = decoded(expectSameBytes({ task })) as { task: TaskMessage };
+        expect([back.task.uuid ?? '', back.task.root_id]).toEqual([uuid, root]);
+      }
+    }
+  });
+
   it('writes several members when given several (the decoder keeps the last)', () => {
     expectSameBytes({ task: FULL_TASK, worker: FULL_WORKER, missed: { count: 3 } } as unknown as CaptureItem);
     expectSameBytes({ task: { uuid: 'u', state: 'S', timestamp: 1, traceback: 't'.repeat(300) }, missed: { count: 1 } } as unknown as CaptureItem);

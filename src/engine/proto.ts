@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { encodeCaptureItemFast } from './proto-encode.js';
 
 export const PROTO_FILE = 'clearly/v1/clearly.proto';
 export const SERVICE_NAME = 'clearly.v1.Clearly';
@@ -194,9 +195,13 @@ export function clearlyService(): grpc.ServiceDefinition {
   return cached;
 }
 
-/** Encode one Capture item (what grpc-js would do per write): done once per record, then shared. */
+/**
+ * Encode one Capture item (what grpc-js would do per write): done once per record, then shared.
+ * Hand-written (proto-encode.ts), byte-identical to the loaded serializer: it is the server's
+ * per-record cost.
+ */
 export function encodeCaptureItem(item: CaptureItem): Buffer {
-  return clearlyService()['Capture']!.responseSerialize(item);
+  return encodeCaptureItemFast(item);
 }
 
 export function decodeCaptureItem(bytes: Buffer): DecodedCaptureItem {

@@ -99,15 +99,18 @@ export class State {
   }
 
   private applyTask(ev: TaskEvent, now: number): Change[] {
-    const changes: Change[] = [];
+    // Usually no worker change: then the result is a one-element array, not an empty one grown by
+    // push (V8 gives that room for 17), once per event.
+    let changes: Change[] | undefined;
     // task-sent's hostname is the client (publisher), not a worker: it touches no worker.
     if (ev.subject !== 'sent') {
       const w = this.workerTable.get(ev.hostname) ?? this.workerTable.create(ev.hostname);
-      this.lapse(w, now, changes);
+      const lapsed = this.lapse(w, now);
+      if (lapsed !== null) changes = [lapsed];
       touch(w, now, ev.timestamp);
       if (!w.alive) {
         w.alive = true;
-        changes.push(workerChange(w, 'ONLINE', null));
+        (changes ??= []).push(workerChange(w, 'ONLINE', null));
       }
     }
     const entry = this.taskTable.upsert(ev.uuid);
@@ -116,7 +119,9 @@ export class State {
     this.taskTable.settle(entry);
     const last = states[states.length - 1];
     if (last !== undefined) task.shown = last;
-    changes.push({ kind: 'task', task, states, event: ev });
+    const change: Change = { kind: 'task', task, states, event: ev };
+    if (changes === undefined) return [change];
+    changes.push(change);
     return changes;
   }
 
@@ -124,7 +129,10 @@ export class State {
     const changes: Change[] = [];
     const w = this.workerTable.get(ev.hostname) ?? this.workerTable.create(ev.hostname);
     // A lapsed worker that says goodbye is reported OFFLINE once, by its own event.
-    if (ev.subject !== 'offline') this.lapse(w, now, changes);
+    if (ev.subject !== 'offline') {
+      const lapsed = this.lapse(w, now);
+      if (lapsed !== null) changes.push(lapsed);
+    }
     mergeWorkerEvent(w, ev);
     touch(w, now, ev.timestamp);
     switch (ev.subject) {
@@ -148,12 +156,11 @@ export class State {
     return changes;
   }
 
-  /** Report a worker whose window ran out before this event as OFFLINE (the missed tick). */
-  private lapse(w: Worker, now: number, changes: Change[]): void {
-    if (w.alive && isExpired(w, now)) {
-      w.alive = false;
-      changes.push(workerChange(w, 'OFFLINE', null));
-    }
+  /** A worker whose window ran out before this event goes OFFLINE (the missed tick): its change. */
+  private lapse(w: Worker, now: number): WorkerChange | null {
+    if (!w.alive || !isExpired(w, now)) return null;
+    w.alive = false;
+    return workerChange(w, 'OFFLINE', null);
   }
 }
 

@@ -1,9 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
+import { createClearlyClient } from '../../src/engine/proto-client.js';
 import { encodeCaptureItemFast } from '../../src/engine/proto-encode.js';
 import {
   clearlyService,
-  createClearlyClient,
   decodeCaptureItem,
   encodeCaptureItem,
   serverService,

@@ -4,6 +4,10 @@
  * Latin-1 encoding is the text's UTF-8). Pure ASCII, by far the most common, is its own byte
  * string. A line concatenated from such pieces is written with one Latin-1 copy: no UTF-8
  * encoding per line, and no line widened to two bytes per character by one CJK argument.
+ *
+ * Whatever recurs is cached where it lives long anyway (per repr text in record.ts's parse
+ * cache, per string, per worker), never per task: per-task caches outlived the young generation
+ * and were promoted, which cost more garbage collection than they saved.
  */
 import { RecentCache } from './recent-cache.js';
 import { cachedRepr, type CachedRepr } from './record.js';
@@ -23,6 +27,11 @@ export function utf8Bytes(text: string): string {
   return NON_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
 }
 
+/** True when `s`'s JSON is `"` + s + `"` (the usual uuid, name or nodename). */
+export function isPlain(s: string): boolean {
+  return PLAIN.test(s);
+}
+
 /**
  * V8 keeps a concatenation as a tree of its pieces (a rope) until something needs it flat; the
  * writer flattens each line, at a cost per piece. A fragment cached for many lines is flattened
@@ -34,8 +43,8 @@ export function flat(s: string): string {
 }
 
 /**
- * JSON string literals of recent strings: worker and client nodenames, names, queues, reprs
- * recur across tasks. Long strings (tracebacks, big reprs) get a smaller cache of their own
+ * JSON string literals of recent strings: worker and client nodenames, names, queues, exception
+ * texts recur across tasks. Long strings (tracebacks, big reprs) get a smaller cache of their own
  * (their escaping is the slow kind: newlines, quotes), and the longest none.
  */
 const SHORT_STRING = 256;
@@ -69,40 +78,71 @@ export function num(n: number | null): string {
   return Number.isFinite(n) ? '' + n : 'null';
 }
 
-export function bool(b: boolean): string {
-  return b === true ? 'true' : b === false ? 'false' : irregular();
-}
-
-/** The cache entry of a repr text, if any (args/kwargs/result come from there). */
-export function reprEntry(repr: string | null): CachedRepr | undefined {
-  return typeof repr === 'string' ? cachedRepr(repr) : undefined;
-}
-
-/** args/kwargs/result: the piece cached with their parsed repr when `v` came from there, else made here. */
-export function value(v: unknown, entry: CachedRepr | undefined): string {
-  if (v === null) return 'null';
-  if (entry !== undefined && entry.value === v) {
-    // reprToJson gives only JSON values (null, booleans, finite numbers, strings, arrays, objects)
-    entry.valueJson ??= utf8Bytes(JSON.stringify(v));
-    return entry.valueJson;
-  }
+/** Any value, as JSON.stringify would write it inside the record. */
+export function anyValue(v: unknown): string {
   const json = JSON.stringify(v) as string | undefined;
   // undefined would drop the key; a top-level toJSON is called with the key by the whole-record
   // stringify: both are left to JSON.stringify.
-  if (json === undefined || (typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function')) {
+  if (json === undefined || (typeof v === 'object' && v !== null && typeof (v as { toJSON?: unknown }).toJSON === 'function')) {
     return irregular();
   }
   return utf8Bytes(json);
 }
 
-/** The JSON string of a repr text, from its cache entry when it has one. */
-export function reprText(repr: string | null, entry: CachedRepr | undefined): string {
-  if (entry === undefined) return str(repr);
-  entry.textJson ??= utf8Bytes(JSON.stringify(repr));
-  return entry.textJson;
+/** The pieces of one repr text, with their keys, made on first use (the parse cache keeps them). */
+class ReprPieces {
+  args: string | undefined = undefined;
+  kwargs: string | undefined = undefined;
+  result: string | undefined = undefined;
+  argsRepr: string | undefined = undefined;
+  kwargsRepr: string | undefined = undefined;
+  resultRepr: string | undefined = undefined;
 }
 
-function irregular(): string {
+export type ReprField = 'args' | 'kwargs' | 'result';
+
+/**
+ * `,"<field>":<value>` for args/kwargs/result: from the repr's cache entry when `v` is the value
+ * parsed from `repr` (what taskRecord put there), else serialised here.
+ */
+export function valueField(field: ReprField, prefix: string, v: unknown, repr: string | null): string {
+  const entry = typeof repr === 'string' ? cachedRepr(repr) : undefined;
+  if (entry === undefined || entry.value !== v) return prefix + (v === null ? 'null' : anyValue(v));
+  const pieces = piecesOf(entry);
+  let p = pieces[field];
+  if (p === undefined) {
+    // reprToJson gives only JSON values (null, booleans, finite numbers, strings, arrays, objects)
+    p = flat(prefix + utf8Bytes(JSON.stringify(v)));
+    pieces[field] = p;
+  }
+  return p;
+}
+
+export type ReprTextField = 'argsRepr' | 'kwargsRepr' | 'resultRepr';
+
+/** `,"<field>_repr":<text>`: the repr text itself as a JSON string, cached with its parse. */
+export function reprField(field: ReprTextField, prefix: string, repr: string | null): string {
+  const entry = typeof repr === 'string' ? cachedRepr(repr) : undefined;
+  if (entry === undefined) return prefix + str(repr);
+  const pieces = piecesOf(entry);
+  let p = pieces[field];
+  if (p === undefined) {
+    p = flat(prefix + utf8Bytes(JSON.stringify(repr)));
+    pieces[field] = p;
+  }
+  return p;
+}
+
+function piecesOf(entry: CachedRepr): ReprPieces {
+  let pieces = entry.json as ReprPieces | undefined;
+  if (pieces === undefined) {
+    pieces = new ReprPieces();
+    entry.json = pieces;
+  }
+  return pieces;
+}
+
+export function irregular(): string {
   status.irregular = true;
   return '';
 }

@@ -4,15 +4,16 @@
  * `watch --broker --json` prints one task record per event. JSON.stringify spends most of its time
  * on the 34 keys (escape-scanned on every call), on the parsed args/kwargs/result (re-serialised
  * on every record though they come from a cache) and on number formatting; then the line still
- * had to be encoded to UTF-8. Here a line is concatenated from constant fragments and cached
- * pieces that are already UTF-8 (json-pieces.ts), and a task's next records reuse the fragments
- * of its previous one for the fields that rarely change (uuid, name, worker, args, routing,
- * parent/root...). Fewer, larger pieces also make the line cheaper to flatten when it is written.
+ * had to be encoded to UTF-8. Here a line is concatenated from a few constant fragments and
+ * cached pieces that are already UTF-8 (json-pieces.ts): keys are folded into the pieces next to
+ * them, and runs of fields that are usually null or shared by many tasks (routing, client,
+ * outcome, state times) are one piece. Fewer pieces also make the line cheaper to flatten when it
+ * is written.
  *
  * test/format/record-json.test.ts holds the output to JSON.stringify's on real and adversarial
  * records, and the field order to `taskRecord`'s.
  */
-import { bool, flat, id, num, reprEntry, reprText, status, str, utf8Bytes, value } from './json-pieces.js';
+import { flat, id, irregular, isPlain, num, reprField, status, str, utf8Bytes, valueField } from './json-pieces.js';
 import { RecentCache } from './recent-cache.js';
 import type { OutputRecord, TaskRecord } from './record.js';
 
@@ -62,178 +63,11 @@ export const TASK_RECORD_KEYS = [
   'rejected',
 ] as const satisfies ReadonlyArray<keyof TaskRecord>;
 
-/** result … runtime. Before a task ends (most records) all are null. */
-const NO_RESULT = ',"result":null';
-const NO_OUTCOME = ',"result_repr":null,"result_source":null,"exception":null,"traceback":null,"runtime":null';
-
-/**
- * What a task's previous record rendered of the fields that rarely change, with the values it was
- * rendered from: a fragment is reused only when every one of its fields is identical (`===`).
- */
-interface TaskFragments {
-  name: string | null;
-  /** `{"kind":"task","uuid":…,"name":…` */
-  head: string;
-  generated: boolean;
-  worker: string | null;
-  retries: number;
-  /** `,"generated":…,"worker":…,"retries":…` */
-  run: string;
-  args: unknown;
-  kwargs: unknown;
-  args_repr: string | null;
-  kwargs_repr: string | null;
-  /** `,"args":…,"kwargs":…` */
-  params: string;
-  /** `,"args_repr":…,"kwargs_repr":…` */
-  paramReprs: string;
-  /** `params` through `,"runtime":null` for a task that has no outcome yet (most records). */
-  paramsNoOutcome: string;
-  routing_key: string | null;
-  queue: string | null;
-  exchange: string | null;
-  parent_id: string | null;
-  root_id: string | null;
-  client: string | null;
-  eta: string | null;
-  expires: string | null;
-  /** `,"routing_key":…` through `,"expires":…` */
-  route: string;
-}
-
-/** By uuid: a task's records are a few events apart, so a few thousand recent tasks suffice. */
-const taskFragments = new RecentCache<TaskFragments>(4096);
-
+/** `{"kind":"task","uuid":…,"name":…` */
 function head(r: TaskRecord): string {
-  return flat('{"kind":"task","uuid":' + id(r.uuid) + ',"name":' + str(r.name));
-}
-
-function run(r: TaskRecord): string {
-  return flat(',"generated":' + bool(r.generated) + ',"worker":' + str(r.worker) + ',"retries":' + num(r.retries));
-}
-
-/** Sets `params`, `paramReprs` and `paramsNoOutcome` (one cache lookup per repr serves both). */
-function setParams(f: TaskFragments, r: TaskRecord): void {
-  const a = reprEntry(r.args_repr);
-  const k = reprEntry(r.kwargs_repr);
-  f.params = flat(',"args":' + value(r.args, a) + ',"kwargs":' + value(r.kwargs, k));
-  f.paramReprs = flat(',"args_repr":' + reprText(r.args_repr, a) + ',"kwargs_repr":' + reprText(r.kwargs_repr, k));
-  f.paramsNoOutcome = flat(f.params + NO_RESULT + f.paramReprs + NO_OUTCOME);
-}
-
-/**
- * The last routing_key/queue/exchange and client/eta/expires rendered: most tasks share them
- * (the same string objects, even: the state keeps one copy of such text), so a new task's route
- * is mostly reused, only the parent and root ids are its own.
- */
-const lastQueue = { routing_key: null as string | null, queue: null as string | null, exchange: null as string | null, text: '' };
-const lastOrigin = { client: null as string | null, eta: null as string | null, expires: null as string | null, text: '' };
-
-function route(r: TaskRecord): string {
-  const q = lastQueue;
-  if (q.text === '' || q.routing_key !== r.routing_key || q.queue !== r.queue || q.exchange !== r.exchange) {
-    const text = flat(',"routing_key":' + str(r.routing_key) + ',"queue":' + str(r.queue) + ',"exchange":' + str(r.exchange));
-    if (status.irregular) return '';
-    q.routing_key = r.routing_key;
-    q.queue = r.queue;
-    q.exchange = r.exchange;
-    q.text = text;
-  }
-  const o = lastOrigin;
-  if (o.text === '' || o.client !== r.client || o.eta !== r.eta || o.expires !== r.expires) {
-    const text = flat(',"client":' + str(r.client) + ',"eta":' + str(r.eta) + ',"expires":' + str(r.expires));
-    if (status.irregular) return '';
-    o.client = r.client;
-    o.eta = r.eta;
-    o.expires = r.expires;
-    o.text = text;
-  }
-  return flat(q.text + ',"parent_id":' + id(r.parent_id) + ',"root_id":' + id(r.root_id) + o.text);
-}
-
-function newFragments(r: TaskRecord): TaskFragments {
-  const f: TaskFragments = {
-    name: r.name,
-    head: head(r),
-    generated: r.generated,
-    worker: r.worker,
-    retries: r.retries,
-    run: run(r),
-    args: r.args,
-    kwargs: r.kwargs,
-    args_repr: r.args_repr,
-    kwargs_repr: r.kwargs_repr,
-    params: '',
-    paramReprs: '',
-    paramsNoOutcome: '',
-    routing_key: r.routing_key,
-    queue: r.queue,
-    exchange: r.exchange,
-    parent_id: r.parent_id,
-    root_id: r.root_id,
-    client: r.client,
-    eta: r.eta,
-    expires: r.expires,
-    route: route(r),
-  };
-  setParams(f, r);
-  return f;
-}
-
-/** Brings `f` up to date with `r`, fragment by fragment. */
-function refresh(f: TaskFragments, r: TaskRecord): void {
-  if (f.name !== r.name) {
-    f.name = r.name;
-    f.head = head(r);
-  }
-  if (f.generated !== r.generated || f.worker !== r.worker || f.retries !== r.retries) {
-    f.generated = r.generated;
-    f.worker = r.worker;
-    f.retries = r.retries;
-    f.run = run(r);
-  }
-  if (f.args !== r.args || f.kwargs !== r.kwargs || f.args_repr !== r.args_repr || f.kwargs_repr !== r.kwargs_repr) {
-    f.args = r.args;
-    f.kwargs = r.kwargs;
-    f.args_repr = r.args_repr;
-    f.kwargs_repr = r.kwargs_repr;
-    setParams(f, r);
-  }
-  if (
-    f.routing_key !== r.routing_key ||
-    f.queue !== r.queue ||
-    f.exchange !== r.exchange ||
-    f.parent_id !== r.parent_id ||
-    f.root_id !== r.root_id ||
-    f.client !== r.client ||
-    f.eta !== r.eta ||
-    f.expires !== r.expires
-  ) {
-    f.routing_key = r.routing_key;
-    f.queue = r.queue;
-    f.exchange = r.exchange;
-    f.parent_id = r.parent_id;
-    f.root_id = r.root_id;
-    f.client = r.client;
-    f.eta = r.eta;
-    f.expires = r.expires;
-    f.route = route(r);
-  }
-}
-
-/** The task's fragments, up to date with `r`. */
-function fragmentsOf(r: TaskRecord): TaskFragments {
   const uuid = r.uuid;
-  let f = typeof uuid === 'string' ? taskFragments.get(uuid) : undefined;
-  if (f === undefined) {
-    f = newFragments(r);
-    // Fragments of an irregular record are wrong: never keep them.
-    if (!status.irregular && typeof uuid === 'string') taskFragments.set(uuid, f);
-  } else {
-    refresh(f, r);
-    if (status.irregular) taskFragments.delete(uuid);
-  }
-  return f;
+  const start = typeof uuid === 'string' && isPlain(uuid) ? '{"kind":"task","uuid":"' + uuid + '","name":' : '{"kind":"task","uuid":' + id(uuid) + ',"name":';
+  return start + str(r.name);
 }
 
 /** `,"state":…,"timestamp":` for the built-in states, others cached. */
@@ -249,10 +83,7 @@ function stateFragmentOf(state: string): string {
 function stateFragment(state: string): string {
   const known = STATE_FRAGMENTS.get(state);
   if (known !== undefined) return known;
-  if (typeof state !== 'string') {
-    status.irregular = true;
-    return '';
-  }
+  if (typeof state !== 'string') return irregular();
   let f = otherStateFragments.get(state);
   if (f === undefined) {
     f = stateFragmentOf(state);
@@ -261,26 +92,63 @@ function stateFragment(state: string): string {
   return f;
 }
 
-function hasOutcome(r: TaskRecord): boolean {
-  return (
-    r.result !== null ||
-    r.result_repr !== null ||
-    r.result_source !== null ||
-    r.exception !== null ||
-    r.traceback !== null ||
-    r.runtime !== null
-  );
+/** `,"generated":…,"worker":…,"retries":` per worker, and with `0` (no retry yet, the usual). */
+class RunFragments {
+  readonly fresh: string;
+  readonly freshGenerated: string;
+  readonly retried: string;
+  readonly retriedGenerated: string;
+  constructor(worker: string) {
+    this.retried = flat(',"generated":false,"worker":' + worker + ',"retries":');
+    this.retriedGenerated = flat(',"generated":true,"worker":' + worker + ',"retries":');
+    this.fresh = flat(this.retried + '0');
+    this.freshGenerated = flat(this.retriedGenerated + '0');
+  }
+}
+const NO_WORKER = new RunFragments('null');
+const runFragments = new RecentCache<RunFragments>(1024);
+
+function run(r: TaskRecord): string {
+  const worker = r.worker;
+  let f: RunFragments | undefined = NO_WORKER;
+  if (worker !== null) {
+    if (typeof worker !== 'string') return irregular();
+    f = runFragments.get(worker);
+    if (f === undefined) {
+      f = new RunFragments(str(worker));
+      runFragments.set(worker, f);
+    }
+  }
+  const generated = r.generated;
+  if (generated !== true && generated !== false) return irregular();
+  if (r.retries === 0) return generated ? f.freshGenerated : f.fresh;
+  return (generated ? f.retriedGenerated : f.retried) + num(r.retries);
 }
 
-/** `,"result":…` through `,"runtime":…` (args_repr and kwargs_repr come between). */
-function outcome(r: TaskRecord, f: TaskFragments): string {
-  const entry = reprEntry(r.result_repr);
+/** `,"args":…,"kwargs":…` */
+function params(r: TaskRecord): string {
+  return valueField('args', ',"args":', r.args, r.args_repr) + valueField('kwargs', ',"kwargs":', r.kwargs, r.kwargs_repr);
+}
+
+/** `,"args_repr":…,"kwargs_repr":…` */
+function paramReprs(r: TaskRecord): string {
+  return reprField('argsRepr', ',"args_repr":', r.args_repr) + reprField('kwargsRepr', ',"kwargs_repr":', r.kwargs_repr);
+}
+
+/** result … runtime (args_repr and kwargs_repr come between): before a task ends all are null. */
+const NO_RESULT = ',"result":null';
+const NO_OUTCOME = ',"result_repr":null,"result_source":null,"exception":null,"traceback":null,"runtime":null';
+
+function result(r: TaskRecord): string {
+  return r.result === null ? NO_RESULT : valueField('result', ',"result":', r.result, r.result_repr);
+}
+
+function outcome(r: TaskRecord): string {
+  if (r.result_repr === null && r.result_source === null && r.exception === null && r.traceback === null && r.runtime === null) {
+    return NO_OUTCOME;
+  }
   return (
-    ',"result":' +
-    value(r.result, entry) +
-    f.paramReprs +
-    ',"result_repr":' +
-    reprText(r.result_repr, entry) +
+    (r.result_repr === null ? ',"result_repr":null' : reprField('resultRepr', ',"result_repr":', r.result_repr)) +
     ',"result_source":' +
     str(r.result_source) +
     ',"exception":' +
@@ -290,6 +158,71 @@ function outcome(r: TaskRecord, f: TaskFragments): string {
     ',"runtime":' +
     num(r.runtime)
   );
+}
+
+/**
+ * routing_key … expires. Most tasks share the routing and client fields (the very same string
+ * objects: the state keeps one copy of such text), so the last ones rendered are kept, in the
+ * variants the parent and root ids around them need; only the ids are the task's own.
+ */
+class Route {
+  routing_key: string | null = null;
+  queue: string | null = null;
+  exchange: string | null = null;
+  /** `,"routing_key":…,"queue":…,"exchange":…,"parent_id":` */
+  text = '';
+  /** … and `null,"root_id":` */
+  noParent = '';
+}
+class Origin {
+  client: string | null = null;
+  eta: string | null = null;
+  expires: string | null = null;
+  /** `,"client":…,"eta":…,"expires":…` */
+  text = '';
+  /** `"` then text: closes a root id written unquoted (`"` + uuid) */
+  afterPlainRoot = '';
+}
+const lastRoute = new Route();
+const lastOrigin = new Origin();
+
+function routeOf(r: TaskRecord): Route {
+  const q = lastRoute;
+  if (q.text === '' || q.routing_key !== r.routing_key || q.queue !== r.queue || q.exchange !== r.exchange) {
+    const text = flat(',"routing_key":' + str(r.routing_key) + ',"queue":' + str(r.queue) + ',"exchange":' + str(r.exchange) + ',"parent_id":');
+    if (status.irregular) return q;
+    q.routing_key = r.routing_key;
+    q.queue = r.queue;
+    q.exchange = r.exchange;
+    q.text = text;
+    q.noParent = flat(text + 'null,"root_id":');
+  }
+  return q;
+}
+
+function originOf(r: TaskRecord): Origin {
+  const o = lastOrigin;
+  if (o.text === '' || o.client !== r.client || o.eta !== r.eta || o.expires !== r.expires) {
+    const text = flat(',"client":' + str(r.client) + ',"eta":' + str(r.eta) + ',"expires":' + str(r.expires));
+    if (status.irregular) return o;
+    o.client = r.client;
+    o.eta = r.eta;
+    o.expires = r.expires;
+    o.text = text;
+    o.afterPlainRoot = flat('"' + text);
+  }
+  return o;
+}
+
+function route(r: TaskRecord): string {
+  const q = routeOf(r);
+  const o = originOf(r);
+  const parent = r.parent_id;
+  const root = r.root_id;
+  const upToRoot = parent === null ? q.noParent : q.text + id(parent) + ',"root_id":';
+  // a root id is most often the task's own uuid: a plain string, written without a copy
+  if (typeof root === 'string' && isPlain(root)) return upToRoot + '"' + root + o.afterPlainRoot;
+  return upToRoot + id(root) + o.text;
 }
 
 const TIME_KEYS = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'] as const;
@@ -321,14 +254,16 @@ function times(r: TaskRecord): string {
 
 function taskRecordBytes(r: TaskRecord): string {
   status.irregular = false;
-  const f = fragmentsOf(r);
   const text =
-    f.head +
+    head(r) +
     stateFragment(r.state) +
     num(r.timestamp) +
-    f.run +
-    (hasOutcome(r) ? f.params + outcome(r, f) : f.paramsNoOutcome) +
-    f.route +
+    run(r) +
+    params(r) +
+    result(r) +
+    paramReprs(r) +
+    outcome(r) +
+    route(r) +
     times(r);
   // the slow path is for records that should not exist (a field of the wrong type)
   return status.irregular ? utf8Bytes(JSON.stringify(r)) : text;

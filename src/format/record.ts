@@ -77,13 +77,12 @@ export type OutputRecord = TaskRecord | WorkerRecord;
 const CACHE_LIMIT = 2048;
 
 /**
- * A cached parse, with two slots `--json` (record-json.ts) fills on first use, once per repr text
+ * A cached parse, with a slot `--json` (record-json.ts) fills on first use, once per repr text
  * rather than once per record: its pieces of NDJSON for the value and for the text itself.
  */
 export interface CachedRepr {
   readonly value: unknown;
-  valueJson: string | undefined;
-  textJson: string | undefined;
+  json: object | undefined;
 }
 
 interface ParsedRepr extends CachedRepr {
@@ -100,8 +99,7 @@ export function parseReprValue(text: string | null): { value: unknown; truncated
   const entry: ParsedRepr = {
     value: parsed.ok ? reprToJson(parsed.node) : null,
     truncated: parsed.truncated || !parsed.ok,
-    valueJson: undefined,
-    textJson: undefined,
+    json: undefined,
   };
   parsedCache.set(text, entry);
   return entry;

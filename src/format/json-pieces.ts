@@ -101,12 +101,16 @@ class ReprPieces {
 
 export type ReprField = 'args' | 'kwargs' | 'result';
 
+/** The parse cache entry of a repr text, if it has one (never parses). */
+export function reprEntry(repr: string | null): CachedRepr | undefined {
+  return typeof repr === 'string' ? cachedRepr(repr) : undefined;
+}
+
 /**
  * `,"<field>":<value>` for args/kwargs/result: from the repr's cache entry when `v` is the value
- * parsed from `repr` (what taskRecord put there), else serialised here.
+ * parsed from it (what taskRecord put there), else serialised here.
  */
-export function valueField(field: ReprField, prefix: string, v: unknown, repr: string | null): string {
-  const entry = typeof repr === 'string' ? cachedRepr(repr) : undefined;
+export function valueField(field: ReprField, prefix: string, v: unknown, entry: CachedRepr | undefined): string {
   if (entry === undefined || entry.value !== v) return prefix + (v === null ? 'null' : anyValue(v));
   const pieces = piecesOf(entry);
   let p = pieces[field];
@@ -121,8 +125,7 @@ export function valueField(field: ReprField, prefix: string, v: unknown, repr: s
 export type ReprTextField = 'argsRepr' | 'kwargsRepr' | 'resultRepr';
 
 /** `,"<field>_repr":<text>`: the repr text itself as a JSON string, cached with its parse. */
-export function reprField(field: ReprTextField, prefix: string, repr: string | null): string {
-  const entry = typeof repr === 'string' ? cachedRepr(repr) : undefined;
+export function reprField(field: ReprTextField, prefix: string, repr: string | null, entry: CachedRepr | undefined): string {
   if (entry === undefined) return prefix + str(repr);
   const pieces = piecesOf(entry);
   let p = pieces[field];

@@ -13,7 +13,7 @@
  * test/format/record-json.test.ts holds the output to JSON.stringify's on real and adversarial
  * records, and the field order to `taskRecord`'s.
  */
-import { flat, id, irregular, isPlain, num, reprField, status, str, utf8Bytes, valueField } from './json-pieces.js';
+import { flat, id, irregular, isPlain, num, reprEntry, reprField, status, str, utf8Bytes, valueField } from './json-pieces.js';
 import { RecentCache } from './recent-cache.js';
 import type { OutputRecord, TaskRecord } from './record.js';
 
@@ -64,9 +64,8 @@ export const TASK_RECORD_KEYS = [
 ] as const satisfies ReadonlyArray<keyof TaskRecord>;
 
 /** `{"kind":"task","uuid":…,"name":…` */
-function head(r: TaskRecord): string {
-  const uuid = r.uuid;
-  const start = typeof uuid === 'string' && isPlain(uuid) ? '{"kind":"task","uuid":"' + uuid + '","name":' : '{"kind":"task","uuid":' + id(uuid) + ',"name":';
+function head(r: TaskRecord, uuidIsPlain: boolean): string {
+  const start = uuidIsPlain ? '{"kind":"task","uuid":"' + r.uuid + '","name":' : '{"kind":"task","uuid":' + id(r.uuid) + ',"name":';
   return start + str(r.name);
 }
 
@@ -125,30 +124,32 @@ function run(r: TaskRecord): string {
   return (generated ? f.retriedGenerated : f.retried) + num(r.retries);
 }
 
-/** `,"args":…,"kwargs":…` */
-function params(r: TaskRecord): string {
-  return valueField('args', ',"args":', r.args, r.args_repr) + valueField('kwargs', ',"kwargs":', r.kwargs, r.kwargs_repr);
-}
-
-/** `,"args_repr":…,"kwargs_repr":…` */
-function paramReprs(r: TaskRecord): string {
-  return reprField('argsRepr', ',"args_repr":', r.args_repr) + reprField('kwargsRepr', ',"kwargs_repr":', r.kwargs_repr);
-}
-
 /** result … runtime (args_repr and kwargs_repr come between): before a task ends all are null. */
 const NO_RESULT = ',"result":null';
 const NO_OUTCOME = ',"result_repr":null,"result_source":null,"exception":null,"traceback":null,"runtime":null';
 
-function result(r: TaskRecord): string {
-  return r.result === null ? NO_RESULT : valueField('result', ',"result":', r.result, r.result_repr);
-}
-
-function outcome(r: TaskRecord): string {
-  if (r.result_repr === null && r.result_source === null && r.exception === null && r.traceback === null && r.runtime === null) {
-    return NO_OUTCOME;
+/** `,"args":…` through `,"runtime":…`; each repr's cache entry is looked up once for its two fields. */
+function paramsAndOutcome(r: TaskRecord): string {
+  const a = reprEntry(r.args_repr);
+  const k = reprEntry(r.kwargs_repr);
+  const params = valueField('args', ',"args":', r.args, a) + valueField('kwargs', ',"kwargs":', r.kwargs, k);
+  const reprs = reprField('argsRepr', ',"args_repr":', r.args_repr, a) + reprField('kwargsRepr', ',"kwargs_repr":', r.kwargs_repr, k);
+  if (
+    r.result === null &&
+    r.result_repr === null &&
+    r.result_source === null &&
+    r.exception === null &&
+    r.traceback === null &&
+    r.runtime === null
+  ) {
+    return params + NO_RESULT + reprs + NO_OUTCOME;
   }
+  const res = reprEntry(r.result_repr);
   return (
-    (r.result_repr === null ? ',"result_repr":null' : reprField('resultRepr', ',"result_repr":', r.result_repr)) +
+    params +
+    (r.result === null ? NO_RESULT : valueField('result', ',"result":', r.result, res)) +
+    reprs +
+    (r.result_repr === null ? ',"result_repr":null' : reprField('resultRepr', ',"result_repr":', r.result_repr, res)) +
     ',"result_source":' +
     str(r.result_source) +
     ',"exception":' +
@@ -161,68 +162,72 @@ function outcome(r: TaskRecord): string {
 }
 
 /**
- * routing_key … expires. Most tasks share the routing and client fields (the very same string
- * objects: the state keeps one copy of such text), so the last ones rendered are kept, in the
- * variants the parent and root ids around them need; only the ids are the task's own.
+ * routing_key … expires. Routing fields and the client are shared by many tasks (the very same
+ * string objects: the state keeps one copy of such text), so their fragments are cached by
+ * routing key and by client, in the variants the parent and root ids around them need; only the
+ * ids are the task's own.
  */
 class Route {
-  routing_key: string | null = null;
-  queue: string | null = null;
-  exchange: string | null = null;
-  /** `,"routing_key":…,"queue":…,"exchange":…,"parent_id":` */
-  text = '';
-  /** … and `null,"root_id":` */
-  noParent = '';
+  constructor(
+    readonly routing_key: string | null,
+    readonly queue: string | null,
+    readonly exchange: string | null,
+    /** `,"routing_key":…,"queue":…,"exchange":…,"parent_id":` */
+    readonly text: string,
+    /** … and `null,"root_id":` */
+    readonly noParent: string,
+  ) {}
 }
-class Origin {
-  client: string | null = null;
-  eta: string | null = null;
-  expires: string | null = null;
-  /** `,"client":…,"eta":…,"expires":…` */
-  text = '';
-  /** `"` then text: closes a root id written unquoted (`"` + uuid) */
-  afterPlainRoot = '';
-}
-const lastRoute = new Route();
-const lastOrigin = new Origin();
+const routes = new RecentCache<Route>(256);
+/** The cache key for a null field (a string may look like it: entries check their field too). */
+const NULL_KEY = '\0null';
 
-function routeOf(r: TaskRecord): Route {
-  const q = lastRoute;
-  if (q.text === '' || q.routing_key !== r.routing_key || q.queue !== r.queue || q.exchange !== r.exchange) {
-    const text = flat(',"routing_key":' + str(r.routing_key) + ',"queue":' + str(r.queue) + ',"exchange":' + str(r.exchange) + ',"parent_id":');
-    if (status.irregular) return q;
-    q.routing_key = r.routing_key;
-    q.queue = r.queue;
-    q.exchange = r.exchange;
-    q.text = text;
-    q.noParent = flat(text + 'null,"root_id":');
+function routeOf(r: TaskRecord): Route | undefined {
+  const key = r.routing_key ?? NULL_KEY;
+  if (typeof key !== 'string') return undefined;
+  const hit = routes.get(key);
+  if (hit !== undefined && hit.routing_key === r.routing_key && hit.queue === r.queue && hit.exchange === r.exchange) return hit;
+  const text = flat(',"routing_key":' + str(r.routing_key) + ',"queue":' + str(r.queue) + ',"exchange":' + str(r.exchange) + ',"parent_id":');
+  if (status.irregular) return undefined;
+  const route = new Route(r.routing_key, r.queue, r.exchange, text, flat(text + 'null,"root_id":'));
+  routes.set(key, route);
+  return route;
+}
+
+/** `,"client":…`, and `"` before it to close a root id written unquoted (`"` + uuid). */
+class Client {
+  constructor(
+    readonly client: string | null,
+    readonly text: string,
+    readonly afterPlainRoot: string,
+  ) {}
+}
+const clients = new RecentCache<Client>(1024);
+const NO_DATES = ',"eta":null,"expires":null';
+
+function clientOf(r: TaskRecord): Client | undefined {
+  const key = r.client ?? NULL_KEY;
+  if (typeof key !== 'string') return undefined;
+  let c = clients.get(key);
+  if (c === undefined || c.client !== r.client) {
+    const text = flat(',"client":' + str(r.client));
+    c = new Client(r.client, text, flat('"' + text));
+    clients.set(key, c);
   }
-  return q;
+  return c;
 }
 
-function originOf(r: TaskRecord): Origin {
-  const o = lastOrigin;
-  if (o.text === '' || o.client !== r.client || o.eta !== r.eta || o.expires !== r.expires) {
-    const text = flat(',"client":' + str(r.client) + ',"eta":' + str(r.eta) + ',"expires":' + str(r.expires));
-    if (status.irregular) return o;
-    o.client = r.client;
-    o.eta = r.eta;
-    o.expires = r.expires;
-    o.text = text;
-    o.afterPlainRoot = flat('"' + text);
-  }
-  return o;
-}
-
-function route(r: TaskRecord): string {
+function route(r: TaskRecord, uuidIsPlain: boolean): string {
   const q = routeOf(r);
-  const o = originOf(r);
+  const c = clientOf(r);
+  if (q === undefined || c === undefined) return irregular();
   const parent = r.parent_id;
   const root = r.root_id;
+  const dates = r.eta === null && r.expires === null ? NO_DATES : ',"eta":' + str(r.eta) + ',"expires":' + str(r.expires);
   const upToRoot = parent === null ? q.noParent : q.text + id(parent) + ',"root_id":';
-  // a root id is most often the task's own uuid: a plain string, written without a copy
-  if (typeof root === 'string' && isPlain(root)) return upToRoot + '"' + root + o.afterPlainRoot;
-  return upToRoot + id(root) + o.text;
+  // a root id is most often the task's own uuid: a plain string, written without quoting it
+  if (typeof root === 'string' && (root === r.uuid ? uuidIsPlain : isPlain(root))) return upToRoot + '"' + root + c.afterPlainRoot + dates;
+  return upToRoot + id(root) + c.text + dates;
 }
 
 const TIME_KEYS = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'] as const;
@@ -254,16 +259,14 @@ function times(r: TaskRecord): string {
 
 function taskRecordBytes(r: TaskRecord): string {
   status.irregular = false;
+  const uuidIsPlain = typeof r.uuid === 'string' && isPlain(r.uuid);
   const text =
-    head(r) +
+    head(r, uuidIsPlain) +
     stateFragment(r.state) +
     num(r.timestamp) +
     run(r) +
-    params(r) +
-    result(r) +
-    paramReprs(r) +
-    outcome(r) +
-    route(r) +
+    paramsAndOutcome(r) +
+    route(r, uuidIsPlain) +
     times(r);
   // the slow path is for records that should not exist (a field of the wrong type)
   return status.irregular ? utf8Bytes(JSON.stringify(r)) : text;

@@ -50,11 +50,11 @@ export interface ChildReport {
 }
 
 /**
- * Output that goes nowhere, but through the real LineWriter / Dispatcher code. The line sink still
- * turns each batch into UTF-8 bytes: that is what writing a string to stdout costs first.
+ * Output that goes nowhere, but through the real LineWriter / Dispatcher code. The LineWriter hands
+ * over UTF-8 bytes (it encodes each line itself), which stdout writes as they are.
  */
 const nullLines: LineSink = {
-  write: (chunk) => Buffer.from(chunk, 'utf8').length >= 0,
+  write: (chunk) => chunk.length >= 0,
   on: () => undefined,
   once: () => undefined,
   writableLength: 0,

@@ -98,7 +98,7 @@ async function run(ctx: BenchContext): Promise<MeasurementBody> {
       core === null
         ? 'taskset was not available: the child ran unpinned (its GC threads may have used the other core).'
         : `Each transport ran in its own child process pinned with taskset to core ${core} (GC threads included): one core, shared with whatever else the machine ran at the time.`,
-      'NDJSON: records for task changes (watch\'s default filter) through the real LineWriter, batches turned into UTF-8 bytes but not written. Dispatch: one client with Capture\'s default filter, every record encoded as a CaptureItem (protobuf) as the server does; gRPC framing and the socket are not included.',
+      'NDJSON: records for task changes (watch\'s default filter) through the real LineWriter (which encodes them to UTF-8), not written. Dispatch: one client with Capture\'s default filter, every record encoded as a CaptureItem (protobuf) as the server does; gRPC framing and the socket are not included.',
     ],
   };
 }

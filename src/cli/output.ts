@@ -2,19 +2,34 @@
  * stdout for records: lines are batched into one write per event-loop turn (a syscall per record
  * would cap throughput), the batch is bounded (a reader that cannot keep up costs us at most
  * `maxPendingBytes`, the rest is counted as dropped), and a closed pipe (`| head`) ends quietly.
+ *
+ * Each line is encoded to UTF-8 as it comes, into a slab the batches are cut from. Joining the
+ * batch into one string first cost more than building the lines: the join copies every line
+ * again, and one line outside Latin-1 makes the whole batch a two-byte string, which encodes
+ * several times slower. The sink gets views of the slab, not written again while the sink may
+ * still hold them (a stream keeps chunks until the reader catches up).
  */
 export interface LineSink {
-  write(chunk: string): boolean;
+  write(chunk: Uint8Array): boolean;
   on(event: 'error', listener: (e: NodeJS.ErrnoException) => void): unknown;
   once(event: 'drain', listener: () => void): unknown;
   readonly writableLength: number;
 }
 
+/** Bytes per slab; a batch larger than that gets a slab of its own. */
+const SLAB_BYTES = 256 * 1024;
+/** A slab grown past this for a large batch is not kept once the batch is written. */
+const KEEP_SLAB_BYTES = 4 * 1024 * 1024;
+/** UTF-8 bytes per UTF-16 code unit, at most (a lone surrogate becomes U+FFFD: 3 bytes). */
+const MAX_UTF8_PER_UNIT = 3;
+
 export class LineWriter {
   written = 0;
   dropped = 0;
-  private batch: string[] = [];
-  private batchBytes = 0;
+  private slab: Buffer = Buffer.alloc(0);
+  /** The batch is slab[batchStart, batchEnd). */
+  private batchStart = 0;
+  private batchEnd = 0;
   private scheduled = false;
   private closed = false;
 
@@ -35,13 +50,27 @@ export class LineWriter {
 
   /** Queue one line (no trailing newline). Returns false when it was dropped or the reader is gone. */
   line(text: string): boolean {
+    return this.add(text, false);
+  }
+
+  /**
+   * Queue one line already in UTF-8, one byte per character (its Latin-1 encoding is the bytes to
+   * write): a plain copy, where `line` has to encode.
+   */
+  lineBytes(bytes: string): boolean {
+    return this.add(bytes, true);
+  }
+
+  private add(text: string, bytes: boolean): boolean {
     if (this.closed) return false;
-    if (this.batchBytes + this.sink.writableLength > this.maxPendingBytes) {
+    if (this.batchEnd - this.batchStart + this.sink.writableLength > this.maxPendingBytes) {
       this.dropped++;
       return false;
     }
-    this.batch.push(text);
-    this.batchBytes += text.length + 1;
+    const room = (bytes ? text.length : text.length * MAX_UTF8_PER_UNIT) + 1;
+    if (this.batchEnd + room > this.slab.length) this.newSlab(room);
+    this.batchEnd += bytes ? this.slab.write(text, this.batchEnd, 'latin1') : this.slab.write(text, this.batchEnd);
+    this.slab[this.batchEnd++] = 0x0a;
     this.written++;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -52,16 +81,31 @@ export class LineWriter {
 
   flush(): void {
     this.scheduled = false;
-    if (this.batch.length === 0 || this.closed) return;
-    const text = this.batch.join('\n') + '\n';
-    this.batch = [];
-    this.batchBytes = 0;
+    if (this.batchEnd === this.batchStart || this.closed) return;
+    const chunk = this.slab.subarray(this.batchStart, this.batchEnd);
+    this.batchStart = this.batchEnd;
     try {
-      this.sink.write(text);
+      this.sink.write(chunk);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EPIPE') this.close();
       else throw e;
     }
+    // Nothing pending: the sink is done with every chunk it got (stdout to a file or a pipe
+    // writes synchronously on Linux), so the slab can be filled again from the start.
+    if (this.sink.writableLength === 0) {
+      this.batchStart = this.batchEnd = 0;
+      if (this.slab.length > KEEP_SLAB_BYTES) this.slab = Buffer.alloc(0); // after a burst, give the memory back
+    }
+  }
+
+  /** A fresh slab with `room` bytes free after the batch so far (moved over). */
+  private newSlab(room: number): void {
+    const batch = this.batchEnd - this.batchStart;
+    const next = Buffer.allocUnsafe(Math.max(SLAB_BYTES, 2 * (batch + room)));
+    this.slab.copy(next, 0, this.batchStart, this.batchEnd);
+    this.slab = next;
+    this.batchStart = 0;
+    this.batchEnd = batch;
   }
 
   /** Flush and wait until the sink has taken everything (or gave up). */
@@ -77,7 +121,7 @@ export class LineWriter {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.batch = [];
+    this.batchStart = this.batchEnd;
     this.onClosed();
   }
 }

@@ -5,6 +5,7 @@
 import type { Task, TaskState, Worker, WorkerStatus } from '../engine/model.js';
 import { stateTime } from '../engine/task-state.js';
 import { parseRepr } from './repr.js';
+import { RecentCache } from './recent-cache.js';
 import { reprToJson } from './repr-json.js';
 
 export type ResultSource = 'event' | 'backend' | 'truncated';
@@ -74,20 +75,39 @@ export type OutputRecord = TaskRecord | WorkerRecord;
  * records, and at thousands of records/s re-parsing them is most of the formatting cost.
  */
 const CACHE_LIMIT = 2048;
-const parsedCache = new Map<string, { value: unknown; truncated: boolean }>();
+
+/**
+ * A cached parse, with a slot `--json` (record-json.ts) fills on first use, once per repr text
+ * rather than once per record: its pieces of NDJSON for the value and for the text itself.
+ */
+export interface CachedRepr {
+  readonly value: unknown;
+  json: object | undefined;
+}
+
+interface ParsedRepr extends CachedRepr {
+  readonly truncated: boolean;
+}
+
+const parsedCache = new RecentCache<ParsedRepr>(CACHE_LIMIT);
 
 export function parseReprValue(text: string | null): { value: unknown; truncated: boolean } {
   if (text === null) return { value: null, truncated: false };
   const hit = parsedCache.get(text);
   if (hit !== undefined) return hit;
   const parsed = parseRepr(text);
-  const entry = { value: parsed.ok ? reprToJson(parsed.node) : null, truncated: parsed.truncated || !parsed.ok };
-  if (parsedCache.size >= CACHE_LIMIT) {
-    const oldest = parsedCache.keys().next();
-    if (oldest.done !== true) parsedCache.delete(oldest.value);
-  }
+  const entry: ParsedRepr = {
+    value: parsed.ok ? reprToJson(parsed.node) : null,
+    truncated: parsed.truncated || !parsed.ok,
+    json: undefined,
+  };
   parsedCache.set(text, entry);
   return entry;
+}
+
+/** The cache entry of `text` if it is cached (never parses). */
+export function cachedRepr(text: string): CachedRepr | undefined {
+  return parsedCache.get(text);
 }
 
 export interface TaskRecordExtras {

@@ -1,0 +1,273 @@
+/**
+ * NDJSON of a record: exactly `JSON.stringify(record)` in UTF-8, built faster for task records.
+ *
+ * `watch --broker --json` prints one task record per event. JSON.stringify spends most of its time
+ * on the 34 keys (escape-scanned on every call), on the parsed args/kwargs/result (re-serialised
+ * on every record though they come from a cache) and on number formatting; then the line still
+ * had to be encoded to UTF-8. Here a line is concatenated from a few constant fragments and
+ * cached pieces that are already UTF-8 (json-pieces.ts): keys are folded into the pieces next to
+ * them, and runs of fields that are usually null or shared by many tasks (routing, client,
+ * outcome, state times) are one piece. Fewer pieces also make the line cheaper to flatten when it
+ * is written.
+ *
+ * test/format/record-json.test.ts holds the output to JSON.stringify's on real and adversarial
+ * records, and the field order to `taskRecord`'s.
+ */
+import { flat, id, irregular, isPlain, num, reprEntry, reprField, status, str, utf8Bytes, valueField } from './json-pieces.js';
+import { RecentCache } from './recent-cache.js';
+import type { OutputRecord, TaskRecord } from './record.js';
+
+/**
+ * The UTF-8 of `JSON.stringify(record)` as a byte string: one character per byte (write it as
+ * Latin-1). A line of `--json` output, without the newline.
+ */
+export function recordJsonBytes(record: OutputRecord): string {
+  return record.kind === 'task' ? taskRecordBytes(record) : utf8Bytes(JSON.stringify(record));
+}
+
+/** The field order of `taskRecord` (record.ts), which JSON.stringify follows: the test checks both agree. */
+export const TASK_RECORD_KEYS = [
+  'kind',
+  'uuid',
+  'name',
+  'state',
+  'timestamp',
+  'generated',
+  'worker',
+  'retries',
+  'args',
+  'kwargs',
+  'result',
+  'args_repr',
+  'kwargs_repr',
+  'result_repr',
+  'result_source',
+  'exception',
+  'traceback',
+  'runtime',
+  'routing_key',
+  'queue',
+  'exchange',
+  'parent_id',
+  'root_id',
+  'client',
+  'eta',
+  'expires',
+  'sent',
+  'received',
+  'started',
+  'succeeded',
+  'failed',
+  'retried',
+  'revoked',
+  'rejected',
+] as const satisfies ReadonlyArray<keyof TaskRecord>;
+
+/** `{"kind":"task","uuid":…,"name":…` */
+function head(r: TaskRecord, uuidIsPlain: boolean): string {
+  const start = uuidIsPlain ? '{"kind":"task","uuid":"' + r.uuid + '","name":' : '{"kind":"task","uuid":' + id(r.uuid) + ',"name":';
+  return start + str(r.name);
+}
+
+/** `,"state":…,"timestamp":` for the built-in states, others cached. */
+const STATE_FRAGMENTS = new Map(
+  ['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS', 'FAILURE', 'RETRY', 'REVOKED', 'REJECTED'].map((s) => [s, stateFragmentOf(s)]),
+);
+const otherStateFragments = new RecentCache<string>(256);
+
+function stateFragmentOf(state: string): string {
+  return flat(',"state":' + utf8Bytes(JSON.stringify(state)) + ',"timestamp":');
+}
+
+function stateFragment(state: string): string {
+  const known = STATE_FRAGMENTS.get(state);
+  if (known !== undefined) return known;
+  if (typeof state !== 'string') return irregular();
+  let f = otherStateFragments.get(state);
+  if (f === undefined) {
+    f = stateFragmentOf(state);
+    otherStateFragments.set(state, f);
+  }
+  return f;
+}
+
+/** `,"generated":…,"worker":…,"retries":` per worker, and with `0` (no retry yet, the usual). */
+class RunFragments {
+  readonly fresh: string;
+  readonly freshGenerated: string;
+  readonly retried: string;
+  readonly retriedGenerated: string;
+  constructor(worker: string) {
+    this.retried = flat(',"generated":false,"worker":' + worker + ',"retries":');
+    this.retriedGenerated = flat(',"generated":true,"worker":' + worker + ',"retries":');
+    this.fresh = flat(this.retried + '0');
+    this.freshGenerated = flat(this.retriedGenerated + '0');
+  }
+}
+const NO_WORKER = new RunFragments('null');
+const runFragments = new RecentCache<RunFragments>(1024);
+
+function run(r: TaskRecord): string {
+  const worker = r.worker;
+  let f: RunFragments | undefined = NO_WORKER;
+  if (worker !== null) {
+    if (typeof worker !== 'string') return irregular();
+    f = runFragments.get(worker);
+    if (f === undefined) {
+      f = new RunFragments(str(worker));
+      runFragments.set(worker, f);
+    }
+  }
+  const generated = r.generated;
+  if (generated !== true && generated !== false) return irregular();
+  if (r.retries === 0) return generated ? f.freshGenerated : f.fresh;
+  return (generated ? f.retriedGenerated : f.retried) + num(r.retries);
+}
+
+/** result … runtime (args_repr and kwargs_repr come between): before a task ends all are null. */
+const NO_RESULT = ',"result":null';
+const NO_OUTCOME = ',"result_repr":null,"result_source":null,"exception":null,"traceback":null,"runtime":null';
+
+/** `,"args":…` through `,"runtime":…`; each repr's cache entry is looked up once for its two fields. */
+function paramsAndOutcome(r: TaskRecord): string {
+  const a = reprEntry(r.args_repr);
+  const k = reprEntry(r.kwargs_repr);
+  const params = valueField('args', ',"args":', r.args, a) + valueField('kwargs', ',"kwargs":', r.kwargs, k);
+  const reprs = reprField('argsRepr', ',"args_repr":', r.args_repr, a) + reprField('kwargsRepr', ',"kwargs_repr":', r.kwargs_repr, k);
+  if (
+    r.result === null &&
+    r.result_repr === null &&
+    r.result_source === null &&
+    r.exception === null &&
+    r.traceback === null &&
+    r.runtime === null
+  ) {
+    return params + NO_RESULT + reprs + NO_OUTCOME;
+  }
+  const res = reprEntry(r.result_repr);
+  return (
+    params +
+    (r.result === null ? NO_RESULT : valueField('result', ',"result":', r.result, res)) +
+    reprs +
+    (r.result_repr === null ? ',"result_repr":null' : reprField('resultRepr', ',"result_repr":', r.result_repr, res)) +
+    ',"result_source":' +
+    str(r.result_source) +
+    ',"exception":' +
+    str(r.exception) +
+    ',"traceback":' +
+    str(r.traceback) +
+    ',"runtime":' +
+    num(r.runtime)
+  );
+}
+
+/**
+ * routing_key … expires. Routing fields and the client are shared by many tasks (the very same
+ * string objects: the state keeps one copy of such text), so their fragments are cached by
+ * routing key and by client, in the variants the parent and root ids around them need; only the
+ * ids are the task's own.
+ */
+class Route {
+  constructor(
+    readonly routing_key: string | null,
+    readonly queue: string | null,
+    readonly exchange: string | null,
+    /** `,"routing_key":…,"queue":…,"exchange":…,"parent_id":` */
+    readonly text: string,
+    /** … and `null,"root_id":` */
+    readonly noParent: string,
+  ) {}
+}
+const routes = new RecentCache<Route>(256);
+/** The cache key for a null field (a string may look like it: entries check their field too). */
+const NULL_KEY = '\0null';
+
+function routeOf(r: TaskRecord): Route | undefined {
+  const key = r.routing_key ?? NULL_KEY;
+  if (typeof key !== 'string') return undefined;
+  const hit = routes.get(key);
+  if (hit !== undefined && hit.routing_key === r.routing_key && hit.queue === r.queue && hit.exchange === r.exchange) return hit;
+  const text = flat(',"routing_key":' + str(r.routing_key) + ',"queue":' + str(r.queue) + ',"exchange":' + str(r.exchange) + ',"parent_id":');
+  if (status.irregular) return undefined;
+  const route = new Route(r.routing_key, r.queue, r.exchange, text, flat(text + 'null,"root_id":'));
+  routes.set(key, route);
+  return route;
+}
+
+/** `,"client":…`, and `"` before it to close a root id written unquoted (`"` + uuid). */
+class Client {
+  constructor(
+    readonly client: string | null,
+    readonly text: string,
+    readonly afterPlainRoot: string,
+  ) {}
+}
+const clients = new RecentCache<Client>(1024);
+const NO_DATES = ',"eta":null,"expires":null';
+
+function clientOf(r: TaskRecord): Client | undefined {
+  const key = r.client ?? NULL_KEY;
+  if (typeof key !== 'string') return undefined;
+  let c = clients.get(key);
+  if (c === undefined || c.client !== r.client) {
+    const text = flat(',"client":' + str(r.client));
+    c = new Client(r.client, text, flat('"' + text));
+    clients.set(key, c);
+  }
+  return c;
+}
+
+function route(r: TaskRecord, uuidIsPlain: boolean): string {
+  const q = routeOf(r);
+  const c = clientOf(r);
+  if (q === undefined || c === undefined) return irregular();
+  const parent = r.parent_id;
+  const root = r.root_id;
+  const dates = r.eta === null && r.expires === null ? NO_DATES : ',"eta":' + str(r.eta) + ',"expires":' + str(r.expires);
+  const upToRoot = parent === null ? q.noParent : q.text + id(parent) + ',"root_id":';
+  // a root id is most often the task's own uuid: a plain string, written without quoting it
+  if (typeof root === 'string' && (root === r.uuid ? uuidIsPlain : isPlain(root))) return upToRoot + '"' + root + c.afterPlainRoot + dates;
+  return upToRoot + id(root) + c.text + dates;
+}
+
+const TIME_KEYS = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'] as const;
+/** TIME_TAILS[i]: the state times from the i-th on (none for i = 8), all null, and the closing brace. */
+const TIME_TAILS = [...TIME_KEYS, ''].map((_, i) => TIME_KEYS.slice(i).map((k) => `,"${k}":null`).join('') + '}');
+
+/** sent … rejected: the trailing nulls (most of them, on most records) as one constant. */
+function times(r: TaskRecord): string {
+  const last =
+    r.rejected !== null ? 7
+    : r.revoked !== null ? 6
+    : r.retried !== null ? 5
+    : r.failed !== null ? 4
+    : r.succeeded !== null ? 3
+    : r.started !== null ? 2
+    : r.received !== null ? 1
+    : r.sent !== null ? 0
+    : -1;
+  let s = last >= 0 ? ',"sent":' + num(r.sent) : '';
+  if (last >= 1) s += ',"received":' + num(r.received);
+  if (last >= 2) s += ',"started":' + num(r.started);
+  if (last >= 3) s += ',"succeeded":' + num(r.succeeded);
+  if (last >= 4) s += ',"failed":' + num(r.failed);
+  if (last >= 5) s += ',"retried":' + num(r.retried);
+  if (last >= 6) s += ',"revoked":' + num(r.revoked);
+  if (last >= 7) s += ',"rejected":' + num(r.rejected);
+  return s + TIME_TAILS[last + 1]!;
+}
+
+function taskRecordBytes(r: TaskRecord): string {
+  status.irregular = false;
+  const uuidIsPlain = typeof r.uuid === 'string' && isPlain(r.uuid);
+  const text =
+    head(r, uuidIsPlain) +
+    stateFragment(r.state) +
+    num(r.timestamp) +
+    run(r) +
+    paramsAndOutcome(r) +
+    route(r, uuidIsPlain) +
+    times(r);
+  // the slow path is for records that should not exist (a field of the wrong type)
+  return status.irregular ? utf8Bytes(JSON.stringify(r)) : text;
+}

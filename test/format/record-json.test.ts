@@ -1,0 +1,232 @@
+/**
+ * record-json.ts must print exactly what JSON.stringify(record) would, as UTF-8: same keys, order,
+ * values and escaping. Every check here compares bytes with `Buffer.from(JSON.stringify(r))`, on
+ * records from the golden captures, from the benchmark's workload, and from random tasks built
+ * out of edge values (test/fixtures/record-json-edge.json), whose fields change from one record
+ * to the next so the per-task fragments must notice.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildMessages } from '../../bench/lib/messages.js';
+import type { Change, Task, TaskState } from '../../src/engine/model.js';
+import { Pipeline } from '../../src/engine/pipeline.js';
+import { State } from '../../src/engine/state.js';
+import { newTask } from '../../src/engine/task-state.js';
+import { changeRecords } from '../../src/format/changes.js';
+import { recordJsonBytes, TASK_RECORD_KEYS } from '../../src/format/record-json.js';
+import { taskRecord, workerRecord, type OutputRecord, type TaskRecord } from '../../src/format/record.js';
+import { FIXTURES, loadCapture } from '../helpers/fixtures.js';
+
+const EDGE = JSON.parse(readFileSync(FIXTURES + 'record-json-edge.json', 'utf8')) as { strings: string[]; reprs: string[] };
+
+/** Records whose bytes differ from JSON.stringify's (at most a few, readable). */
+class Mismatches {
+  count = 0;
+  readonly seen: string[] = [];
+  checked = 0;
+
+  check(r: OutputRecord): void {
+    this.checked++;
+    const got = Buffer.from(recordJsonBytes(r), 'latin1');
+    const want = Buffer.from(JSON.stringify(r), 'utf8');
+    if (got.equals(want)) return;
+    this.count++;
+    if (this.seen.length < 3) this.seen.push(`got  ${got.toString('utf8')}\nwant ${want.toString('utf8')}`);
+  }
+}
+
+function replay(changes: Iterable<Change>, m: Mismatches): void {
+  for (const change of changes) for (const r of changeRecords(change)) m.check(r);
+}
+
+function pipelineChanges(messages: Parameters<Pipeline['handle']>[0][], times: number[]): Change[] {
+  const changes: Change[] = [];
+  const p = new Pipeline(new State({ maxTasks: 1000, maxWorkers: 100 }), (c) => changes.push(c), () => undefined);
+  messages.forEach((m, i) => p.handle(m, times[i] ?? 0));
+  return changes;
+}
+
+/** Deterministic pseudo-random numbers (mulberry32): a failure can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const NUMBERS = [0, -0, 1, 2, 0.1, 0.1 + 0.2, 1795255074.1600301, 1e21, 1e-7, 5e-324, Number.MAX_SAFE_INTEGER + 2, -12.5, NaN, Infinity, -Infinity];
+
+describe('recordJsonBytes', () => {
+  it('follows the field order taskRecord builds', () => {
+    const t = Object.assign(newTask('u'), { name: 'n', args: '()', kwargs: '{}', result: '1', sent: 1, rejected: 2 });
+    expect(Object.keys(taskRecord(t, 'PENDING', false, 0))).toEqual([...TASK_RECORD_KEYS]);
+    expect(Object.keys(taskRecord(newTask('v'), 'X', true, 0, { backendResult: { value: 1 } }))).toEqual([...TASK_RECORD_KEYS]);
+  });
+
+  it.each(['amqp', 'redis'] as const)('prints every record of the %s golden capture as JSON.stringify does', (transport) => {
+    const capture = loadCapture(transport);
+    const changes = pipelineChanges(
+      capture.map((c) => c.raw),
+      capture.map((c) => c.t),
+    );
+    const m = new Mismatches();
+    replay(changes, m);
+    replay(changes, m); // again: now from the caches
+    expect(m.seen).toEqual([]);
+    expect(m.count).toBe(0);
+    expect(m.checked).toBeGreaterThan(100);
+  });
+
+  it.each(['amqp', 'redis'] as const)("prints the benchmark workload's records (%s) as JSON.stringify does", (transport) => {
+    const built = buildMessages({ transport, events: 20_000, seed: 7 });
+    const changes = pipelineChanges(
+      built.messages,
+      built.messages.map((_, i) => 1_700_000_000 + i / 1000),
+    );
+    const m = new Mismatches();
+    replay(changes, m);
+    expect(m.seen).toEqual([]);
+    expect(m.checked).toBeGreaterThan(15_000);
+  });
+
+  it('prints random tasks of edge values, whose fields change between records, as JSON.stringify does', () => {
+    const rand = rng(20_24);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const maybe = <T>(x: () => T, pNull = 0.3): T | null => (rand() < pNull ? null : x());
+    const text = (): string => (rand() < 0.05 ? pick(EDGE.strings).repeat(1 + Math.floor(rand() * 400)) : pick(EDGE.strings));
+    const repr = (): string => (rand() < 0.8 ? pick(EDGE.reprs) : text());
+    const num = (): number => (rand() < 0.5 ? pick(NUMBERS) : rand() * 2e9);
+    const ids = Array.from({ length: 40 }, (_, i) => (i < 30 ? `task-${i}-${pick(EDGE.strings)}` : pick(EDGE.strings)));
+    const mutators: Array<(t: Task) => void> = [
+      (t) => (t.name = maybe(text)),
+      (t) => (t.worker = maybe(text)),
+      (t) => (t.retries = rand() < 0.7 ? Math.floor(rand() * 3) : num()),
+      (t) => (t.args = maybe(repr)),
+      (t) => (t.kwargs = maybe(repr)),
+      (t) => (t.result = maybe(repr, 0.5)),
+      (t) => (t.exception = maybe(text, 0.6)),
+      (t) => (t.traceback = maybe(text, 0.6)),
+      (t) => (t.runtime = maybe(num, 0.5)),
+      (t) => (t.routing_key = maybe(text)),
+      (t) => (t.queue = maybe(text)),
+      (t) => (t.exchange = maybe(text)),
+      (t) => (t.parent_id = maybe(() => pick(ids))),
+      (t) => (t.root_id = maybe(() => pick(ids))),
+      (t) => (t.client = maybe(text)),
+      (t) => (t.eta = maybe(text, 0.7)),
+      (t) => (t.expires = maybe(text, 0.7)),
+      (t) => (t.timestamp = num()),
+      (t) => (t.sent = maybe(num)),
+      (t) => (t.received = maybe(num)),
+      (t) => (t.started = maybe(num)),
+      (t) => (t.succeeded = maybe(num, 0.6)),
+      (t) => (t.failed = maybe(num, 0.6)),
+      (t) => (t.retried = maybe(num, 0.7)),
+      (t) => (t.revoked = maybe(num, 0.8)),
+      (t) => (t.rejected = maybe(num, 0.8)),
+    ];
+    const states: TaskState[] = ['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS', 'FAILURE', 'RETRY', 'REVOKED', 'REJECTED', 'CUSTOM', 'ünï', ''];
+    const m = new Mismatches();
+    // Tasks share uuids now and then (and so the per-task fragments): a fragment must never be
+    // served for a record whose fields differ from the ones it was made from.
+    const tasks = ids.map((id) => newTask(id));
+    for (let step = 0; step < 6000; step++) {
+      const t = pick(tasks);
+      const changes = Math.floor(rand() * 4);
+      for (let c = 0; c < changes; c++) pick(mutators)(t);
+      if (rand() < 0.02) for (const f of mutators) f(t);
+      t.state = pick(states);
+      const backend = rand() < 0.05 ? { backendResult: { value: pick<unknown>([{ a: [1, 'x'] }, 'whole', 42, null, [], { '': '😀' }]) } } : undefined;
+      m.check(taskRecord(t, pick(states), rand() < 0.2, num(), backend));
+    }
+    expect(m.seen).toEqual([]);
+    expect(m.count).toBe(0);
+  });
+
+  it('falls back to JSON.stringify for records whose fields have the wrong type, without poisoning the next ones', () => {
+    const base = (): TaskRecord => taskRecord(Object.assign(newTask('odd-1'), { name: 'n', args: '(1,)', kwargs: '{}' }), 'STARTED', false, 5);
+    const odd: Array<(r: Record<string, unknown>) => void> = [
+      (r) => (r['uuid'] = 7),
+      (r) => (r['name'] = { toJSON: () => 'x' }),
+      (r) => (r['state'] = 1),
+      (r) => (r['timestamp'] = '12'),
+      (r) => (r['generated'] = 'yes'),
+      (r) => (r['worker'] = ['w']),
+      (r) => (r['retries'] = null),
+      (r) => (r['args'] = undefined), // the key disappears
+      (r) => (r['kwargs'] = () => 1), // so does this one
+      (r) => (r['result'] = new Date(0)), // toJSON, called with the key "result"
+      (r) => (r['result'] = { toJSON: (key: string) => `key ${key}` }),
+      (r) => (r['result'] = [undefined, () => 1, Symbol('s')]),
+      (r) => (r['result'] = { a: undefined, b: 1 }),
+      (r) => (r['queue'] = 3),
+      (r) => (r['parent_id'] = true),
+      (r) => (r['root_id'] = 9),
+      (r) => (r['expires'] = {}),
+      (r) => (r['sent'] = '1'),
+      (r) => (r['runtime'] = false),
+      (r) => (r['traceback'] = 5),
+      (r) => (r['result_source'] = 1),
+    ];
+    const m = new Mismatches();
+    for (const spoil of odd) {
+      const r = base();
+      spoil(r as unknown as Record<string, unknown>);
+      m.check(r);
+      m.check(base());
+    }
+    expect(m.seen).toEqual([]);
+    expect(m.count).toBe(0);
+  });
+
+  it('prints worker records as JSON.stringify does', () => {
+    const m = new Mismatches();
+    for (const hostname of EDGE.strings) {
+      m.check(
+        workerRecord(
+          {
+            hostname,
+            pid: 1,
+            freq: 2,
+            active: null,
+            processed: 3,
+            loadavg: [0.5, NaN, 1],
+            sw_ident: hostname,
+            sw_ver: null,
+            sw_sys: 'Linux',
+            clock: 1,
+            timestamp: 1.5,
+            lastSeen: 2.25,
+            alive: true,
+          },
+          'ONLINE',
+        ),
+      );
+    }
+    expect(m.seen).toEqual([]);
+    expect(m.count).toBe(0);
+  });
+
+  it('stays right past every cache bound (many tasks, names, reprs)', () => {
+    const m = new Mismatches();
+    for (let i = 0; i < 30_000; i++) {
+      const t = Object.assign(newTask(`bulk-${i}`), {
+        name: `name-${i % 5000}`,
+        args: `(${i},)`,
+        kwargs: `{'k': '${i % 3000}'}`,
+        worker: `w${i % 9000}@h`,
+        client: `c${i}`,
+        queue: `q${i % 300}`,
+        result: `'${'r'.repeat(i % 300)}'`,
+        sent: i,
+      });
+      m.check(taskRecord(t, i % 7 === 0 ? `S${i}` : 'SUCCESS', false, i));
+    }
+    expect(m.seen).toEqual([]);
+    expect(m.count).toBe(0);
+  });
+});

@@ -16,14 +16,19 @@
  * writes it. protobufjs does that only for strings of 40+ code units; shorter ones got the raw
  * surrogate bytes (ED A0 80...), which is not UTF-8 (a Python client refuses the message).
  *
- * Items are written one after the other into a shared 64 KiB slab; each returned Buffer is a view
- * of its own bytes there (no copy), so a slab lives as long as one of its items is still queued.
+ * Items are written one after the other into a shared slab; each returned Buffer is a view of its
+ * own bytes there (no copy), so a slab lives as long as one of its items is still queued.
  */
 import type { CaptureItem, Missed, TaskMessage, WorkerMessage } from './proto.js';
 
-const SLAB_SIZE = 64 * 1024;
+/**
+ * 8 KiB, as Node's Buffer pool (where protobufjs' items were): a slow client queueing items that
+ * are each the only one it wants from its slab retains no more than before. 64 KiB slabs were
+ * ~4% faster but would multiply that worst case by 8.
+ */
+const SLAB_SIZE = 8 * 1024;
 /** Below this much room left, the next item starts a fresh slab rather than growing mid-item. */
-const SLAB_MIN_ROOM = 2 * 1024;
+const SLAB_MIN_ROOM = 1024;
 /** Strings up to this many UTF-16 units are written in JS; longer ones by Buffer (native). */
 const SHORT_STRING = 24;
 /** Longest text (UTF-16 units) whose length prefix surely fits 2 bytes: 3 bytes a unit < 2^14. */
@@ -59,7 +64,9 @@ function ensure(p: number, n: number): number {
   if (p + n <= buf.length) return p;
   const old = buf;
   const written = p - start;
-  newSlab(Math.max(SLAB_SIZE, 2 * (written + n)));
+  // Room for this item and a slab's worth more (its other fields), not double: a big item's
+  // buffer is its alone (the next item starts a fresh slab) and lives as long as it is queued.
+  newSlab(written + n + SLAB_SIZE);
   old.copy(buf, 0, start, p);
   start = 0;
   return written;
@@ -153,15 +160,18 @@ function utf8(b: Buffer, p: number, s: string): number {
 /** A length-delimited string field. `tag` is the whole key, already a varint's value. */
 function stringField(p: number, tag: number, s: string): number {
   const n = s.length;
-  // Tag (2) + length (5) + at most 3 bytes per UTF-16 unit.
-  p = ensure(p, 7 + 3 * n);
+  if (n > TWO_BYTE_LENGTH) {
+    // Long (results, tracebacks): count first, then room for exactly that (tag 2, length 5).
+    const len = Buffer.byteLength(s, 'utf8');
+    p = ensure(p, 7 + len);
+    p = varint32(buf, p, tag);
+    p = varint32(buf, p, len);
+    return p + (buf as NativeWriter).utf8Write(s, p);
+  }
+  // Tag (2) + length (2) + at most 3 bytes per UTF-16 unit.
+  p = ensure(p, 4 + 3 * n);
   const b = buf;
   p = varint32(b, p, tag);
-  if (n > TWO_BYTE_LENGTH) {
-    // Long (results, tracebacks): count first, then one native write.
-    p = varint32(b, p, Buffer.byteLength(s, 'utf8'));
-    return p + (b as NativeWriter).utf8Write(s, p);
-  }
   // The length takes 1 or 2 bytes. Guess from the units (right for ASCII), move the text one byte
   // when the guess was wrong (non-ASCII near 128 bytes).
   const lenAt = p;

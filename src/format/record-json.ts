@@ -120,8 +120,23 @@ function line(t: TaskFields, state: TaskState, timestamp: number, generated: boo
 
 /** `{"kind":"task","uuid":…,"name":…` */
 function head(t: TaskFields, uuidIsPlain: boolean): string {
-  const start = uuidIsPlain ? '{"kind":"task","uuid":"' + t.uuid + '","name":' : '{"kind":"task","uuid":' + id(t.uuid) + ',"name":';
-  return start + str(t.name);
+  if (uuidIsPlain) return '{"kind":"task","uuid":"' + t.uuid + nameFragment(t.name);
+  return '{"kind":"task","uuid":' + id(t.uuid) + ',"name":' + str(t.name);
+}
+
+/** `","name":…`: closes a plain uuid written unquoted (`"` + uuid), then the name (a few distinct). */
+const nameFragments = new RecentCache<string>(1024);
+const NO_NAME = '","name":null';
+
+function nameFragment(name: string | null): string {
+  if (name === null) return NO_NAME;
+  if (typeof name !== 'string') return irregular();
+  let f = nameFragments.get(name);
+  if (f === undefined) {
+    f = flat('","name":' + str(name));
+    nameFragments.set(name, f);
+  }
+  return f;
 }
 
 /** `,"state":…,"timestamp":` for the built-in states, others cached. */
@@ -186,8 +201,8 @@ const NO_OUTCOME = ',"result_repr":null,"result_source":null,"exception":null,"t
 function recordOutcome(r: TaskRecord): string {
   const a = reprEntry(r.args_repr);
   const k = reprEntry(r.kwargs_repr);
-  const params = valueField('args', ',"args":', r.args, a) + valueField('kwargs', ',"kwargs":', r.kwargs, k);
-  const reprs = reprField('argsRepr', ',"args_repr":', r.args_repr, a) + reprField('kwargsRepr', ',"kwargs_repr":', r.kwargs_repr, k);
+  const params = valueField('args', ',"args":', '', r.args, a) + valueField('kwargs', ',"kwargs":', '', r.kwargs, k);
+  const reprs = reprField('argsRepr', ',"args_repr":', '', r.args_repr, a) + reprField('kwargsRepr', ',"kwargs_repr":', '', r.kwargs_repr, k);
   if (
     r.result === null &&
     r.result_repr === null &&
@@ -201,9 +216,9 @@ function recordOutcome(r: TaskRecord): string {
   const res = reprEntry(r.result_repr);
   return (
     params +
-    (r.result === null ? NO_RESULT : valueField('result', ',"result":', r.result, res)) +
+    (r.result === null ? NO_RESULT : valueField('result', ',"result":', '', r.result, res)) +
     reprs +
-    (r.result_repr === null ? ',"result_repr":null' : reprField('resultRepr', ',"result_repr":', r.result_repr, res)) +
+    (r.result_repr === null ? ',"result_repr":null' : reprField('resultRepr', ',"result_repr":', '', r.result_repr, res)) +
     outcomeTail(r.result_source, r.exception, r.traceback, r.runtime)
   );
 }
@@ -212,26 +227,43 @@ function recordOutcome(r: TaskRecord): string {
 function taskOutcome(t: Task): string {
   const a = t.args === null ? undefined : reprCacheEntry(t.args);
   const k = t.kwargs === null ? undefined : reprCacheEntry(t.kwargs);
-  const params =
-    (a === undefined ? ',"args":null' : valueField('args', ',"args":', a.value, a)) +
-    (k === undefined ? ',"kwargs":null' : valueField('kwargs', ',"kwargs":', k.value, k));
-  const reprs =
-    (a === undefined ? ',"args_repr":null' : reprField('argsRepr', ',"args_repr":', t.args, a)) +
-    (k === undefined ? ',"kwargs_repr":null' : reprField('kwargsRepr', ',"kwargs_repr":', t.kwargs, k));
-  if (t.result === null && t.exception === null && t.traceback === null && t.runtime === null) return params + NO_RESULT + reprs + NO_OUTCOME;
-  if (t.result === null) return params + NO_RESULT + reprs + ',"result_repr":null' + outcomeTail(null, t.exception, t.traceback, t.runtime);
+  const args = a === undefined ? ',"args":null' : valueField('args', ',"args":', '', a.value, a);
+  const argsRepr = a === undefined ? ',"args_repr":null' : reprField('argsRepr', ',"args_repr":', '', t.args, a);
+  if (t.result === null && t.exception === null && t.traceback === null && t.runtime === null) {
+    // before the task ends (most records): kwargs and its repr carry the nulls after them
+    return (
+      args +
+      (k === undefined ? ',"kwargs":null' + NO_RESULT : valueField('kwargsNoResult', ',"kwargs":', NO_RESULT, k.value, k)) +
+      argsRepr +
+      (k === undefined ? ',"kwargs_repr":null' + NO_OUTCOME : reprField('kwargsReprNoOutcome', ',"kwargs_repr":', NO_OUTCOME, t.kwargs, k))
+    );
+  }
+  const kwargs = k === undefined ? ',"kwargs":null' : valueField('kwargs', ',"kwargs":', '', k.value, k);
+  const kwargsRepr = k === undefined ? ',"kwargs_repr":null' : reprField('kwargsRepr', ',"kwargs_repr":', '', t.kwargs, k);
+  if (t.result === null) {
+    return args + kwargs + NO_RESULT + argsRepr + kwargsRepr + ',"result_repr":null' + outcomeTail(null, t.exception, t.traceback, t.runtime);
+  }
   const res = reprCacheEntry(t.result);
   return (
-    params +
-    valueField('result', ',"result":', res.value, res) +
-    reprs +
-    reprField('resultRepr', ',"result_repr":', t.result, res) +
+    args +
+    kwargs +
+    valueField('result', ',"result":', '', res.value, res) +
+    argsRepr +
+    kwargsRepr +
+    reprField('resultRepr', ',"result_repr":', '', t.result, res) +
     outcomeTail(res.truncated ? 'truncated' : 'event', t.exception, t.traceback, t.runtime)
   );
 }
 
-/** `,"result_source":…` through `,"runtime":…` */
+/** `,"result_source":…` through `,"runtime":…`; a success has no exception nor traceback: one piece. */
+const EVENT_RESULT = ',"result_source":"event","exception":null,"traceback":null,"runtime":';
+const TRUNCATED_RESULT = ',"result_source":"truncated","exception":null,"traceback":null,"runtime":';
+
 function outcomeTail(source: string | null, exception: string | null, traceback: string | null, runtime: number | null): string {
+  if (exception === null && traceback === null) {
+    if (source === 'event') return EVENT_RESULT + num(runtime);
+    if (source === 'truncated') return TRUNCATED_RESULT + num(runtime);
+  }
   return ',"result_source":' + str(source) + ',"exception":' + str(exception) + ',"traceback":' + str(traceback) + ',"runtime":' + num(runtime);
 }
 
@@ -268,24 +300,33 @@ function routeOf(r: TaskFields): Route | undefined {
   return route;
 }
 
-/** `,"client":…`, and `"` before it to close a root id written unquoted (`"` + uuid). */
+const NO_DATES = ',"eta":null,"expires":null';
+
+/**
+ * `,"client":…`, and `"` before it to close a root id written unquoted (`"` + uuid); each also
+ * with the null eta and expires that usually follow.
+ */
 class Client {
+  readonly afterPlainRoot: string;
+  readonly noDates: string;
+  readonly afterPlainRootNoDates: string;
   constructor(
     readonly client: string | null,
     readonly text: string,
-    readonly afterPlainRoot: string,
-  ) {}
+  ) {
+    this.afterPlainRoot = flat('"' + text);
+    this.noDates = flat(text + NO_DATES);
+    this.afterPlainRootNoDates = flat('"' + text + NO_DATES);
+  }
 }
 const clients = new RecentCache<Client>(1024);
-const NO_DATES = ',"eta":null,"expires":null';
 
 function clientOf(r: TaskFields): Client | undefined {
   const key = r.client ?? NULL_KEY;
   if (typeof key !== 'string') return undefined;
   let c = clients.get(key);
   if (c === undefined || c.client !== r.client) {
-    const text = flat(',"client":' + str(r.client));
-    c = new Client(r.client, text, flat('"' + text));
+    c = new Client(r.client, flat(',"client":' + str(r.client)));
     clients.set(key, c);
   }
   return c;
@@ -297,11 +338,17 @@ function route(r: TaskFields, uuidIsPlain: boolean): string {
   if (q === undefined || c === undefined) return irregular();
   const parent = r.parent_id;
   const root = r.root_id;
-  const dates = r.eta === null && r.expires === null ? NO_DATES : ',"eta":' + str(r.eta) + ',"expires":' + str(r.expires);
+  const noDates = r.eta === null && r.expires === null;
   const upToRoot = parent === null ? q.noParent : q.text + id(parent) + ',"root_id":';
   // a root id is most often the task's own uuid: a plain string, written without quoting it
-  if (typeof root === 'string' && (root === r.uuid ? uuidIsPlain : isPlain(root))) return upToRoot + '"' + root + c.afterPlainRoot + dates;
-  return upToRoot + id(root) + c.text + dates;
+  if (typeof root === 'string' && (root === r.uuid ? uuidIsPlain : isPlain(root))) {
+    return noDates ? upToRoot + '"' + root + c.afterPlainRootNoDates : upToRoot + '"' + root + c.afterPlainRoot + dates(r);
+  }
+  return noDates ? upToRoot + id(root) + c.noDates : upToRoot + id(root) + c.text + dates(r);
+}
+
+function dates(r: TaskFields): string {
+  return ',"eta":' + str(r.eta) + ',"expires":' + str(r.expires);
 }
 
 const TIME_KEYS = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'] as const;

@@ -7,7 +7,7 @@
  * gets a fresh State and sink, so every run sees new tasks, and the task table fills up and evicts
  * (the defaults: 10 000 tasks) as it does in a long-running process.
  */
-import { makePrinter } from '../src/cli/printer.js';
+import { ChangePrinter } from '../src/cli/printer.js';
 import { LineWriter, type LineSink } from '../src/cli/output.js';
 import { Dispatcher, type Sink } from '../src/engine/dispatch.js';
 import { compileFilter } from '../src/engine/filter.js';
@@ -17,7 +17,6 @@ import { Pipeline } from '../src/engine/pipeline.js';
 import { encodeCaptureItem } from '../src/engine/proto.js';
 import { State } from '../src/engine/state.js';
 import { taskMessage, workerMessage } from '../src/engine/wire.js';
-import { changeRecords } from '../src/format/changes.js';
 import { makePalette } from '../src/format/colors.js';
 import { buildMessages, type Transport } from './lib/messages.js';
 
@@ -81,11 +80,9 @@ function harness(variant: Variant): Harness {
       // watch's defaults: task records only, JSON, no colour.
       const filter = compileFilter({ tasks: true, workers: false });
       const writer = new LineWriter(nullLines, () => undefined);
-      const print = makePrinter(writer, true, makePalette(false), {});
+      const printer = new ChangePrinter(writer, true, makePalette(false), {}, filter);
       return {
-        onChange: (change) => {
-          for (const r of changeRecords(change, filter)) print(r);
-        },
+        onChange: (change) => printer.printChange(change),
         turn: () => writer.flush(),
         outputs: () => writer.written,
       };

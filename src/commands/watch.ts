@@ -7,12 +7,12 @@ import { serverOption, ServerConnection } from '../cli/client.js';
 import { startDirect } from '../cli/direct.js';
 import { LineWriter, note } from '../cli/output.js';
 import { brokerOption, displayOptions, filterOptions, outputOptions } from '../cli/options.js';
-import { makePrinter } from '../cli/printer.js';
-import { compileFilter, type Filter, type FilterSpec } from '../engine/filter.js';
+import { ChangePrinter, makePrinter } from '../cli/printer.js';
+import { compileFilter, type FilterSpec } from '../engine/filter.js';
+import type { Change } from '../engine/model.js';
 import type { CaptureRequest, DecodedCaptureItem } from '../engine/proto.js';
 import { taskRecordFromMessage, workerRecordFromMessage } from '../engine/wire.js';
 import { UnavailableError, UsageError } from '../errors.js';
-import { changeRecords } from '../format/changes.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 import type { OutputRecord } from '../format/record.js';
 
@@ -49,20 +49,18 @@ interface Feed {
   summary(): { from: string; extra: string };
 }
 
-/** Both feeds hand records here; `fail` ends the command with an error (exit code from it). */
+/**
+ * The server feed hands records here, the broker feed engine changes (filtered on the way out);
+ * `fail` ends the command with an error (exit code from it).
+ */
 interface Sink {
   readonly emit: (record: OutputRecord) => void;
+  readonly change: (change: Change) => void;
   readonly fail: (error: unknown) => void;
 }
 
-async function fromBroker(broker: string, debug: boolean, filter: Filter, sink: Sink): Promise<Feed> {
-  const session = await startDirect({
-    broker,
-    debug,
-    onChange: (change) => {
-      for (const record of changeRecords(change, filter)) sink.emit(record);
-    },
-  });
+async function fromBroker(broker: string, debug: boolean, sink: Sink): Promise<Feed> {
+  const session = await startDirect({ broker, debug, onChange: (change) => sink.change(change) });
   note(`watching ${session.masked} (Ctrl-C to stop)`);
   return {
     close: () => session.close(),
@@ -142,6 +140,7 @@ export async function handler(argv: WatchArgs): Promise<number> {
   const writer = new LineWriter(process.stdout, () => finish(0));
   const print = makePrinter(writer, argv.json, palette, argv);
   const limit = argv.count ?? Infinity;
+  const changes = new ChangePrinter(writer, argv.json, palette, argv, filter, limit);
   let taskRecords = 0;
   let workerRecords = 0;
   const started = Date.now();
@@ -153,11 +152,14 @@ export async function handler(argv: WatchArgs): Promise<number> {
       else workerRecords++;
       if (writer.written >= limit) finish(0);
     },
+    change: (change) => {
+      changes.printChange(change);
+      if (writer.written >= limit) finish(0);
+    },
     fail: (e) => fail(e),
   };
 
-  const feed =
-    argv.broker === undefined ? fromServer(argv.server, spec, sink) : await fromBroker(argv.broker, argv.debug, filter, sink);
+  const feed = argv.broker === undefined ? fromServer(argv.server, spec, sink) : await fromBroker(argv.broker, argv.debug, sink);
 
   const timer = argv.timeout === undefined ? undefined : setTimeout(() => finish(0), argv.timeout * 1000);
   const onSignal = (): void => finish(0);
@@ -176,6 +178,8 @@ export async function handler(argv: WatchArgs): Promise<number> {
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   const dropped = writer.dropped > 0 ? `, ${writer.dropped} dropped (output too slow)` : '';
   const { from, extra } = feed.summary();
+  taskRecords += changes.tasks;
+  workerRecords += changes.workers;
   note(`${taskRecords + workerRecords} records (${taskRecords} task, ${workerRecords} worker)${from} in ${secs}s${dropped}${extra}`);
   return code;
 }

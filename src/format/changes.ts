@@ -1,6 +1,7 @@
 /** Engine changes -> the records a person or program sees (one per shown state). */
 import { taskSubject, type Filter, type FilterSubject } from '../engine/filter.js';
 import type { Change } from '../engine/model.js';
+import { recordJsonBytes, taskJsonBytes } from './record-json.js';
 import { taskRecord, workerRecord, type OutputRecord } from './record.js';
 
 const ALL: Filter = () => true;
@@ -24,4 +25,26 @@ export function changeRecords(change: Change, filter: Filter = ALL): OutputRecor
     out.push(taskRecord(task, state, i < states.length - 1, event.timestamp));
   }
   return out;
+}
+
+/** Takes one NDJSON line (record-json.ts byte string) and its record's kind; false stops the change. */
+export type JsonLineSink = (bytes: string, kind: OutputRecord['kind']) => boolean;
+
+/**
+ * The same records as `changeRecords`, as NDJSON lines handed to `out` in order. Task lines are
+ * written straight from the task (`watch --broker --json` prints one per event: no record
+ * object, no array).
+ */
+export function changeJsonLines(change: Change, filter: Filter, out: JsonLineSink): void {
+  if (change.kind === 'worker') {
+    const subject: FilterSubject = { kind: 'worker', hostname: change.worker.hostname, state: change.status };
+    if (filter(subject)) out(recordJsonBytes(workerRecord(change.worker, change.status)), 'worker');
+    return;
+  }
+  const { states, task, event } = change;
+  for (let i = 0; i < states.length; i++) {
+    const state = states[i]!;
+    if (!filter(taskSubject(task, state))) continue;
+    if (!out(taskJsonBytes(task, state, i < states.length - 1, event.timestamp), 'task')) return;
+  }
 }

@@ -97,9 +97,13 @@ class ReprPieces {
   argsRepr: string | undefined = undefined;
   kwargsRepr: string | undefined = undefined;
   resultRepr: string | undefined = undefined;
+  /** kwargs then what follows it before the task ends: `,"result":null` */
+  kwargsNoResult: string | undefined = undefined;
+  /** kwargs_repr then what follows it before the task ends: null result_repr … runtime */
+  kwargsReprNoOutcome: string | undefined = undefined;
 }
 
-export type ReprField = 'args' | 'kwargs' | 'result';
+export type ReprField = 'args' | 'kwargs' | 'result' | 'kwargsNoResult';
 
 /** The parse cache entry of a repr text, if it has one (never parses). */
 export function reprEntry(repr: string | null): CachedRepr | undefined {
@@ -107,30 +111,31 @@ export function reprEntry(repr: string | null): CachedRepr | undefined {
 }
 
 /**
- * `,"<field>":<value>` for args/kwargs/result: from the repr's cache entry when `v` is the value
- * parsed from it (what taskRecord put there), else serialised here.
+ * `prefix` + the JSON of args/kwargs/result + `suffix`: from the repr's cache entry when `v` is the
+ * value parsed from it (what taskRecord put there), else serialised here. One piece per field and
+ * repr text, whatever the record.
  */
-export function valueField(field: ReprField, prefix: string, v: unknown, entry: CachedRepr | undefined): string {
-  if (entry === undefined || entry.value !== v) return prefix + (v === null ? 'null' : anyValue(v));
+export function valueField(field: ReprField, prefix: string, suffix: string, v: unknown, entry: CachedRepr | undefined): string {
+  if (entry === undefined || entry.value !== v) return prefix + (v === null ? 'null' : anyValue(v)) + suffix;
   const pieces = piecesOf(entry);
   let p = pieces[field];
   if (p === undefined) {
     // reprToJson gives only JSON values (null, booleans, finite numbers, strings, arrays, objects)
-    p = flat(prefix + utf8Bytes(JSON.stringify(v)));
+    p = flat(prefix + utf8Bytes(JSON.stringify(v)) + suffix);
     pieces[field] = p;
   }
   return p;
 }
 
-export type ReprTextField = 'argsRepr' | 'kwargsRepr' | 'resultRepr';
+export type ReprTextField = 'argsRepr' | 'kwargsRepr' | 'resultRepr' | 'kwargsReprNoOutcome';
 
-/** `,"<field>_repr":<text>`: the repr text itself as a JSON string, cached with its parse. */
-export function reprField(field: ReprTextField, prefix: string, repr: string | null, entry: CachedRepr | undefined): string {
-  if (entry === undefined) return prefix + str(repr);
+/** `prefix` + the repr text itself as a JSON string + `suffix`, cached with its parse. */
+export function reprField(field: ReprTextField, prefix: string, suffix: string, repr: string | null, entry: CachedRepr | undefined): string {
+  if (entry === undefined) return prefix + str(repr) + suffix;
   const pieces = piecesOf(entry);
   let p = pieces[field];
   if (p === undefined) {
-    p = flat(prefix + utf8Bytes(JSON.stringify(repr)));
+    p = flat(prefix + utf8Bytes(JSON.stringify(repr)) + suffix);
     pieces[field] = p;
   }
   return p;

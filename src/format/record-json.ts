@@ -13,9 +13,11 @@
  * test/format/record-json.test.ts holds the output to JSON.stringify's on real and adversarial
  * records, and the field order to `taskRecord`'s.
  */
+import type { Task, TaskState } from '../engine/model.js';
+import { stateTime } from '../engine/task-state.js';
 import { flat, id, irregular, isPlain, num, reprEntry, reprField, status, str, utf8Bytes, valueField } from './json-pieces.js';
 import { RecentCache } from './recent-cache.js';
-import type { OutputRecord, TaskRecord } from './record.js';
+import { reprCacheEntry, taskRecord, type CachedRepr, type OutputRecord, type TaskRecord } from './record.js';
 
 /**
  * The UTF-8 of `JSON.stringify(record)` as a byte string: one character per byte (write it as
@@ -23,6 +25,16 @@ import type { OutputRecord, TaskRecord } from './record.js';
  */
 export function recordJsonBytes(record: OutputRecord): string {
   return record.kind === 'task' ? taskRecordBytes(record) : utf8Bytes(JSON.stringify(record));
+}
+
+/**
+ * `recordJsonBytes(taskRecord(task, state, generated, fallbackTime))`, without building the
+ * record: what `watch --broker --json` prints for each state of a task change.
+ */
+export function taskJsonBytes(task: Task, state: TaskState, generated: boolean, fallbackTime: number): string {
+  status.irregular = false;
+  const text = line(task, state, stateTime(task, state, fallbackTime), generated, taskOutcome(task));
+  return status.irregular ? utf8Bytes(JSON.stringify(taskRecord(task, state, generated, fallbackTime))) : text;
 }
 
 /** The field order of `taskRecord` (record.ts), which JSON.stringify follows: the test checks both agree. */
@@ -63,10 +75,68 @@ export const TASK_RECORD_KEYS = [
   'rejected',
 ] as const satisfies ReadonlyArray<keyof TaskRecord>;
 
+/**
+ * The fields a task record copies from its Task unchanged (same names, same types): the line is
+ * built from either.
+ */
+type TaskFields = Pick<
+  TaskRecord,
+  | 'uuid'
+  | 'name'
+  | 'worker'
+  | 'retries'
+  | 'routing_key'
+  | 'queue'
+  | 'exchange'
+  | 'parent_id'
+  | 'root_id'
+  | 'client'
+  | 'eta'
+  | 'expires'
+  | 'sent'
+  | 'received'
+  | 'started'
+  | 'succeeded'
+  | 'failed'
+  | 'retried'
+  | 'revoked'
+  | 'rejected'
+>;
+
+function taskRecordBytes(r: TaskRecord): string {
+  status.irregular = false;
+  const text = line(r, r.state, r.timestamp, r.generated, recordOutcome(r));
+  // the slow path is for records that should not exist (a field of the wrong type)
+  return status.irregular ? utf8Bytes(JSON.stringify(r)) : text;
+}
+
+/** The whole line; `outcome` is `,"args":…` through `,"runtime":…`. */
+function line(t: TaskFields, state: TaskState, timestamp: number, generated: boolean, outcome: string): string {
+  const uuidIsPlain = typeof t.uuid === 'string' && isPlain(t.uuid);
+  return (
+    head(t, uuidIsPlain) + stateFragment(state) + num(timestamp) + run(t, generated) + outcome + route(t, uuidIsPlain) + times(t)
+  );
+}
+
 /** `{"kind":"task","uuid":…,"name":…` */
-function head(r: TaskRecord, uuidIsPlain: boolean): string {
-  const start = uuidIsPlain ? '{"kind":"task","uuid":"' + r.uuid + '","name":' : '{"kind":"task","uuid":' + id(r.uuid) + ',"name":';
-  return start + str(r.name);
+function head(t: TaskFields, uuidIsPlain: boolean): string {
+  if (uuidIsPlain) return '{"kind":"task","uuid":"' + t.uuid + nameFragment(t.name);
+  return '{"kind":"task","uuid":' + id(t.uuid) + ',"name":' + str(t.name);
+}
+
+/** `","name":…`: closes a plain uuid written unquoted (`"` + uuid), then the name (a few distinct). */
+const nameFragments = new RecentCache<string>(1024);
+const NO_NAME = '","name":null';
+
+function nameFragment(name: string | null): string {
+  if (name === null) return NO_NAME;
+  if (typeof name !== 'string') return irregular();
+  let f = nameFragments.get(name);
+  if (f === undefined) {
+    f = flat('","name":' + str(name));
+    nameFragments.set(name, f);
+  }
+  return f;
 }
 
 /** `,"state":…,"timestamp":` for the built-in states, others cached. */
@@ -107,8 +177,8 @@ class RunFragments {
 const NO_WORKER = new RunFragments('null');
 const runFragments = new RecentCache<RunFragments>(1024);
 
-function run(r: TaskRecord): string {
-  const worker = r.worker;
+function run(t: TaskFields, generated: boolean): string {
+  const worker = t.worker;
   let f: RunFragments | undefined = NO_WORKER;
   if (worker !== null) {
     if (typeof worker !== 'string') return irregular();
@@ -118,22 +188,21 @@ function run(r: TaskRecord): string {
       runFragments.set(worker, f);
     }
   }
-  const generated = r.generated;
   if (generated !== true && generated !== false) return irregular();
-  if (r.retries === 0) return generated ? f.freshGenerated : f.fresh;
-  return (generated ? f.retriedGenerated : f.retried) + num(r.retries);
+  if (t.retries === 0) return generated ? f.freshGenerated : f.fresh;
+  return (generated ? f.retriedGenerated : f.retried) + num(t.retries);
 }
 
 /** result … runtime (args_repr and kwargs_repr come between): before a task ends all are null. */
 const NO_RESULT = ',"result":null';
 const NO_OUTCOME = ',"result_repr":null,"result_source":null,"exception":null,"traceback":null,"runtime":null';
 
-/** `,"args":…` through `,"runtime":…`; each repr's cache entry is looked up once for its two fields. */
-function paramsAndOutcome(r: TaskRecord): string {
+/** `,"args":…` through `,"runtime":…` of a record; each repr's cache entry is looked up once for its two fields. */
+function recordOutcome(r: TaskRecord): string {
   const a = reprEntry(r.args_repr);
   const k = reprEntry(r.kwargs_repr);
-  const params = valueField('args', ',"args":', r.args, a) + valueField('kwargs', ',"kwargs":', r.kwargs, k);
-  const reprs = reprField('argsRepr', ',"args_repr":', r.args_repr, a) + reprField('kwargsRepr', ',"kwargs_repr":', r.kwargs_repr, k);
+  const params = valueField('args', ',"args":', '', r.args, a) + valueField('kwargs', ',"kwargs":', '', r.kwargs, k);
+  const reprs = reprField('argsRepr', ',"args_repr":', '', r.args_repr, a) + reprField('kwargsRepr', ',"kwargs_repr":', '', r.kwargs_repr, k);
   if (
     r.result === null &&
     r.result_repr === null &&
@@ -147,18 +216,55 @@ function paramsAndOutcome(r: TaskRecord): string {
   const res = reprEntry(r.result_repr);
   return (
     params +
-    (r.result === null ? NO_RESULT : valueField('result', ',"result":', r.result, res)) +
+    (r.result === null ? NO_RESULT : valueField('result', ',"result":', '', r.result, res)) +
     reprs +
-    (r.result_repr === null ? ',"result_repr":null' : reprField('resultRepr', ',"result_repr":', r.result_repr, res)) +
-    ',"result_source":' +
-    str(r.result_source) +
-    ',"exception":' +
-    str(r.exception) +
-    ',"traceback":' +
-    str(r.traceback) +
-    ',"runtime":' +
-    num(r.runtime)
+    (r.result_repr === null ? ',"result_repr":null' : reprField('resultRepr', ',"result_repr":', '', r.result_repr, res)) +
+    outcomeTail(r.result_source, r.exception, r.traceback, r.runtime)
   );
+}
+
+/** The same from a Task, as taskRecord derives it: parsed args/kwargs/result and where the result came from. */
+function taskOutcome(t: Task): string {
+  const a = t.args === null ? undefined : reprCacheEntry(t.args);
+  const k = t.kwargs === null ? undefined : reprCacheEntry(t.kwargs);
+  const args = a === undefined ? ',"args":null' : valueField('args', ',"args":', '', a.value, a);
+  const argsRepr = a === undefined ? ',"args_repr":null' : reprField('argsRepr', ',"args_repr":', '', t.args, a);
+  if (t.result === null && t.exception === null && t.traceback === null && t.runtime === null) {
+    // before the task ends (most records): kwargs and its repr carry the nulls after them
+    return (
+      args +
+      (k === undefined ? ',"kwargs":null' + NO_RESULT : valueField('kwargsNoResult', ',"kwargs":', NO_RESULT, k.value, k)) +
+      argsRepr +
+      (k === undefined ? ',"kwargs_repr":null' + NO_OUTCOME : reprField('kwargsReprNoOutcome', ',"kwargs_repr":', NO_OUTCOME, t.kwargs, k))
+    );
+  }
+  const kwargs = k === undefined ? ',"kwargs":null' : valueField('kwargs', ',"kwargs":', '', k.value, k);
+  const kwargsRepr = k === undefined ? ',"kwargs_repr":null' : reprField('kwargsRepr', ',"kwargs_repr":', '', t.kwargs, k);
+  if (t.result === null) {
+    return args + kwargs + NO_RESULT + argsRepr + kwargsRepr + ',"result_repr":null' + outcomeTail(null, t.exception, t.traceback, t.runtime);
+  }
+  const res = reprCacheEntry(t.result);
+  return (
+    args +
+    kwargs +
+    valueField('result', ',"result":', '', res.value, res) +
+    argsRepr +
+    kwargsRepr +
+    reprField('resultRepr', ',"result_repr":', '', t.result, res) +
+    outcomeTail(res.truncated ? 'truncated' : 'event', t.exception, t.traceback, t.runtime)
+  );
+}
+
+/** `,"result_source":…` through `,"runtime":…`; a success has no exception nor traceback: one piece. */
+const EVENT_RESULT = ',"result_source":"event","exception":null,"traceback":null,"runtime":';
+const TRUNCATED_RESULT = ',"result_source":"truncated","exception":null,"traceback":null,"runtime":';
+
+function outcomeTail(source: string | null, exception: string | null, traceback: string | null, runtime: number | null): string {
+  if (exception === null && traceback === null) {
+    if (source === 'event') return EVENT_RESULT + num(runtime);
+    if (source === 'truncated') return TRUNCATED_RESULT + num(runtime);
+  }
+  return ',"result_source":' + str(source) + ',"exception":' + str(exception) + ',"traceback":' + str(traceback) + ',"runtime":' + num(runtime);
 }
 
 /**
@@ -182,7 +288,7 @@ const routes = new RecentCache<Route>(256);
 /** The cache key for a null field (a string may look like it: entries check their field too). */
 const NULL_KEY = '\0null';
 
-function routeOf(r: TaskRecord): Route | undefined {
+function routeOf(r: TaskFields): Route | undefined {
   const key = r.routing_key ?? NULL_KEY;
   if (typeof key !== 'string') return undefined;
   const hit = routes.get(key);
@@ -194,40 +300,55 @@ function routeOf(r: TaskRecord): Route | undefined {
   return route;
 }
 
-/** `,"client":…`, and `"` before it to close a root id written unquoted (`"` + uuid). */
+const NO_DATES = ',"eta":null,"expires":null';
+
+/**
+ * `,"client":…`, and `"` before it to close a root id written unquoted (`"` + uuid); each also
+ * with the null eta and expires that usually follow.
+ */
 class Client {
+  readonly afterPlainRoot: string;
+  readonly noDates: string;
+  readonly afterPlainRootNoDates: string;
   constructor(
     readonly client: string | null,
     readonly text: string,
-    readonly afterPlainRoot: string,
-  ) {}
+  ) {
+    this.afterPlainRoot = flat('"' + text);
+    this.noDates = flat(text + NO_DATES);
+    this.afterPlainRootNoDates = flat('"' + text + NO_DATES);
+  }
 }
 const clients = new RecentCache<Client>(1024);
-const NO_DATES = ',"eta":null,"expires":null';
 
-function clientOf(r: TaskRecord): Client | undefined {
+function clientOf(r: TaskFields): Client | undefined {
   const key = r.client ?? NULL_KEY;
   if (typeof key !== 'string') return undefined;
   let c = clients.get(key);
   if (c === undefined || c.client !== r.client) {
-    const text = flat(',"client":' + str(r.client));
-    c = new Client(r.client, text, flat('"' + text));
+    c = new Client(r.client, flat(',"client":' + str(r.client)));
     clients.set(key, c);
   }
   return c;
 }
 
-function route(r: TaskRecord, uuidIsPlain: boolean): string {
+function route(r: TaskFields, uuidIsPlain: boolean): string {
   const q = routeOf(r);
   const c = clientOf(r);
   if (q === undefined || c === undefined) return irregular();
   const parent = r.parent_id;
   const root = r.root_id;
-  const dates = r.eta === null && r.expires === null ? NO_DATES : ',"eta":' + str(r.eta) + ',"expires":' + str(r.expires);
+  const noDates = r.eta === null && r.expires === null;
   const upToRoot = parent === null ? q.noParent : q.text + id(parent) + ',"root_id":';
   // a root id is most often the task's own uuid: a plain string, written without quoting it
-  if (typeof root === 'string' && (root === r.uuid ? uuidIsPlain : isPlain(root))) return upToRoot + '"' + root + c.afterPlainRoot + dates;
-  return upToRoot + id(root) + c.text + dates;
+  if (typeof root === 'string' && (root === r.uuid ? uuidIsPlain : isPlain(root))) {
+    return noDates ? upToRoot + '"' + root + c.afterPlainRootNoDates : upToRoot + '"' + root + c.afterPlainRoot + dates(r);
+  }
+  return noDates ? upToRoot + id(root) + c.noDates : upToRoot + id(root) + c.text + dates(r);
+}
+
+function dates(r: TaskFields): string {
+  return ',"eta":' + str(r.eta) + ',"expires":' + str(r.expires);
 }
 
 const TIME_KEYS = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'] as const;
@@ -235,7 +356,7 @@ const TIME_KEYS = ['sent', 'received', 'started', 'succeeded', 'failed', 'retrie
 const TIME_TAILS = [...TIME_KEYS, ''].map((_, i) => TIME_KEYS.slice(i).map((k) => `,"${k}":null`).join('') + '}');
 
 /** sent … rejected: the trailing nulls (most of them, on most records) as one constant. */
-function times(r: TaskRecord): string {
+function times(r: TaskFields): string {
   const last =
     r.rejected !== null ? 7
     : r.revoked !== null ? 6
@@ -255,19 +376,4 @@ function times(r: TaskRecord): string {
   if (last >= 6) s += ',"revoked":' + num(r.revoked);
   if (last >= 7) s += ',"rejected":' + num(r.rejected);
   return s + TIME_TAILS[last + 1]!;
-}
-
-function taskRecordBytes(r: TaskRecord): string {
-  status.irregular = false;
-  const uuidIsPlain = typeof r.uuid === 'string' && isPlain(r.uuid);
-  const text =
-    head(r, uuidIsPlain) +
-    stateFragment(r.state) +
-    num(r.timestamp) +
-    run(r) +
-    paramsAndOutcome(r) +
-    route(r, uuidIsPlain) +
-    times(r);
-  // the slow path is for records that should not exist (a field of the wrong type)
-  return status.irregular ? utf8Bytes(JSON.stringify(r)) : text;
 }

@@ -82,21 +82,23 @@ const CACHE_LIMIT = 2048;
  */
 export interface CachedRepr {
   readonly value: unknown;
+  readonly truncated: boolean;
   json: object | undefined;
 }
 
-interface ParsedRepr extends CachedRepr {
-  readonly truncated: boolean;
-}
-
-const parsedCache = new RecentCache<ParsedRepr>(CACHE_LIMIT);
+const parsedCache = new RecentCache<CachedRepr>(CACHE_LIMIT);
+const NULL_REPR: { readonly value: unknown; readonly truncated: boolean } = { value: null, truncated: false };
 
 export function parseReprValue(text: string | null): { value: unknown; truncated: boolean } {
-  if (text === null) return { value: null, truncated: false };
+  return text === null ? NULL_REPR : reprCacheEntry(text);
+}
+
+/** The parse of `text`, from the cache or parsed now (and cached). */
+export function reprCacheEntry(text: string): CachedRepr {
   const hit = parsedCache.get(text);
   if (hit !== undefined) return hit;
   const parsed = parseRepr(text);
-  const entry: ParsedRepr = {
+  const entry: CachedRepr = {
     value: parsed.ok ? reprToJson(parsed.node) : null,
     truncated: parsed.truncated || !parsed.ok,
     json: undefined,

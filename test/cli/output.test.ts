@@ -5,8 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LineWriter, type LineSink } from '../../src/cli/output.js';
-import { makePrinter } from '../../src/cli/printer.js';
+import { ChangePrinter, makePrinter } from '../../src/cli/printer.js';
+import { compileFilter } from '../../src/engine/filter.js';
+import type { Change } from '../../src/engine/model.js';
 import { newTask } from '../../src/engine/task-state.js';
+import { newWorker } from '../../src/engine/workers.js';
+import { changeRecords } from '../../src/format/changes.js';
 import { makePalette } from '../../src/format/colors.js';
 import { taskRecord } from '../../src/format/record.js';
 import { renderText } from '../../src/format/text.js';
@@ -149,5 +153,59 @@ describe('makePrinter', () => {
     for (const r of records) print(r);
     w.flush();
     expect(sink.bytes().toString('utf8')).toBe(records.map((r) => renderText(r, palette, { params: true }) + '\n').join(''));
+  });
+});
+
+describe('ChangePrinter', () => {
+  const task = Object.assign(newTask('c0ffee00-0000-4000-8000-000000000001'), {
+    name: 'tasks.add',
+    state: 'SUCCESS',
+    timestamp: 10.5,
+    sent: 10,
+    succeeded: 10.5,
+    worker: 'w1@h',
+    args: "('ü', 2)",
+    kwargs: '{}',
+    result: '4',
+  });
+  const event = { timestamp: 10.5 } as Extract<Change, { kind: 'task' }>['event'];
+  const changes: Change[] = [
+    { kind: 'task', task, states: ['RECEIVED', 'STARTED', 'SUCCESS'], event },
+    { kind: 'worker', worker: newWorker('w1@h'), status: 'HEARTBEAT', event: null },
+    { kind: 'task', task, states: ['SUCCESS'], event },
+  ];
+  const everything = compileFilter({ tasks: true, workers: true });
+
+  function run(json: boolean, filter = everything, limit = Infinity): { text: string; printer: ChangePrinter } {
+    const sink = keepingSink();
+    const w = new LineWriter(sink, () => undefined);
+    const printer = new ChangePrinter(w, json, makePalette(false), {}, filter, limit);
+    for (const c of changes) printer.printChange(c);
+    w.flush();
+    return { text: sink.bytes().toString('utf8'), printer };
+  }
+
+  it('prints the records changeRecords gives, as NDJSON or text, and counts them by kind', () => {
+    const records = changes.flatMap((c) => changeRecords(c, everything));
+    const json = run(true);
+    expect(json.text).toBe(records.map((r) => JSON.stringify(r) + '\n').join(''));
+    expect([json.printer.tasks, json.printer.workers]).toEqual([4, 1]);
+    const text = run(false);
+    expect(text.text).toBe(records.map((r) => renderText(r, makePalette(false), {}) + '\n').join(''));
+    expect([text.printer.tasks, text.printer.workers]).toEqual([4, 1]);
+  });
+
+  it('applies the filter to the state each record shows', () => {
+    const onlySuccess = compileFilter({ tasks: true, workers: false, states: ['SUCCESS'] });
+    const { text, printer } = run(true, onlySuccess);
+    expect(text.trim().split('\n').map((l) => (JSON.parse(l) as { state: string }).state)).toEqual(['SUCCESS', 'SUCCESS']);
+    expect([printer.tasks, printer.workers]).toEqual([2, 0]);
+  });
+
+  it('stops at the limit, in the middle of a change', () => {
+    for (const json of [true, false]) {
+      const { printer } = run(json, everything, 2);
+      expect([printer.tasks, printer.workers]).toEqual([2, 0]);
+    }
   });
 });

@@ -12,22 +12,28 @@ import type { Change, Task, TaskState } from '../../src/engine/model.js';
 import { Pipeline } from '../../src/engine/pipeline.js';
 import { State } from '../../src/engine/state.js';
 import { newTask } from '../../src/engine/task-state.js';
-import { changeRecords } from '../../src/format/changes.js';
-import { recordJsonBytes, TASK_RECORD_KEYS } from '../../src/format/record-json.js';
+import { changeJsonLines, changeRecords } from '../../src/format/changes.js';
+import { recordJsonBytes, taskJsonBytes, TASK_RECORD_KEYS } from '../../src/format/record-json.js';
 import { taskRecord, workerRecord, type OutputRecord, type TaskRecord } from '../../src/format/record.js';
 import { FIXTURES, loadCapture } from '../helpers/fixtures.js';
 
 const EDGE = JSON.parse(readFileSync(FIXTURES + 'record-json-edge.json', 'utf8')) as { strings: string[]; reprs: string[] };
 
-/** Records whose bytes differ from JSON.stringify's (at most a few, readable). */
+/** Lines whose bytes differ from JSON.stringify's (at most a few, readable). */
 class Mismatches {
   count = 0;
   readonly seen: string[] = [];
   checked = 0;
 
+  /** A record through recordJsonBytes. */
   check(r: OutputRecord): void {
+    this.compare(recordJsonBytes(r), r);
+  }
+
+  /** A line made some other way, against the record it must equal. */
+  compare(bytes: string, r: OutputRecord): void {
     this.checked++;
-    const got = Buffer.from(recordJsonBytes(r), 'latin1');
+    const got = Buffer.from(bytes, 'latin1');
     const want = Buffer.from(JSON.stringify(r), 'utf8');
     if (got.equals(want)) return;
     this.count++;
@@ -35,8 +41,16 @@ class Mismatches {
   }
 }
 
+/** Every record of the changes, through recordJsonBytes and, as watch --broker does, changeJsonLines. */
 function replay(changes: Iterable<Change>, m: Mismatches): void {
-  for (const change of changes) for (const r of changeRecords(change)) m.check(r);
+  for (const change of changes) {
+    const records = changeRecords(change);
+    for (const r of records) m.check(r);
+    const lines: string[] = [];
+    changeJsonLines(change, () => true, (bytes) => lines.push(bytes) > 0);
+    expect(lines).toHaveLength(records.length);
+    lines.forEach((bytes, i) => m.compare(bytes, records[i]!));
+  }
 }
 
 function pipelineChanges(messages: Parameters<Pipeline['handle']>[0][], times: number[]): Change[] {
@@ -141,7 +155,9 @@ describe('recordJsonBytes', () => {
       if (rand() < 0.02) for (const f of mutators) f(t);
       t.state = pick(states);
       const backend = rand() < 0.05 ? { backendResult: { value: pick<unknown>([{ a: [1, 'x'] }, 'whole', 42, null, [], { '': '😀' }]) } } : undefined;
-      m.check(taskRecord(t, pick(states), rand() < 0.2, num(), backend));
+      const [state, generated, fallback] = [pick(states), rand() < 0.2, num()];
+      m.check(taskRecord(t, state, generated, fallback, backend));
+      m.compare(taskJsonBytes(t, state, generated, fallback), taskRecord(t, state, generated, fallback));
     }
     expect(m.seen).toEqual([]);
     expect(m.count).toBe(0);
@@ -178,6 +194,26 @@ describe('recordJsonBytes', () => {
       spoil(r as unknown as Record<string, unknown>);
       m.check(r);
       m.check(base());
+    }
+    expect(m.seen).toEqual([]);
+    expect(m.count).toBe(0);
+  });
+
+  it('prints tasks whose fields have the wrong type as JSON.stringify prints their record', () => {
+    const m = new Mismatches();
+    const spoilers: Array<(t: Record<string, unknown>) => void> = [
+      (t) => (t['name'] = 5),
+      (t) => (t['worker'] = { w: 1 }),
+      (t) => (t['retries'] = '2'),
+      (t) => (t['exception'] = 1),
+      (t) => (t['sent'] = 'yesterday'),
+      (t) => (t['queue'] = ['q']),
+      (t) => (t['root_id'] = 3),
+    ];
+    for (const spoil of spoilers) {
+      const t = Object.assign(newTask('odd-task'), { name: 'n', args: '(1,)', sent: 1 });
+      spoil(t as unknown as Record<string, unknown>);
+      m.compare(taskJsonBytes(t, 'PENDING', false, 1), taskRecord(t, 'PENDING', false, 1));
     }
     expect(m.seen).toEqual([]);
     expect(m.count).toBe(0);
@@ -224,7 +260,9 @@ describe('recordJsonBytes', () => {
         result: `'${'r'.repeat(i % 300)}'`,
         sent: i,
       });
-      m.check(taskRecord(t, i % 7 === 0 ? `S${i}` : 'SUCCESS', false, i));
+      const state = i % 7 === 0 ? `S${i}` : 'SUCCESS';
+      m.check(taskRecord(t, state, false, i));
+      m.compare(taskJsonBytes(t, state, true, i), taskRecord(t, state, true, i));
     }
     expect(m.seen).toEqual([]);
     expect(m.count).toBe(0);

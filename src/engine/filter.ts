@@ -42,7 +42,8 @@ export function taskSubject(
   return { kind: 'task', name: task.name, uuid: task.uuid, routing_key: task.routing_key, worker: task.worker, state };
 }
 
-interface Negatable {
+/** A compiled `--pattern` or `--worker`: a hit on any of the values, or on none when negated. */
+export interface Negatable {
   readonly re: RegExp;
   readonly negate: boolean;
 }
@@ -60,7 +61,8 @@ function compileRegex(value: string | undefined, flag: string): Negatable | null
   }
 }
 
-function test(n: Negatable | null, ...values: (string | null)[]): boolean {
+/** Whether `n` lets these values through: no filter, a hit on one of them, or (negated) on none. */
+export function passes(n: Negatable | null, ...values: (string | null)[]): boolean {
   if (n === null) return true;
   let hit = false;
   for (const v of values) {
@@ -102,20 +104,61 @@ export function parseStates(values: readonly string[] | undefined, flag = '--sta
   return { taskIn, workerIn, out };
 }
 
-export function compileFilter(spec: FilterSpec): Filter {
+/**
+ * A filter's parts as they apply to task records: what the indexed scan over stored tasks
+ * (task-scan.ts) evaluates column by column. `matchesTask` is the same test on one task.
+ */
+export interface TaskMatch {
+  /** False: no task passes (the filter asked for workers only). */
+  readonly tasks: boolean;
+  /** On name, uuid and routing key. */
+  readonly pattern: Negatable | null;
+  /** On the worker hostname. */
+  readonly worker: Negatable | null;
+  /** Whether a task in this state passes the `--state` values. */
+  readonly stateOk: (state: string) => boolean;
+}
+
+/** What a task filter reads of a task. */
+export interface TaskFields {
+  readonly name: string | null;
+  readonly uuid: string;
+  readonly routing_key: string | null;
+  readonly worker: string | null;
+  readonly state: string;
+}
+
+export function matchesTask(m: TaskMatch, t: TaskFields): boolean {
+  return m.tasks && m.stateOk(t.state) && passes(m.pattern, t.name, t.uuid, t.routing_key) && passes(m.worker, t.worker);
+}
+
+interface Compiled {
+  readonly task: TaskMatch;
+  readonly worker: Negatable | null;
+  readonly workerIn: ReadonlySet<string>;
+  readonly out: ReadonlySet<string>;
+  readonly workers: boolean;
+}
+
+function compile(spec: FilterSpec): Compiled {
   const pattern = compileRegex(spec.pattern, '--pattern');
   const worker = compileRegex(spec.worker, '--worker');
   const { taskIn, workerIn, out } = parseStates(spec.states);
-  const { tasks, workers } = spec;
+  const stateOk = (state: string): boolean => !out.has(state) && (taskIn.size === 0 || taskIn.has(state));
+  return { task: { tasks: spec.tasks, pattern, worker, stateOk }, worker, workerIn, out, workers: spec.workers };
+}
+
+/** The task side of a filter (throws UsageError on a bad regex or state). */
+export function compileTaskMatch(spec: FilterSpec): TaskMatch {
+  return compile(spec).task;
+}
+
+export function compileFilter(spec: FilterSpec): Filter {
+  const { task, worker, workerIn, out, workers } = compile(spec);
   return (s) => {
-    if (out.has(s.state)) return false;
-    if (s.kind === 'task') {
-      if (!tasks) return false;
-      if (taskIn.size > 0 && !taskIn.has(s.state)) return false;
-      return test(pattern, s.name, s.uuid, s.routing_key) && test(worker, s.worker);
-    }
-    if (!workers) return false;
+    if (s.kind === 'task') return matchesTask(task, s);
+    if (!workers || out.has(s.state)) return false;
     if (workerIn.size > 0 && !workerIn.has(s.state)) return false;
-    return test(worker, s.hostname);
+    return passes(worker, s.hostname);
   };
 }

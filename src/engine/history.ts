@@ -4,27 +4,22 @@
  * UsageError whose message the service returns with INVALID_ARGUMENT.
  */
 import { UsageError } from '../errors.js';
-import { compileFilter, parseStates, type Filter } from './filter.js';
+import { compileTaskMatch, parseStates, type TaskMatch } from './filter.js';
 import { TASK_STATES, type Task, type Worker } from './model.js';
 import type { FilterMessage, TaskQuery, WorkerQuery } from './proto.js';
 import type { State } from './state.js';
+import { scanTasks } from './task-scan.js';
 
 export interface TaskQuerySpec {
-  readonly filter: Filter;
+  readonly match: TaskMatch;
   /** 0: no limit. */
   readonly limit: number;
   readonly oldestFirst: boolean;
 }
 
 /** A filter over task records from a request's Filter message (throws UsageError). */
-export function compileTaskFilter(f: FilterMessage | null | undefined, workers = false): Filter {
-  return compileFilter({
-    pattern: f?.pattern,
-    states: f?.states,
-    worker: f?.worker,
-    tasks: true,
-    workers,
-  });
+export function compileTaskFilter(f: FilterMessage | null | undefined): TaskMatch {
+  return compileTaskMatch({ pattern: f?.pattern, states: f?.states, worker: f?.worker, tasks: true, workers: false });
 }
 
 export function compileTaskQuery(q: TaskQuery): TaskQuerySpec {
@@ -38,7 +33,7 @@ export function compileTaskQuery(q: TaskQuery): TaskQuerySpec {
     const what = workerStates.length === 1 ? 'is a worker state' : 'are worker states';
     throw new UsageError(`--state: ${workerStates.join(', ')} ${what}; task states: ${TASK_STATES.join(', ')}`);
   }
-  return { filter: compileTaskFilter(q.filter), limit, oldestFirst: q.oldest_first === true };
+  return { match: compileTaskFilter(q.filter), limit, oldestFirst: q.oldest_first === true };
 }
 
 /**
@@ -47,17 +42,7 @@ export function compileTaskQuery(q: TaskQuery): TaskQuerySpec {
  * them into messages before the next event changes them.
  */
 export function queryTasks(state: State, q: TaskQuerySpec): Task[] {
-  const out: Task[] = [];
-  const max = q.limit === 0 || q.oldestFirst ? Infinity : q.limit;
-  for (const task of state.tasks()) {
-    if (out.length >= max) break;
-    if (q.filter({ kind: 'task', name: task.name, uuid: task.uuid, routing_key: task.routing_key, worker: task.worker, state: task.state })) {
-      out.push(task);
-    }
-  }
-  if (!q.oldestFirst) return out;
-  out.reverse();
-  return q.limit === 0 ? out : out.slice(0, q.limit);
+  return scanTasks(state.table, q.match, q.limit, q.oldestFirst);
 }
 
 export interface WorkerQuerySpec {

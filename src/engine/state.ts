@@ -70,6 +70,11 @@ export class State {
     return this.taskTable.values();
   }
 
+  /** The stored tasks, for indexed queries (task-scan.ts): read, never change. */
+  get table(): TaskTable {
+    return this.taskTable;
+  }
+
   /** First seen first. */
   workers(): IterableIterator<Worker> {
     return this.workerTable.values();

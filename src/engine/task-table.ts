@@ -12,8 +12,13 @@
  * Three orders are kept: update order (every task, newest first: what queries want), finish order
  * (finished tasks) and insertion order (unfinished tasks); a task sits in exactly one of the last
  * two, which form the eviction queue.
+ *
+ * Each task also has a slot in [0, size): a new task takes the next one, or the slot of the task
+ * it evicts. TaskColumns keeps what queries read by slot (task-scan.ts).
  */
+import { ClearlyError } from '../errors.js';
 import { TERMINAL_STATES, type Task } from './model.js';
+import { TaskColumns } from './task-columns.js';
 import { newTask } from './task-state.js';
 
 /** Opaque handle returned by `upsert`, passed back to `settle`. */
@@ -23,6 +28,7 @@ export interface TaskEntry {
 
 class Node implements TaskEntry {
   readonly task: Task;
+  readonly slot: number;
   finished = false;
   /** Update-order list (towards newer / older). */
   newer: Node | null = null;
@@ -30,8 +36,9 @@ class Node implements TaskEntry {
   /** Eviction list: the finished or the unfinished one (towards the evict end / the new end). */
   before: Node | null = null;
   after: Node | null = null;
-  constructor(task: Task) {
+  constructor(task: Task, slot: number) {
     this.task = task;
+    this.slot = slot;
   }
 }
 
@@ -65,12 +72,15 @@ export class TaskTable {
   private readonly finished = new Queue();
   private readonly unfinished = new Queue();
   private evictedCount = 0;
+  /** By slot, for queries: read it, never change it. */
+  readonly columns: TaskColumns;
 
   constructor(capacity: number) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) {
       throw new RangeError(`task table capacity must be a positive integer, got ${capacity}`);
     }
     this.capacity = capacity;
+    this.columns = new TaskColumns(capacity);
   }
 
   get size(): number {
@@ -93,15 +103,17 @@ export class TaskTable {
   upsert(uuid: string): TaskEntry {
     let n = this.byUuid.get(uuid);
     if (n === undefined) {
-      if (this.byUuid.size >= this.capacity) this.evictOne();
-      n = new Node(newTask(uuid));
+      const slot = this.byUuid.size >= this.capacity ? this.evictOne() : this.byUuid.size;
+      n = new Node(newTask(uuid), slot);
       this.byUuid.set(uuid, n);
       this.unfinished.push(n);
       this.linkNewest(n);
+      this.columns.place(slot, n.task);
     } else if (n !== this.newest) {
       this.unlinkUpdate(n);
       this.linkNewest(n);
     }
+    this.columns.touch(n.slot);
     return n;
   }
 
@@ -112,6 +124,7 @@ export class TaskTable {
    */
   settle(entry: TaskEntry): void {
     const n = entry as Node;
+    this.columns.sync(n.slot, n.task);
     const finished = TERMINAL_STATES.has(n.task.state);
     if (finished === n.finished) return;
     (n.finished ? this.finished : this.unfinished).remove(n);
@@ -124,21 +137,41 @@ export class TaskTable {
     for (let n = this.newest; n !== null; n = n.older) yield n.task;
   }
 
+  /**
+   * Calls `visit` on tasks most recently updated first, at most `max` of them, until it returns
+   * false. Returns the update sequence (TaskColumns.seq) of the last task visited: the tasks not
+   * visited are exactly those with a smaller one. Infinity when none was visited.
+   */
+  visitNewest(max: number, visit: (task: Task) => boolean): number {
+    let last: Node | null = null;
+    let count = 0;
+    for (let n = this.newest; n !== null && count < max; n = n.older) {
+      last = n;
+      count++;
+      if (!visit(n.task)) break;
+    }
+    return last === null ? Infinity : this.columns.seq[last.slot]!;
+  }
+
   clear(): void {
     this.byUuid.clear();
     this.newest = null;
     this.finished.clear();
     this.unfinished.clear();
     this.evictedCount = 0;
+    this.columns.clear();
   }
 
-  private evictOne(): void {
+  /** Drops the task to evict; returns its slot, for the new task. */
+  private evictOne(): number {
     const victim = this.finished.front ?? this.unfinished.front;
-    if (victim === null) return;
+    // Every task is in one of the queues, and the table is full.
+    if (victim === null) throw new ClearlyError('INTERNAL', 'task table: nothing to evict in a full table');
     (victim.finished ? this.finished : this.unfinished).remove(victim);
     this.unlinkUpdate(victim);
     this.byUuid.delete(victim.task.uuid);
     this.evictedCount++;
+    return victim.slot;
   }
 
   private linkNewest(n: Node): void {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decoder, encoder, ProtoDecodeError, type FieldSpec, type Schema } from '../../src/engine/proto-codec.js';
 import { SCHEMA } from '../../src/engine/proto-schema.js';
 import { clearlyService } from '../../src/engine/proto.js';
+import { rng } from '../helpers/rng.js';
 
 /** proto-loader's (de)serializers for each message type an RPC carries (the reference). */
 function reference(): Map<string, { encode: (v: object) => Buffer; decode: (b: Buffer) => unknown }> {
@@ -20,17 +21,6 @@ function ordered(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(ordered);
   if (v !== null && typeof v === 'object') return Object.entries(v).map(([k, x]) => [k, ordered(x)]);
   return v;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SAMPLES: Record<Exclude<FieldSpec['type'], 'message'>, readonly unknown[]> = {

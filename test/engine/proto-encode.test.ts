@@ -12,6 +12,7 @@ import {
   type TaskMessage,
   type WorkerMessage,
 } from '../../src/engine/proto.js';
+import { rng as prng } from '../helpers/rng.js';
 
 /** What proto-loader's protobufjs serializer writes: the reference. */
 function reference(item: CaptureItem): Buffer {
@@ -290,18 +291,6 @@ describe('encoded items over gRPC', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Property test: random messages, same bytes and same decoded objects as protobufjs.
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = ['a', 'Z', '0', ' ', "'", '\n', '\u0000', 'é', 'ß', '\u07ff', '\u0800', '日', '\uffff', '😀', '\u{10ffff}'];
 const LENGTHS = [0, 1, 5, 36, 42, 43, 63, 64, 65, 127, 128, 200, 1500, 20_000];

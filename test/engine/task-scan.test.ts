@@ -3,18 +3,7 @@ import { compileTaskMatch, matchesTask, type TaskMatch } from '../../src/engine/
 import { TASK_STATES, type Task } from '../../src/engine/model.js';
 import { scanTasks } from '../../src/engine/task-scan.js';
 import { TaskTable } from '../../src/engine/task-table.js';
-
-/** Deterministic PRNG (mulberry32), so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 

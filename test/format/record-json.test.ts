@@ -16,6 +16,7 @@ import { changeJsonLines, changeRecords } from '../../src/format/changes.js';
 import { recordJsonBytes, taskJsonBytes, TASK_RECORD_KEYS } from '../../src/format/record-json.js';
 import { taskRecord, workerRecord, type OutputRecord, type TaskRecord } from '../../src/format/record.js';
 import { FIXTURES, loadCapture } from '../helpers/fixtures.js';
+import { rng } from '../helpers/rng.js';
 
 const EDGE = JSON.parse(readFileSync(FIXTURES + 'record-json-edge.json', 'utf8')) as { strings: string[]; reprs: string[] };
 
@@ -58,18 +59,6 @@ function pipelineChanges(messages: Parameters<Pipeline['handle']>[0][], times: n
   const p = new Pipeline(new State({ maxTasks: 1000, maxWorkers: 100 }), (c) => changes.push(c), () => undefined);
   messages.forEach((m, i) => p.handle(m, times[i] ?? 0));
   return changes;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32): a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const NUMBERS = [0, -0, 1, 2, 0.1, 0.1 + 0.2, 1795255074.1600301, 1e21, 1e-7, 5e-324, Number.MAX_SAFE_INTEGER + 2, -12.5, NaN, Infinity, -Infinity];

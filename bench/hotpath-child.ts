@@ -22,7 +22,7 @@ import { buildMessages, type Transport } from './lib/messages.js';
 
 /**
  * - state: decode + reduce, nothing listening (the server with no live client);
- * - ndjson: + records + NDJSON lines batched for stdout (`watch --broker --json`);
+ * - ndjson: + the records as NDJSON lines batched for stdout (`watch --broker --json`, its ChangePrinter);
  * - dispatch: + the server's fan-out to one live client (CaptureItem protobuf per record).
  */
 export const VARIANTS = ['state', 'ndjson', 'dispatch'] as const;

@@ -48,9 +48,9 @@ export function flat(s: string): string {
  * (their escaping is the slow kind: newlines, quotes), and the longest none.
  */
 const SHORT_STRING = 256;
-const LONG_STRING = 16 * 1024;
+const LONG_STRING = 8 * 1024;
 const shortStrings = new RecentCache<string>(4096);
-const longStrings = new RecentCache<string>(64);
+const longStrings = new RecentCache<string>(32);
 
 export function str(s: string | null): string {
   if (s === null) return 'null';
@@ -79,7 +79,7 @@ export function num(n: number | null): string {
 }
 
 /** Any value, as JSON.stringify would write it inside the record. */
-export function anyValue(v: unknown): string {
+function anyValue(v: unknown): string {
   const json = JSON.stringify(v) as string | undefined;
   // undefined would drop the key; a top-level toJSON is called with the key by the whole-record
   // stringify: both are left to JSON.stringify.

@@ -86,7 +86,8 @@ export interface CachedRepr {
   json: object | undefined;
 }
 
-const parsedCache = new RecentCache<CachedRepr>(CACHE_LIMIT);
+/** At most CACHE_LIMIT entries: two generations of half that. */
+const parsedCache = new RecentCache<CachedRepr>(CACHE_LIMIT / 2);
 const NULL_REPR: { readonly value: unknown; readonly truncated: boolean } = { value: null, truncated: false };
 
 export function parseReprValue(text: string | null): { value: unknown; truncated: boolean } {

@@ -26,6 +26,11 @@ export interface TargetCheck {
   /** The measured value, formatted with its unit. */
   readonly actual: string;
   readonly met: boolean;
+  /**
+   * A target we set ourselves beyond the issue's (e.g. the issue's 200k events/s applied to a
+   * path the issue does not name): reported like the others, but a miss is not the issue's.
+   */
+  readonly stretch?: boolean;
 }
 
 export interface Table {
@@ -113,12 +118,18 @@ export function renderMachine(m: Machine): string[] {
   );
 }
 
+/** How a target check reads: met, missed, or missed beyond what the issue asks. */
+export function targetStatus(t: TargetCheck): string {
+  if (t.met) return 'met';
+  return t.stretch === true ? 'missed (stretch target, beyond the issue)' : '**missed**';
+}
+
 /** Every target of every measurement, in suite order. */
 export function targetRows(results: Results): Cell[][] {
   const rows: Cell[][] = [];
   for (const name of MEASUREMENTS) {
     const m = results.measurements[name];
-    for (const t of m?.targets ?? []) rows.push([name, t.what, t.target, t.actual, t.met ? 'met' : '**missed**']);
+    for (const t of m?.targets ?? []) rows.push([name, t.what, t.target, t.actual, targetStatus(t)]);
   }
   return rows;
 }

@@ -15,6 +15,7 @@ import type { Task } from '../engine/model.js';
 import { metaIsFinal, taskFromMeta, type TaskMeta } from '../engine/task-meta.js';
 import { taskRecordFromMessage } from '../engine/wire.js';
 import { NotFoundError, UnavailableError } from '../errors.js';
+import { nonFiniteToStrings } from '../format/json-safe.js';
 import { taskRecord, type TaskRecord } from '../format/record.js';
 
 export type FinalState = 'SUCCESS' | 'FAILURE' | 'REVOKED' | 'REJECTED';
@@ -131,11 +132,10 @@ const EVENT_GRACE_MS = 500;
 export async function waitFromBroker(o: BrokerWaitOptions): Promise<WaitOutcome> {
   let task: Task | undefined;
   let meta: TaskMeta | undefined;
+  /** The record's `result` for a SUCCESS meta, made JSON-safe once when the meta arrives. */
+  let whole: { value: unknown } | undefined;
   let grace: NodeJS.Timeout | undefined;
-  const recordOf = (t: Task, state: string): TaskRecord => {
-    const backendResult = meta?.status === 'SUCCESS' ? { backendResult: { value: meta.result } } : {};
-    return taskRecord(t, state, false, t.timestamp, backendResult);
-  };
+  const recordOf = (t: Task, state: string): TaskRecord => taskRecord(t, state, false, t.timestamp, { backendResult: whole });
   const out = outcome(o.timeoutMs, () => (task === undefined ? null : recordOf(task, task.shown ?? task.state)));
   const fromMeta = (): void => {
     if (meta === undefined) return;
@@ -159,6 +159,7 @@ export async function waitFromBroker(o: BrokerWaitOptions): Promise<WaitOutcome>
       backend = await watchTaskMeta(o.backend, o.uuid, (m) => {
         if (!metaIsFinal(m) || out.isSettled()) return;
         meta = m;
+        whole = m.status === 'SUCCESS' ? { value: nonFiniteToStrings(m.result) } : undefined;
         grace ??= setTimeout(fromMeta, EVENT_GRACE_MS);
       });
     } else {

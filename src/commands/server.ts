@@ -126,7 +126,6 @@ export async function handler(argv: ServerArgs): Promise<number> {
   const startedAt = now();
   const rate = new EventRate();
   rate.sample(startedAt, 0);
-  let forgotten = 0; // tasks dropped by Reset, so tasks_processed keeps counting
   const ctx: ServiceContext = {
     state,
     dispatcher,
@@ -139,7 +138,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
           counters,
           state,
           rate,
-          tasksProcessed: forgotten + state.taskCount + state.evictedTasks,
+          tasksProcessed: state.tasksCreated,
           clients: dispatcher.size,
           recordsDropped: dispatcher.dropped,
           broker: session.masked,
@@ -155,7 +154,6 @@ export async function handler(argv: ServerArgs): Promise<number> {
       ),
     reset: (): ResetReply => {
       const reply = { tasks: state.taskCount, workers: state.workerCount };
-      forgotten += state.taskCount + state.evictedTasks;
       state.clear();
       seen.clear();
       results.clear();

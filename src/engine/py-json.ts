@@ -5,11 +5,14 @@
  * as the same tokens. Tokens are only recognised outside string literals.
  */
 
-export type PyJsonResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+export type PyJsonResult =
+  /** `nonFinite`: the text had NaN/Infinity tokens (so callers can skip looking for them otherwise). */
+  | { readonly ok: true; readonly value: unknown; readonly nonFinite: boolean }
+  | { readonly ok: false; readonly error: string };
 
 export function parsePythonJson(text: string): PyJsonResult {
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return { ok: true, value: JSON.parse(text) as unknown, nonFinite: false };
   } catch (e) {
     const first = e instanceof Error ? e.message : String(e);
     const rewritten = rewriteNonFinite(text);
@@ -20,7 +23,7 @@ export function parsePythonJson(text: string): PyJsonResult {
         nanMarker === null
           ? (JSON.parse(json) as unknown)
           : (JSON.parse(json, (_key, v: unknown) => (v === nanMarker ? NaN : v)) as unknown);
-      return { ok: true, value };
+      return { ok: true, value, nonFinite: true };
     } catch {
       return { ok: false, error: first };
     }

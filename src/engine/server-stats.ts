@@ -45,7 +45,7 @@ export interface StatsSources {
   readonly counters: PipelineCounters;
   readonly state: State;
   readonly rate: EventRate;
-  /** Distinct tasks seen since start. */
+  /** Task entries created since start (State.tasksCreated): not distinct tasks. */
   readonly tasksProcessed: number;
   readonly clients: number;
   readonly recordsDropped: number;

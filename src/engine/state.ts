@@ -21,6 +21,8 @@ export interface StateOptions {
 export class State {
   private readonly taskTable: TaskTable;
   private readonly workerTable: WorkerTable;
+  /** Task entries dropped by `clear`, evicted ones included (for `tasksCreated`). */
+  private clearedTasks = 0;
 
   constructor(opts: StateOptions) {
     this.taskTable = new TaskTable(opts.maxTasks);
@@ -97,8 +99,19 @@ export class State {
     return this.workerTable.evicted;
   }
 
-  /** Forget every task and worker, and reset the eviction counters. */
+  /**
+   * Task entries created since this State was made, `clear` or not: the server's
+   * `tasks_processed`. Not distinct tasks: one evicted (or cleared) and then heard of again gets
+   * a new entry and counts again. Telling them apart would mean remembering every uuid ever seen.
+   * Every entry is still stored, was evicted, or was cleared: no counter on the event path.
+   */
+  get tasksCreated(): number {
+    return this.clearedTasks + this.taskTable.size + this.taskTable.evicted;
+  }
+
+  /** Forget every task and worker, and reset the eviction counters (`tasksCreated` keeps counting). */
   clear(): void {
+    this.clearedTasks += this.taskTable.size + this.taskTable.evicted;
     this.taskTable.clear();
     this.workerTable.clear();
   }

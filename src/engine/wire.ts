@@ -9,6 +9,7 @@ import type { Task, TaskState, Worker, WorkerStatus } from './model.js';
 import type { Decoded, TaskMessage, WorkerMessage } from './proto.js';
 import { parsePythonJson } from './py-json.js';
 import { stateTime } from './task-state.js';
+import { nonFiniteToStrings } from '../format/json-safe.js';
 import { parseReprValue, taskRecord, workerRecord, type ResultSource, type TaskRecord, type WorkerRecord } from '../format/record.js';
 
 /** A task's whole result as read from the result backend. */
@@ -143,15 +144,17 @@ function taskOf(m: Decoded<TaskMessage>): Task {
 
 /**
  * The record for a task message, live or from history: the same fields `watch --broker` prints,
- * with `result` the whole backend value when the message carries one (`result_source: backend`).
- * A backend value that does not parse falls back to the event's repr.
+ * with `result` the whole backend value when the message carries one (`result_source: backend`),
+ * its NaN/Infinity as strings like a repr's. A backend value that does not parse falls back to
+ * the event's repr.
  */
 export function taskRecordFromMessage(m: Decoded<TaskMessage>): TaskRecord {
   const task = taskOf(m);
   let backendResult: { value: unknown } | undefined;
   if (m.result_json !== undefined) {
     const parsed = parsePythonJson(m.result_json);
-    if (parsed.ok) backendResult = { value: parsed.value };
+    // Only a text with NaN/Infinity tokens is walked: the usual value costs its parse alone.
+    if (parsed.ok) backendResult = { value: parsed.nonFinite ? nonFiniteToStrings(parsed.value) : parsed.value };
   }
   const record = taskRecord(task, task.state, m.generated ?? false, task.timestamp, { backendResult });
   // The server already placed the state's time; trust it over our reconstruction.

@@ -114,7 +114,10 @@ export function cachedRepr(text: string): CachedRepr | undefined {
 }
 
 export interface TaskRecordExtras {
-  /** A whole result from the result backend, when clearly has one. */
+  /**
+   * A whole result from the result backend, when clearly has one, already JSON-safe
+   * (`nonFiniteToStrings`, json-safe.ts): it is printed as it is.
+   */
   readonly backendResult?: { readonly value: unknown } | undefined;
 }
 

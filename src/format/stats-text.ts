@@ -59,7 +59,8 @@ export function renderStats(s: StatsRecord, p: Palette): string[] {
       `${s.events_processed} processed, ${s.events_per_second.toFixed(1)}/s over the last minute, lag ${s.consumer_lag_seconds.toFixed(2)}s`,
     ],
     ['messages', `${s.messages_received} received, ${s.decode_errors} undecodable`],
-    ['tasks', `${s.tasks_processed} seen, ${s.tasks_stored} stored (max ${s.max_tasks}), ${s.tasks_evicted} evicted`],
+    // Not "seen": a task evicted or reset and then heard of again counts twice (State.tasksCreated).
+    ['tasks', `${s.tasks_processed} entries created, ${s.tasks_stored} stored (max ${s.max_tasks}), ${s.tasks_evicted} evicted`],
     ['workers', `${s.workers_stored} stored (max ${s.max_workers}), ${s.workers_evicted} evicted`],
     ['results', `${s.results_fetched} read from the result backend`],
     ['clients', `${s.clients} connected, ${s.records_dropped} records dropped for slow clients`],

@@ -101,7 +101,9 @@ class Publisher:
     def echo(self):
         args, kwargs = rich_args()
         self.publish('echo', self.t.echo, args, kwargs)
-        self.publish('echo', self.t.echo, ('L' * 3000, 'tail'), {'long': 'K' * 1500})
+        # Cut in its event, whole from the backend, with the NaN/Infinity tokens Python's json writes.
+        self.publish('echo', self.t.echo, ('L' * 3000, 'tail'),
+                     {'long': 'K' * 1500, 'odd': [float('inf'), float('-inf'), float('nan')]})
         self.publish('echo', self.t.echo, (float('inf'), float('-inf'), float('nan')))
 
     def reject(self):

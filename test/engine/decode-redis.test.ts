@@ -3,6 +3,7 @@ import { DEFAULT_MAX_BODY_BYTES, decodeMessage } from '../../src/engine/decode.j
 import { isBase64, kombuBody, parseEnvelope, redisBody } from '../../src/engine/decode-redis.js';
 import { redisEnvelope } from '../../bench/generator/encode.js';
 import { loadCapture } from '../helpers/fixtures.js';
+import { rng } from '../helpers/rng.js';
 
 /**
  * The fast path (`kombuBody`) must give exactly what the full parse (`parseEnvelope`, the old code)
@@ -165,21 +166,11 @@ describe('kombuBody declines, and the full parse decides', () => {
 });
 
 describe('redisBody: fuzz against the full parse', () => {
-  // mulberry32: small seeded PRNG so every run sees the same inputs
-  function prng(seed: number): () => number {
-    let a = seed;
-    return () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const EDITS = '"\\/=+-_ \n\t\u0001{}[],:0aAzZ9é\u0157\u0141\ud83d';
   const seeds = loadCapture('redis').map((m) => (m.raw.transport === 'redis' ? m.raw.payload.toString() : ''));
 
   it('agrees on mutated kombu envelopes (fast path taken or not)', () => {
-    const rand = prng(20241121);
+    const rand = rng(20241121);
     const pick = (s: string): string => s[Math.floor(rand() * s.length)] ?? '';
     let fast = 0;
     let declined = 0;
@@ -203,7 +194,7 @@ describe('redisBody: fuzz against the full parse', () => {
   });
 
   it('agrees with the old base64 check on random bodies', () => {
-    const rand = prng(4242);
+    const rand = rng(4242);
     const ALPHABET = 'AQYWJj+/=-_ !\u00e9\u0157\n';
     let valid = 0;
     let invalid = 0;

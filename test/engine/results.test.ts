@@ -36,7 +36,7 @@ const uuidOf = (key: string): string => key.slice(META_PREFIX.length);
 describe('parsePythonJson', () => {
   it('reads bare NaN / Infinity / -Infinity as numbers, only outside strings', () => {
     const r = parsePythonJson('{"a": [NaN, Infinity, -Infinity, 1.5], "s": "NaN Infinity \\" NaN", "NaN": -Infinity}');
-    expect(r.ok).toBe(true);
+    expect(r).toMatchObject({ ok: true, nonFinite: true });
     const v = (r as { value: { a: number[]; s: string; NaN: number } }).value;
     expect(v.a[0]).toBeNaN();
     expect(v.a.slice(1)).toEqual([Infinity, -Infinity, 1.5]);
@@ -45,7 +45,7 @@ describe('parsePythonJson', () => {
   });
 
   it('is plain JSON.parse for standard JSON, and reports what does not parse', () => {
-    expect(parsePythonJson('{"x": [1, "two", null]}')).toEqual({ ok: true, value: { x: [1, 'two', null] } });
+    expect(parsePythonJson('{"x": [1, "two", null]}')).toEqual({ ok: true, value: { x: [1, 'two', null] }, nonFinite: false });
     const bad = parsePythonJson('{"x": NaN');
     expect(bad.ok).toBe(false);
     expect(parsePythonJson('[nan]').ok).toBe(false); // Python never writes lowercase nan

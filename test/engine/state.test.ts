@@ -184,6 +184,19 @@ describe('State: other', () => {
     expect([s.taskCount, s.workerCount]).toEqual([0, 0]);
   });
 
+  it('tasksCreated counts task entries, not distinct tasks: evicted or cleared and seen again counts again', () => {
+    const s = new State({ maxTasks: 2, maxWorkers: 10 });
+    for (const u of ['a', 'b', 'a', 'c']) s.apply(tev('succeeded', 1, { uuid: u }), 1); // c evicts a
+    expect([s.tasksCreated, s.taskCount, s.evictedTasks]).toEqual([3, 2, 1]);
+    s.apply(tev('succeeded', 2, { uuid: 'a' }), 2); // a again: a new entry (evicts b)
+    expect([s.tasksCreated, s.taskCount, s.evictedTasks]).toEqual([4, 2, 2]);
+    s.clear();
+    expect(s.tasksCreated).toBe(4); // kept across clear(), unlike the eviction counter
+    s.apply(tev('succeeded', 3, { uuid: 'c' }), 3);
+    s.apply(tev('succeeded', 3, { uuid: 'c' }), 3); // same entry: not counted twice
+    expect([s.tasksCreated, s.taskCount, s.evictedTasks]).toEqual([5, 1, 0]);
+  });
+
   it('clear() forgets everything', () => {
     const s = new State({ maxTasks: 1, maxWorkers: 10 });
     s.apply(tev('succeeded', 1, { uuid: 'a' }), 1);

@@ -12,6 +12,7 @@ import {
   workerRecordFromMessage,
 } from '../../src/engine/wire.js';
 import { changeRecords } from '../../src/format/changes.js';
+import { recordJsonBytes } from '../../src/format/record-json.js';
 import { taskRecord, workerRecord, type OutputRecord } from '../../src/format/record.js';
 import { loadCapture } from '../helpers/fixtures.js';
 
@@ -64,18 +65,20 @@ describe.each(['amqp', 'redis'] as const)('%s capture through the wire', (transp
 });
 
 describe('task messages', () => {
-  it('carry a whole backend result, parsed for the record with its NaN/Infinity', () => {
+  it('carry a whole backend result, parsed for the record with its NaN/Infinity as the README says', () => {
     const task = { ...newTask('u1'), name: 'tasks.echo', state: 'SUCCESS', timestamp: 1000, succeeded: 1000, result: "[inf, 'LLL...', ...]" };
-    const msg = taskMessage(task, 'SUCCESS', false, 999, { status: 'SUCCESS', json: '[Infinity,"' + 'L'.repeat(2000) + '",NaN]' });
+    const json = '[Infinity,"' + 'L'.repeat(2000) + '",NaN,{"deep":[-Infinity,1.5]}]';
+    const msg = taskMessage(task, 'SUCCESS', false, 999, { status: 'SUCCESS', json });
     expect(msg.result_source).toBe('backend');
     const item = decodeCaptureItem(encodeCaptureItem({ task: msg }));
     const record = taskRecordFromMessage((item as { task: Partial<TaskMessage> }).task);
     expect(record.result_source).toBe('backend');
     expect(record.result_repr).toBe("[inf, 'LLL...', ...]");
-    const result = record.result as unknown[];
-    expect(result[0]).toBe(Infinity);
-    expect(result[1]).toBe('L'.repeat(2000));
-    expect(result[2]).toBeNaN();
+    // The strings repr-json.ts gives a repr's inf/nan, so --json does not print them as null.
+    expect(record.result).toEqual(['Infinity', 'L'.repeat(2000), 'NaN', { deep: ['-Infinity', 1.5] }]);
+    const line = `"result":["Infinity","${'L'.repeat(2000)}","NaN",{"deep":["-Infinity",1.5]}]`;
+    expect(JSON.stringify(record)).toContain(line);
+    expect(recordJsonBytes(record)).toContain(line); // the fast NDJSON builder too
   });
 
   it('say where a result comes from', () => {

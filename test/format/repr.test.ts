@@ -4,6 +4,7 @@ import { makePalette } from '../../src/format/colors.js';
 import { parseRepr, type ReprNode } from '../../src/format/repr.js';
 import { renderRepr, renderReprText, visible } from '../../src/format/repr-render.js';
 import { reprToJson } from '../../src/format/repr-json.js';
+import { rng } from '../helpers/rng.js';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
 const PLAIN = makePalette(false);
@@ -327,16 +328,6 @@ describe('parseRepr: robustness', () => {
 });
 
 describe('parseRepr: fuzz', () => {
-  // mulberry32: small seeded PRNG so every run sees the same inputs
-  function prng(seed: number): () => number {
-    let a = seed;
-    return () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const ALPHABET = "()[]{}'\",:.\\ bxe-+0123456789abcNTFinf\n\t\u0000\u001b\u202eé😀<>=...";
   const seeds = fixtureReprs('amqp-events.ndjson').map((r) => r.value);
 
@@ -365,7 +356,7 @@ describe('parseRepr: fuzz', () => {
   }
 
   it('never throws, and a failed parse renders the whole input', () => {
-    const rand = prng(20240229);
+    const rand = rng(20240229);
     let failed = 0;
     for (let i = 0; i < 5000; i++) {
       const text = sample(rand);

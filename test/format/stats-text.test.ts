@@ -45,7 +45,7 @@ describe('renderStats', () => {
       'uptime          1h 02m',
       'events          1234 processed, 12.3/s over the last minute, lag 0.12s',
       'messages        1300 received, 1 undecodable',
-      'tasks           56 seen, 50 stored (max 10000), 6 evicted',
+      'tasks           56 entries created, 50 stored (max 10000), 6 evicted',
       'workers         2 stored (max 100), 0 evicted',
       'results         4 read from the result backend',
       'clients         3 connected, 7 records dropped for slow clients',

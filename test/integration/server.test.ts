@@ -189,10 +189,13 @@ describe.each(BROKER_KINDS)('clearly server on %s', (kind) => {
     const record = taskRecordFromMessage(m);
     expect(record.result_source).toBe('backend');
     expect(record.result).toEqual(value);
-    // echo('L' * 3000, 'tail', long='K' * 1500): cut in the event, whole from the backend.
+    // echo('L' * 3000, 'tail', long='K' * 1500, odd=[inf, -inf, nan]): cut in the event, whole
+    // from the backend, its inf/nan as the strings the README promises (not JSON's null).
     const echo = await getTask(byTask('tasks.echo')[1]!.id);
     expect(echo.result_source).toBe('backend');
-    expect(taskRecordFromMessage(echo).result).toEqual([['L'.repeat(3000), 'tail'], { long: 'K'.repeat(1500) }]);
+    expect(echo.result_json).toContain('"odd":[Infinity,-Infinity,NaN]');
+    const odd = ['Infinity', '-Infinity', 'NaN'];
+    expect(taskRecordFromMessage(echo).result).toEqual([['L'.repeat(3000), 'tail'], { long: 'K'.repeat(1500), odd }]);
     // echo(inf, -inf, nan): short, so from the event (its repr is whole).
     const inf = await getTask(byTask('tasks.echo')[2]!.id);
     expect([inf.result_source, inf.result_repr]).toEqual(['event', '[(inf, -inf, nan), {}]']);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Machine } from '../../../bench/lib/machine.js';
-import { fmt, mergeResults, renderMarkdown, targetRows, type MeasurementResult, type Results } from '../../../bench/lib/results.js';
+import { fmt, mergeResults, renderMarkdown, targetRows, targetStatus, type MeasurementResult, type Results } from '../../../bench/lib/results.js';
 
 const MACHINE: Machine = {
   cpuModel: 'AMD EPYC',
@@ -26,6 +26,18 @@ function measurement(name: MeasurementResult['name'], met: boolean): Measurement
     notes: ['how it was measured'],
   };
 }
+
+describe('targetStatus', () => {
+  const check = { what: 'speed', target: '≥ 1', actual: '0' };
+  it('marks a missed issue target bold, and a missed stretch target as beyond the issue', () => {
+    expect(targetStatus({ ...check, met: false })).toBe('**missed**');
+    expect(targetStatus({ ...check, met: false, stretch: true })).toBe('missed (stretch target, beyond the issue)');
+  });
+  it('says met either way', () => {
+    expect(targetStatus({ ...check, met: true })).toBe('met');
+    expect(targetStatus({ ...check, met: true, stretch: true })).toBe('met');
+  });
+});
 
 describe('fmt', () => {
   it('separates thousands and keeps at most the given decimals', () => {

@@ -93,3 +93,11 @@ export function statesThrough(shown: TaskState | null, target: TaskState): reado
   }
   return TABLE.get(shown ?? '')?.get(target) ?? NOTHING;
 }
+
+/**
+ * `[shown]`: the task printed again in the state it already shows, for an event that moved
+ * nothing but changed what its record says (task-refresh.ts).
+ */
+export function again(shown: TaskState): readonly TaskState[] {
+  return ALONE.get(shown) ?? Object.freeze([shown]);
+}

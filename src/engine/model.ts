@@ -91,6 +91,10 @@ export interface Worker {
 export interface TaskChange {
   readonly kind: 'task';
   readonly task: Task;
+  /**
+   * The states to show, generated ones first. Empty when the event moves nothing and fills in
+   * nothing; the already shown state again when it only fills in fields (task-refresh.ts).
+   */
   readonly states: readonly TaskState[];
   readonly event: TaskEvent;
 }

@@ -6,10 +6,11 @@
  * Memory is bounded: `maxTasks` tasks (finished ones evicted first) and `maxWorkers` workers
  * (offline ones evicted first).
  */
-import { statesThrough } from './display.js';
+import { again, statesThrough } from './display.js';
 import type { CeleryEvent, TaskEvent, WorkerEvent } from './events.js';
 import type { Change, Task, Worker, WorkerChange, WorkerStatus } from './model.js';
-import { applyTaskEvent } from './task-state.js';
+import { applyTaskEvent, stateAfter } from './task-state.js';
+import { filledIn, knownFields } from './task-refresh.js';
 import { TaskTable } from './task-table.js';
 import { WorkerTable, isExpired, mergeWorkerEvent, touch } from './workers.js';
 
@@ -32,7 +33,8 @@ export class State {
   /**
    * Apply one event received at local time `now` (epoch seconds). Returns the changes to
    * dispatch, in order: a task event from a worker we consider offline first yields that
-   * worker's ONLINE, then its TaskChange (always one, `states` possibly empty for a late event).
+   * worker's ONLINE, then its TaskChange (always one; `states` is empty for an event that moves
+   * nothing and fills in nothing, and is the shown state again for one that fills in fields).
    * A worker we still consider alive whose window already ran out (no `expire` tick since) is
    * reported OFFLINE before it comes back, so the output does not depend on tick timing.
    */
@@ -133,7 +135,15 @@ export class State {
     }
     const entry = this.taskTable.upsert(ev.uuid);
     const task = entry.task;
-    const states = statesThrough(task.shown, applyTaskEvent(task, ev));
+    let states = statesThrough(task.shown, stateAfter(task, ev));
+    if (states.length > 0 || task.shown === null) {
+      applyTaskEvent(task, ev);
+    } else {
+      // The display stays: shown again only if the event filled in what the record lacked.
+      const before = knownFields(task);
+      applyTaskEvent(task, ev);
+      if (filledIn(before, task)) states = again(task.shown);
+    }
     this.taskTable.settle(entry);
     const last = states[states.length - 1];
     if (last !== undefined) task.shown = last;

@@ -111,6 +111,12 @@ export function isLate(incoming: TaskState, current: TaskState): boolean {
   return incoming !== 'RETRY' && current !== 'RETRY' && precedence(incoming) > precedence(current);
 }
 
+/** The state Celery's State holds once `ev` is applied to `task` (without applying it). */
+export function stateAfter(task: Task, ev: TaskEvent): TaskState {
+  const state = stateOf(ev);
+  return isLate(state, task.state) ? task.state : state;
+}
+
 /**
  * Apply one task event to `task` (mutated in place). Returns the state Celery's State holds
  * afterwards (unchanged for a late event).

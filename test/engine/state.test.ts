@@ -56,16 +56,44 @@ describe('State: tasks', () => {
     expect(t).toMatchObject({ state: 'RETRY', shown: 'SUCCESS', retries: 2, result: '1' });
   });
 
-  it('a first-seen SUCCESS shows RECEIVED, STARTED, SUCCESS; a late sent then shows nothing but still merges', () => {
+  it('a first-seen SUCCESS shows RECEIVED, STARTED, SUCCESS; a late sent that fills in fields shows SUCCESS again', () => {
     const s = fresh();
     const [, done] = s.apply(tev('succeeded', 5, { result: '3' }), 5);
     expect(done?.kind === 'task' && done.states).toEqual(['RECEIVED', 'STARTED', 'SUCCESS']);
     const late = s.apply(tev('sent', 1, { name: 'tasks.add', routing_key: 'rk' }), 6);
     expect(late).toHaveLength(1);
     const c = late[0];
-    expect(c?.kind === 'task' && c.states).toEqual([]);
+    expect(c?.kind === 'task' && c.states).toEqual(['SUCCESS']);
     expect(c?.kind === 'task' && c.event.subject).toBe('sent');
     expect(s.getTask(U)).toMatchObject({ state: 'SUCCESS', shown: 'SUCCESS', name: 'tasks.add', routing_key: 'rk', client: 'gen1@client' });
+  });
+
+  it('an event that moves nothing and changes nothing shown shows nothing', () => {
+    const s = fresh();
+    s.apply(tev('received', 1, { name: 'tasks.add' }), 1);
+    s.apply(tev('started', 2), 2);
+    const again = s.apply(tev('started', 2), 3);
+    expect(again.flatMap((c) => (c.kind === 'task' ? c.states : ['worker']))).toEqual([]);
+  });
+
+  it('a task revoked as expired before its task-sent arrived is shown again with its name', () => {
+    const s = fresh();
+    const first = s.apply(tev('revoked', 2, { expired: true, terminated: false, signum: null }), 2);
+    const firstStates = first.flatMap((c) => (c.kind === 'task' ? c.states : []));
+    expect(firstStates.at(-1)).toBe('REVOKED');
+    expect(s.getTask(U)?.name).toBeNull();
+    const late = s.apply(tev('sent', 1, { name: 'tasks.add', args: '(5, 5)' }), 3);
+    expect(late.flatMap((c) => (c.kind === 'task' ? c.states : []))).toEqual(['REVOKED']);
+    expect(s.getTask(U)).toMatchObject({ state: 'REVOKED', shown: 'REVOKED', name: 'tasks.add', args: '(5, 5)', sent: 1 });
+  });
+
+  it('a late event after a final state that changes nothing shown shows nothing', () => {
+    const s = fresh();
+    s.apply(tev('sent', 1, { name: 'tasks.add' }), 1);
+    s.apply(tev('succeeded', 3, { result: '3' }), 3);
+    // The same task-sent delivered twice (a redelivery): nothing new to show.
+    const dup = s.apply(tev('sent', 1, { name: 'tasks.add' }), 4);
+    expect(dup.flatMap((c) => (c.kind === 'task' ? c.states : []))).toEqual([]);
   });
 
   it('an expired revoke without receipt shows PENDING then REVOKED', () => {

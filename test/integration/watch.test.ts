@@ -79,7 +79,8 @@ describe.each(BROKER_KINDS)('watch --broker on %s with a real Celery worker', (k
 
   it('never shows a task going backwards, and every step is a forward one', () => {
     for (const [uuid, seen] of tasksOf(records)) {
-      const states = seen.map((r) => r.state);
+      // A task shown again in the same state is a refresh (a late event filled in fields), not a step.
+      const states = seen.map((r) => r.state).filter((s, i, all) => i === 0 || s !== all[i - 1]);
       for (let i = 1; i < states.length; i++) {
         expect(NEXT[states[i - 1]!] ?? [], `${uuid}: ${states.join(' → ')}`).toContain(states[i]);
       }

@@ -1,35 +1,27 @@
 /**
  * Refreshes: when an event leaves the display where it was (a late task-sent after the worker's
- * events, anything after a final state) but fills in something the task's record did not have
- * yet, watchers get the task again in the state already shown, never a step back. Without it a
- * task revoked as expired before its own task-sent arrived (Redis delivers the publisher's and the
- * worker's events on separate connections) is printed once, without its name, and
- * `jq 'select(.name == "tasks.add")'` never sees it.
+ * events, anything after a final state) but brings what a person identifies a task by and the
+ * shown record lacked (its name, args, kwargs, or its outcome), watchers get the task again in the
+ * state already shown, never a step back. Without it a task revoked as expired before its own
+ * task-sent arrived (Redis delivers the publisher's and the worker's events on separate
+ * connections) is printed once, without its name, and `jq 'select(.name == "tasks.add")'` never
+ * sees it.
  *
- * Only filling in counts: a late event that merely overwrites a value (Celery merges a late
- * task-sent's older `retries`) or sets its own timestamp shows nothing, so retries and duplicates
- * add no lines. Only events that show nothing pay for the snapshot: most events move the display.
+ * Routing, client and timestamps alone do not count: a late task-sent always brings those (a
+ * task-received has none), and printing every such task twice would be noise on a busy stream.
+ * Overwrites do not count either (Celery merges a late task-sent's older `retries`). Only events
+ * that show nothing pay for the check: most events move the display.
  */
 import type { Task } from './model.js';
 
-/** The Task fields a record shows (record.ts) that start unknown (null) and that events fill in. */
+/** The Task fields a task is recognised by, which start unknown (null) and events fill in. */
 const FILLABLE = [
   'name',
-  'worker',
-  'client',
   'args',
   'kwargs',
   'result',
   'exception',
   'traceback',
-  'runtime',
-  'routing_key',
-  'queue',
-  'exchange',
-  'parent_id',
-  'root_id',
-  'eta',
-  'expires',
 ] as const satisfies readonly (keyof Task)[];
 
 /** Which FILLABLE fields `task` has (bit i: FILLABLE[i] is not null), to compare with after an event. */

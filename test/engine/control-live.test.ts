@@ -42,6 +42,12 @@ describe.each(BROKER_KINDS)('remote control on %s', (kind) => {
     await assertBrokerReachable(url);
     worker = await startWorker({ broker: url, queues: [queue], concurrency: 2 });
     ctl = await openControl(url);
+    // Celery logs "ready." just before its first event-loop tick, which is when a Redis worker
+    // subscribes to control broadcasts: a broadcast sent in between is lost. Wait until it answers.
+    const deadline = Date.now() + 20_000;
+    while ((await ctl.call({ method: 'ping', destination: [worker.hostname], timeoutMs: 500 })).length === 0) {
+      if (Date.now() > deadline) throw new Error(`worker ${worker.hostname} never answered a ping`);
+    }
   });
 
   afterAll(async () => {

@@ -54,7 +54,7 @@ describe.each(['amqp', 'redis'] as const)('%s capture replayed through State', (
         if (c.kind !== 'task') continue;
         const seq = shown.get(c.task.uuid) ?? [];
         if (c.states.length === 1 && c.states[0] === seq.at(-1)) {
-          refreshes.push(`${ev.subject} ${c.states[0]} ${c.task.name}`);
+          refreshes.push(`${c.event.subject} ${c.states[0]} ${c.task.name}`);
           continue;
         }
         seq.push(...c.states);
@@ -119,12 +119,10 @@ describe.each(['amqp', 'redis'] as const)('%s capture replayed through State', (
     ]);
   });
 
-  it('shows a task again, in the state it shows, only when a late task-sent filled in its routing or retry fields', () => {
-    // Seen in these captures: the publisher's task-sent arriving after the worker's events.
-    const want = transport === 'amqp'
-      ? ['sent RECEIVED tasks.add', 'sent STARTED tasks.flaky']
-      : ['sent STARTED tasks.flaky'];
-    expect(refreshes).toEqual(want);
+  it('shows no task again: every late event in these captures brings only routing, retries or times', () => {
+    // The captures have late task-sent events (after the worker's), but each task-received had
+    // already brought the name, args and kwargs: reprinting those tasks would only be noise.
+    expect(refreshes).toEqual([]);
   });
 
   it('shows the expired task as revoked before it was received', () => {

@@ -162,7 +162,7 @@ describe.each(BROKER_KINDS)('check against real workers on %s', (kind) => {
       0,
       'CLEARLY OK - 0 failures (1s) | failures=0;;0;0',
     );
-  });
+  }, 60_000);
 
   it('failures from the broker: UNKNOWN unless clearly listens the whole window', async () => {
     expectCheck(
@@ -170,14 +170,17 @@ describe.each(BROKER_KINDS)('check against real workers on %s', (kind) => {
       3,
       'CLEARLY UNKNOWN - failure rate unknown (the broker keeps no history: failures over 10m need a clearly server (--server), or listening that long (--listen 10m)) | failure_rate=U;;5;0;100',
     );
-    // Listening 8 s while two tasks fail and one succeeds.
-    const listening = spawnClearly(['check', ...viaBroker('--max-failures', '0', '--max-failure-rate', '50%', '--window', '8s', '--listen', '8s')]);
+    // Listening 15 s while two tasks fail and one succeeds (the two workloads start together, so a
+    // loaded machine's Python start-up is paid once, well inside the window).
+    const listening = spawnClearly(['check', ...viaBroker('--max-failures', '0', '--max-failure-rate', '50%', '--window', '15s', '--listen', '15s')]);
     await sleep(1500);
-    await runWorkload({ broker: url, queue, call: { task: 'tasks.fail', count: 2, expect: 'FAILURE' } });
-    await runWorkload({ broker: url, queue, call: { task: 'tasks.add', args: [2, 2], count: 1 } });
+    await Promise.all([
+      runWorkload({ broker: url, queue, call: { task: 'tasks.fail', count: 2, expect: 'FAILURE' } }),
+      runWorkload({ broker: url, queue, call: { task: 'tasks.add', args: [2, 2], count: 1 } }),
+    ]);
     const r = await listening.result;
-    expectCheck(r, 2, 'CLEARLY CRITICAL - failure rate 66.7% (8s), 2 failures (8s) | failure_rate=66.667%;;50;0;100 failures=2;;0;0');
-  }, 40_000);
+    expectCheck(r, 2, 'CLEARLY CRITICAL - failure rate 66.7% (15s), 2 failures (15s) | failure_rate=66.667%;;50;0;100 failures=2;;0;0');
+  }, 60_000);
 
   it('max-queue: a queue filled while no worker consumes it', async () => {
     await runWorkload({ broker: url, queue: fill, call: { task: 'tasks.add', args: [1, 1], count: 5 } });
@@ -201,7 +204,8 @@ describe.each(BROKER_KINDS)('check against real workers on %s', (kind) => {
   });
 
   it('max-stuck: a task running longer than the limit is CRITICAL, from the server and from the broker', async () => {
-    await runWorkload({ broker: url, queue, call: { task: 'tasks.slow', args: [8], count: 1 } });
+    // Long enough to still run through four checks on a loaded machine; the last check waits it out.
+    await runWorkload({ broker: url, queue, call: { task: 'tasks.slow', args: [15], count: 1 } });
     const critical = new RegExp(`^CLEARLY CRITICAL - 1 task stuck over 1s \\(oldest ${NUM}s\\) \\| oldest_running=${NUM}s;;1;0\\n$`);
     await checkUntil(viaServer('--max-stuck', '1s'), (r) => r.exitCode === 2 && critical.test(r.stdout), 'the slow task to be stuck on the server');
     await checkUntil(viaBroker('--max-stuck', '1s'), (r) => r.exitCode === 2 && critical.test(r.stdout), 'the slow task to be stuck for the broker');
@@ -210,7 +214,7 @@ describe.each(BROKER_KINDS)('check against real workers on %s', (kind) => {
     expectCheck(await runClearly(['check', ...viaBroker('--max-stuck', '1m')]), 0, ok);
     // The slow task ends: nothing running, nothing stuck.
     await checkUntil(viaBroker('--max-stuck', '1s'), is(0, 'CLEARLY OK - no task stuck (nothing running) | oldest_running=0s;;1;0'), 'the slow task to end');
-  }, 40_000);
+  }, 60_000);
 
   it('max-heartbeat-age: OK while heartbeats come; CRITICAL when they stop coming', async () => {
     const ok = new RegExp(`^CLEARLY OK - heartbeats ${NUM}s old \\| heartbeat_age=${NUM}s;;30;0\\n$`);

@@ -105,30 +105,33 @@ describe.each(BROKER_KINDS)('broker-direct inspection on %s', (kind) => {
 
   it('tasks --broker --active / --reserved: a running slow task and the ones waiting behind it', async () => {
     const w = worker!;
-    // Concurrency 1: the first runs, the other two wait in the worker (prefetched: reserved).
-    const published = await runWorkload({ broker: url, queue, call: { task: 'tasks.slow', args: [4], count: 3 } });
+    // Concurrency 1: the first runs, the other two wait in the worker (prefetched: reserved). Long
+    // enough to still run through every query below on a loaded machine (afterAll kills the worker);
+    // asking our worker by name returns as soon as it replies, not after the whole reply timeout.
+    const published = await runWorkload({ broker: url, queue, call: { task: 'tasks.slow', args: [20], count: 3 } });
+    const mine = ['--destination', w.hostname];
     const ids = published.map((p) => p.id);
     const active = await until('the first slow task to run', async () => {
-      const r = ok(await runClearly(['tasks', '--broker', url, '--active', '--json']));
+      const r = ok(await runClearly(['tasks', '--broker', url, '--active', '--json', ...mine]));
       const held = parseRecords(r.stdout) as unknown as Held[];
       return held.length === 1 ? held : undefined;
     });
-    expect(active[0]).toMatchObject({ kind: 'active', name: 'tasks.slow', worker: w.hostname, args: [4], routing_key: queue, eta: null });
+    expect(active[0]).toMatchObject({ kind: 'active', name: 'tasks.slow', worker: w.hostname, args: [20], routing_key: queue, eta: null });
     expect(ids).toContain(active[0]!.uuid);
     expect(active[0]!.started).toBeGreaterThan(Date.now() / 1000 - 10);
 
-    const reserved = parseRecords(ok(await runClearly(['tasks', '--broker', url, '--reserved', '--json'])).stdout) as unknown as Held[];
+    const reserved = parseRecords(ok(await runClearly(['tasks', '--broker', url, '--reserved', '--json', ...mine])).stdout) as unknown as Held[];
     expect(reserved.map((t) => t.kind)).toEqual(['reserved', 'reserved']);
     expect(new Set([active[0]!.uuid, ...reserved.map((t) => t.uuid)])).toEqual(new Set(ids));
     expect(reserved.every((t) => t.started === null)).toBe(true);
 
-    const text = ok(await runClearly(['tasks', '--broker', url, '--active']));
+    const text = ok(await runClearly(['tasks', '--broker', url, '--active', ...mine]));
     const lines = text.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^WORKER +UUID +NAME +STATUS +ARGS$/);
-    expect(lines[1]).toMatch(new RegExp(`^\\S+ +${active[0]!.uuid} +tasks\\.slow +running \\d+(\\.\\d)?s +\\[4\\]$`));
+    expect(lines[1]).toMatch(new RegExp(`^\\S+ +${active[0]!.uuid} +tasks\\.slow +running \\d+(\\.\\d)?s +\\[20\\]$`));
 
     // --pattern filters what the workers hold, as it filters history.
-    const none = ok(await runClearly(['tasks', '--broker', url, '--active', '--pattern', '^tasks\\.add$']));
+    const none = ok(await runClearly(['tasks', '--broker', url, '--active', '--pattern', '^tasks\\.add$', ...mine]));
     expect(none.stdout).toBe('');
     expect(none.stderr).toBe('clearly: no active task matches\n');
   }, 40_000);

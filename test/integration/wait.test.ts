@@ -4,7 +4,7 @@
  * on SUCCESS, 1 on FAILURE/REVOKED, 124 on --timeout, at once for a task that already finished.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBrokerReachable, BROKER_KINDS, BROKERS, RESULT_BACKEND, uniqueQueue } from '../helpers/brokers.js';
+import { assertBrokerReachable, BROKER_KINDS, BROKERS, RESULT_BACKEND, uniqueQueue, withRedis } from '../helpers/brokers.js';
 import { runWorkload, startWorker, type WorkerHandle } from '../helpers/celery.js';
 import { runClearly, spawnClearly, type ClearlyProcess, type CliResult } from '../helpers/cli.js';
 import { isolatedBroker, type IsolatedBroker } from '../helpers/isolated.js';
@@ -24,6 +24,16 @@ function record(r: CliResult): Waited {
   const lines = r.stdout.split('\n').filter((l) => l !== '');
   expect(lines, r.stderr).toHaveLength(1);
   return JSON.parse(lines[0]!) as Waited;
+}
+
+/** Until Celery has stored the task's result in the backend (a fixed sleep is a guess on a loaded machine). */
+async function untilStored(ids: readonly string[], timeoutMs = 20_000): Promise<void> {
+  const keys = ids.map((id) => `celery-task-meta-${id}`);
+  const deadline = Date.now() + timeoutMs;
+  while ((await withRedis(RESULT_BACKEND, (r) => r.exists(...keys))) < keys.length) {
+    if (Date.now() > deadline) throw new Error(`results of ${ids.join(', ')} not stored within ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
 }
 
 async function timed(run: Promise<CliResult>): Promise<CliResult & { ms: number }> {
@@ -105,14 +115,15 @@ describe.each(BROKER_KINDS)('task --wait on %s', (kind) => {
   });
 
   it('broker: follows the events, exit 0 on SUCCESS, 1 on FAILURE, 124 on --timeout', async () => {
-    const ok = await publish('tasks.slow', [3]);
+    // 6 s: clearly (a fresh process) must be listening before the task ends, on a loaded machine too.
+    const ok = await publish('tasks.slow', [6]);
     const r = await viaBroker(ok, '--timeout', '30s');
     expect(r.exitCode, r.stderr).toBe(0);
     // (Its name is known only if clearly heard task-received, which may come before it listens.)
-    expect(record(r)).toMatchObject({ uuid: ok, state: 'SUCCESS', result: 3, worker: worker!.hostname });
+    expect(record(r)).toMatchObject({ uuid: ok, state: 'SUCCESS', result: 6, worker: worker!.hostname });
 
     // A countdown keeps it from failing before clearly listens (its events would be gone).
-    const [p] = await runWorkload({ broker: url, queue, call: { task: 'tasks.fail', count: 1, countdown: 3, expect: 'FAILURE' } });
+    const [p] = await runWorkload({ broker: url, queue, call: { task: 'tasks.fail', count: 1, countdown: 6, expect: 'FAILURE' } });
     const failed = p!.id;
     const f = await viaBroker(failed, '--timeout', '30s');
     expect(f.exitCode, f.stderr).toBe(1);
@@ -127,7 +138,7 @@ describe.each(BROKER_KINDS)('task --wait on %s', (kind) => {
   it('broker + backend: a task that already finished returns at once, with its stored result', async () => {
     const done = await publish('tasks.add', [20, 22]);
     const failed = await publish('tasks.fail', [], 'FAILURE');
-    await new Promise((res) => setTimeout(res, 2000)); // both are over and stored by now
+    await untilStored([done, failed]);
 
     const r = await timed(viaBroker(done, '--backend', RESULT_BACKEND, '--timeout', '20s'));
     expect(r.exitCode, r.stderr).toBe(0);

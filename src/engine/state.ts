@@ -9,7 +9,7 @@
 import { again, statesThrough } from './display.js';
 import type { CeleryEvent, TaskEvent, WorkerEvent } from './events.js';
 import type { Change, Task, Worker, WorkerChange, WorkerStatus } from './model.js';
-import { applyTaskEvent, stateAfter } from './task-state.js';
+import { applyTaskEventAs, isLate, stateOf } from './task-state.js';
 import { filledIn, knownFields } from './task-refresh.js';
 import { TaskTable } from './task-table.js';
 import { WorkerTable, isExpired, mergeWorkerEvent, touch } from './workers.js';
@@ -135,15 +135,13 @@ export class State {
     }
     const entry = this.taskTable.upsert(ev.uuid);
     const task = entry.task;
-    let states = statesThrough(task.shown, stateAfter(task, ev));
-    if (states.length > 0 || task.shown === null) {
-      applyTaskEvent(task, ev);
-    } else {
-      // The display stays: shown again only if the event filled in what the record lacked.
-      const before = knownFields(task);
-      applyTaskEvent(task, ev);
-      if (filledIn(before, task)) states = again(task.shown);
-    }
+    const incoming = stateOf(ev);
+    const late = isLate(incoming, task.state);
+    let states = statesThrough(task.shown, late ? task.state : incoming);
+    // When the display stays, the task is shown again only if the event filled in what it lacked.
+    const known = states.length === 0 && task.shown !== null ? knownFields(task) : -1;
+    applyTaskEventAs(task, ev, incoming, late);
+    if (known !== -1 && filledIn(known, task)) states = again(task.shown ?? incoming);
     this.taskTable.settle(entry);
     const last = states[states.length - 1];
     if (last !== undefined) task.shown = last;

@@ -111,18 +111,20 @@ export function isLate(incoming: TaskState, current: TaskState): boolean {
   return incoming !== 'RETRY' && current !== 'RETRY' && precedence(incoming) > precedence(current);
 }
 
-/** The state Celery's State holds once `ev` is applied to `task` (without applying it). */
-export function stateAfter(task: Task, ev: TaskEvent): TaskState {
-  const state = stateOf(ev);
-  return isLate(state, task.state) ? task.state : state;
-}
-
 /**
  * Apply one task event to `task` (mutated in place). Returns the state Celery's State holds
  * afterwards (unchanged for a late event).
  */
 export function applyTaskEvent(task: Task, ev: TaskEvent): TaskState {
   const state = stateOf(ev);
+  return applyTaskEventAs(task, ev, state, isLate(state, task.state));
+}
+
+/**
+ * `applyTaskEvent` for a caller that already knows the event's state (`stateOf(ev)`) and whether
+ * it is late (`isLate(state, task.state)`, before applying): the engine decides what to show first.
+ */
+export function applyTaskEventAs(task: Task, ev: TaskEvent, state: TaskState, late: boolean): TaskState {
   const ts = ev.timestamp;
   switch (ev.subject) {
     case 'sent':
@@ -156,7 +158,7 @@ export function applyTaskEvent(task: Task, ev: TaskEvent): TaskState {
   if (ev.subject === 'sent') task.client = sharedOr(task.client, ev.hostname);
   else task.worker = sharedOr(task.worker, ev.hostname);
 
-  if (isLate(state, task.state)) {
+  if (late) {
     if (state === 'RECEIVED') {
       mergeReceived(task, ev);
       return task.state;

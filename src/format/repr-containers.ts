@@ -6,23 +6,33 @@ import { CUT_MARKER, type ReprNode } from './repr-node.js';
 import { atMarker, C, FAIL, IDENT_RE, lenientClose, takeMarker, ws } from './repr-cursor.js';
 import type { ReprParser } from './repr-parser.js';
 
+/**
+ * After the blanks, the code of the next character of a sequence ending at `closer`, or -1 when
+ * the sequence ends here: at `closer` (consumed) or at the end of a cut input. Fails at the end of
+ * an input that was not cut.
+ */
+function nextItem(p: ReprParser, closer: number): number {
+  ws(p);
+  if (p.i >= p.n) {
+    if (p.truncated) return -1;
+    throw FAIL;
+  }
+  const c = p.s.charCodeAt(p.i);
+  if (c === closer) {
+    p.i++;
+    return -1;
+  }
+  return c;
+}
+
 /** Items up to `closer` (opener already consumed). Sets `trailingComma` for the 1-tuple check. */
 export function seq(p: ReprParser, closer: number, py: boolean, depth: number, items: ReprNode[]): ReprNode[] {
-  const s = p.s;
   p.open.push(closer);
   let expectValue = items.length === 0;
   p.trailingComma = false;
   for (;;) {
-    ws(p);
-    if (p.i >= p.n) {
-      if (p.truncated) break;
-      throw FAIL;
-    }
-    const c = s.charCodeAt(p.i);
-    if (c === closer) {
-      p.i++;
-      break;
-    }
+    const c = nextItem(p, closer);
+    if (c < 0) break;
     if (atMarker(p)) {
       items.push(CUT_MARKER);
       takeMarker(p);
@@ -143,16 +153,8 @@ export function call(p: ReprParser, name: string, py: boolean, depth: number): R
   p.open.push(C.RPar);
   let expectValue = true;
   for (;;) {
-    ws(p);
-    if (p.i >= p.n) {
-      if (p.truncated) break;
-      throw FAIL;
-    }
-    const c = s.charCodeAt(p.i);
-    if (c === C.RPar) {
-      p.i++;
-      break;
-    }
+    const c = nextItem(p, C.RPar);
+    if (c < 0) break;
     if (lenientClose(p, c)) break;
     if (expectValue) {
       IDENT_RE.lastIndex = p.i;

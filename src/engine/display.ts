@@ -96,7 +96,7 @@ export function statesThrough(shown: TaskState | null, target: TaskState): reado
 
 /**
  * `[shown]`: the task printed again in the state it already shows, for an event that moved
- * nothing but changed what its record says (task-refresh.ts).
+ * nothing but filled in its name, args, kwargs or outcome (task-refresh.ts).
  */
 export function again(shown: TaskState): readonly TaskState[] {
   return ALONE.get(shown) ?? Object.freeze([shown]);

@@ -9,14 +9,14 @@
  */
 import { ChangePrinter } from '../src/cli/printer.js';
 import { LineWriter, type LineSink } from '../src/cli/output.js';
-import { Dispatcher, type Sink } from '../src/engine/dispatch.js';
-import { compileFilter } from '../src/engine/filter.js';
-import { SeenNames } from '../src/engine/history.js';
+import { Dispatcher, type Sink } from '../src/engine/grpc/dispatch.js';
+import { compileFilter } from '../src/engine/table/filter.js';
+import { SeenNames } from '../src/engine/grpc/queries.js';
 import type { Change } from '../src/engine/model.js';
 import { Pipeline } from '../src/engine/pipeline.js';
-import { encodeCaptureItem } from '../src/engine/proto.js';
-import { State } from '../src/engine/state.js';
-import { taskMessage, workerMessage } from '../src/engine/wire.js';
+import { encodeCaptureItem } from '../src/engine/grpc/proto.js';
+import { State } from '../src/engine/state/state.js';
+import { taskMessage, workerMessage } from '../src/engine/grpc/wire.js';
 import { makePalette } from '../src/format/colors.js';
 import { buildMessages, type Transport } from './lib/messages.js';
 

@@ -4,7 +4,7 @@
  * pipeline: the figures say how long its reprs and tracebacks are.
  */
 import { Pipeline } from '../src/engine/pipeline.js';
-import { State } from '../src/engine/state.js';
+import { State } from '../src/engine/state/state.js';
 import { withUnit, type BenchContext, type Measurement, type MeasurementBody } from './lib/context.js';
 import { buildMessages } from './lib/messages.js';
 import { readStatus } from './lib/proc.js';

@@ -11,11 +11,11 @@
  * - whole command: `clearly tasks ... --json` as a process, spawn to exit.
  */
 import { ServerConnection } from '../src/cli/client.js';
-import { decodeBody } from '../src/engine/decode.js';
-import { compileTaskQuery, queryTasks } from '../src/engine/history.js';
-import { clearlyService, type TaskQuery } from '../src/engine/proto.js';
-import { State } from '../src/engine/state.js';
-import { taskMessage } from '../src/engine/wire.js';
+import { decodeBody } from '../src/engine/events/decode.js';
+import { compileTaskQuery, queryTasks } from '../src/engine/grpc/queries.js';
+import { clearlyService, type TaskQuery } from '../src/engine/grpc/proto.js';
+import { State } from '../src/engine/state/state.js';
+import { taskMessage } from '../src/engine/grpc/wire.js';
 import { encodeMessage } from './generator/encode.js';
 import { Workload } from './generator/workload.js';
 import { withUnit, type BenchContext, type Measurement, type MeasurementBody } from './lib/context.js';

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { encodeMessage, redisChannel, redisEnvelope } from '../generator/encode.js';
 import { Workload } from '../generator/workload.js';
-import type { RawMessage } from '../../src/engine/events.js';
+import type { RawMessage } from '../../src/engine/events/types.js';
 
 export type Transport = 'amqp' | 'redis';
 

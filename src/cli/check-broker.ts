@@ -10,14 +10,14 @@
  *  - failures over the window only if clearly listens at least that long; otherwise UNKNOWN.
  */
 import { startDirect } from './direct.js';
-import { openControl, type ControlClient } from '../engine/control.js';
-import { parsePing, parseTaskList, type TaskInfo } from '../engine/control-replies.js';
-import { parseBrokerUrl } from '../engine/broker-url.js';
-import { unmeasured, compactDuration, type Bound, type Measured, type Measurements } from '../engine/health.js';
-import { failuresFromTasks, stuckFromInspect } from '../engine/health-measure.js';
-import { matchesPattern, needs, type CheckPlan } from '../engine/health-thresholds.js';
+import { openControl, type ControlClient } from '../engine/control/mailbox.js';
+import { parsePing, parseTaskList, type TaskInfo } from '../engine/control/replies.js';
+import { parseBrokerUrl } from '../engine/broker/url.js';
+import { unmeasured, compactDuration, type Bound, type Measured, type Measurements } from '../engine/health/health.js';
+import { failuresFromTasks, stuckFromInspect } from '../engine/health/measure.js';
+import { matchesPattern, needs, type CheckPlan } from '../engine/health/thresholds.js';
 import type { Change } from '../engine/model.js';
-import type { State } from '../engine/state.js';
+import type { State } from '../engine/state/state.js';
 import { queueMeasurements } from './check-queues.js';
 
 export interface BrokerCheckOptions {

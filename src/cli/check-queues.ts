@@ -2,10 +2,10 @@
  * Queue depths for `check --max-queue`. They always come from the broker (a clearly server does
  * not track queues), so in server mode `--max-queue` needs `--broker` too.
  */
-import { unmeasured, type Measured, type QueueSeen } from '../engine/health.js';
-import type { CheckPlan } from '../engine/health-thresholds.js';
-import { parseBrokerUrl } from '../engine/broker-url.js';
-import { queueDepths } from '../engine/queues.js';
+import { unmeasured, type Measured, type QueueSeen } from '../engine/health/health.js';
+import type { CheckPlan } from '../engine/health/thresholds.js';
+import { parseBrokerUrl } from '../engine/broker/url.js';
+import { queueDepths } from '../engine/broker/queues.js';
 
 /** One measurement per `--max-queue` queue; null when there is none. */
 export async function queueMeasurements(plan: CheckPlan, broker: string | undefined): Promise<Map<string, Measured<QueueSeen>> | null> {

@@ -5,7 +5,7 @@
  * `--broker` is given as well.
  */
 import { ServerConnection } from './client.js';
-import { unmeasured, type Measurements } from '../engine/health.js';
+import { unmeasured, type Measurements } from '../engine/health/health.js';
 import {
   brokerLost,
   failuresFromTasks,
@@ -14,9 +14,9 @@ import {
   silenceFromServer,
   stuckFromTasks,
   workersFromRecords,
-} from '../engine/health-measure.js';
-import { needs, type CheckPlan } from '../engine/health-thresholds.js';
-import { taskRecordFromMessage, workerRecordFromMessage } from '../engine/wire.js';
+} from '../engine/health/measure.js';
+import { needs, type CheckPlan } from '../engine/health/thresholds.js';
+import { taskRecordFromMessage, workerRecordFromMessage } from '../engine/grpc/wire.js';
 import { ClearlyError } from '../errors.js';
 import type { TaskRecord, WorkerRecord } from '../format/record.js';
 import { statsRecord, type StatsRecord } from '../format/stats-text.js';

@@ -20,8 +20,8 @@ import type {
   TaskQuery,
   WorkerMessage,
   WorkerQuery,
-} from '../engine/proto.js';
-import { createClearlyClient, type ClearlyClient } from '../engine/proto-client.js';
+} from '../engine/grpc/proto.js';
+import { createClearlyClient, type ClearlyClient } from '../engine/grpc/codec/client.js';
 import { ClearlyError, NotFoundError, UnavailableError, UsageError } from '../errors.js';
 
 export const DEFAULT_SERVER = 'localhost:12223';

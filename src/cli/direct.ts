@@ -2,12 +2,12 @@
  * A live engine straight on the broker (no server): source -> pipeline -> changes, with the
  * worker-expiry tick and stderr notices about the connection and undecodable messages.
  */
-import { parseBrokerUrl } from '../engine/broker-url.js';
-import { DecodeErrorLog } from '../engine/decode-errors.js';
+import { parseBrokerUrl } from '../engine/broker/url.js';
+import { DecodeErrorLog } from '../engine/events/decode-errors.js';
 import type { Change } from '../engine/model.js';
 import { Pipeline } from '../engine/pipeline.js';
-import { openEventSource, type EventSource, type SourceStatus } from '../engine/source.js';
-import { State } from '../engine/state.js';
+import { openEventSource, type EventSource, type SourceStatus } from '../engine/broker/source.js';
+import { State } from '../engine/state/state.js';
 import { note } from './output.js';
 
 export interface DirectOptions {
@@ -31,7 +31,7 @@ const now = (): number => Date.now() / 1000;
 
 async function wakeWorkers(broker: string, debug: boolean): Promise<void> {
   try {
-    const { openControl } = await import('../engine/control.js');
+    const { openControl } = await import('../engine/control/mailbox.js');
     const control = await openControl(broker, { connectTimeoutMs: 3000 });
     try {
       await control.cast('heartbeat');

@@ -9,7 +9,7 @@
  * the truth is "nobody answered".
  */
 import type { Options } from 'yargs';
-import { openControl, type ControlClient, type ControlReply } from '../engine/control.js';
+import { openControl, type ControlClient, type ControlReply } from '../engine/control/mailbox.js';
 import {
   parsePing,
   parseScheduled,
@@ -17,10 +17,10 @@ import {
   parseTaskList,
   type TaskInfo,
   type WorkerStats,
-} from '../engine/control-replies.js';
-import { parseBrokerUrl } from '../engine/broker-url.js';
-import { parseDuration } from '../engine/health-thresholds.js';
-import { queueDepths, type QueueDepth } from '../engine/queues.js';
+} from '../engine/control/replies.js';
+import { parseBrokerUrl } from '../engine/broker/url.js';
+import { parseDuration } from '../engine/health/thresholds.js';
+import { queueDepths, type QueueDepth } from '../engine/broker/queues.js';
 import { UnavailableError, UsageError } from '../errors.js';
 import { note } from './output.js';
 

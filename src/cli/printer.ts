@@ -1,5 +1,5 @@
 /** Records -> stdout, as NDJSON or as coloured text. */
-import type { Filter } from '../engine/filter.js';
+import type { Filter } from '../engine/table/filter.js';
 import type { Change } from '../engine/model.js';
 import { changeJsonLines, changeRecords, type JsonLineSink } from '../format/changes.js';
 import type { Palette } from '../format/colors.js';

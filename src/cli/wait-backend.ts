@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { maskUrl, UnavailableError, UsageError } from '../errors.js';
-import { parseTaskMeta, type TaskMeta } from '../engine/task-meta.js';
+import { parseTaskMeta, type TaskMeta } from '../engine/backend/task-meta.js';
 
 export const META_PREFIX = 'celery-task-meta-';
 

@@ -7,14 +7,14 @@ import * as grpc from '@grpc/grpc-js';
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { startDirect, type DirectSession } from '../cli/direct.js';
 import { note } from '../cli/output.js';
-import { Dispatcher } from '../engine/dispatch.js';
-import { SeenNames } from '../engine/history.js';
+import { Dispatcher } from '../engine/grpc/dispatch.js';
+import { SeenNames } from '../engine/grpc/queries.js';
 import type { Change } from '../engine/model.js';
-import { encodeCaptureItem, serverService, type BrokerState, type ResetReply } from '../engine/proto.js';
-import { openResultBackend } from '../engine/results.js';
-import { EventRate, statsReply } from '../engine/server-stats.js';
-import { clearlyImplementation, type ServiceContext } from '../engine/service.js';
-import { taskMessage, workerMessage } from '../engine/wire.js';
+import { encodeCaptureItem, serverService, type BrokerState, type ResetReply } from '../engine/grpc/proto.js';
+import { openResultBackend } from '../engine/backend/results.js';
+import { EventRate, statsReply } from '../engine/grpc/stats.js';
+import { clearlyImplementation, type ServiceContext } from '../engine/grpc/service.js';
+import { taskMessage, workerMessage } from '../engine/grpc/wire.js';
 import { UnavailableError, UsageError } from '../errors.js';
 
 const options = {

@@ -9,9 +9,9 @@ import { HOLDINGS, inspectOptions, parseDestinations, replyTimeoutMs, tasksFromB
 import { LineWriter, note } from '../cli/output.js';
 import { displayOptions, filterOptions, outputOptions } from '../cli/options.js';
 import { makePrinter } from '../cli/printer.js';
-import { compileFilter, parseStates } from '../engine/filter.js';
-import type { FilterMessage, TaskQuery } from '../engine/proto.js';
-import { taskRecordFromMessage } from '../engine/wire.js';
+import { compileFilter, parseStates } from '../engine/table/filter.js';
+import type { FilterMessage, TaskQuery } from '../engine/grpc/proto.js';
+import { taskRecordFromMessage } from '../engine/grpc/wire.js';
 import { EXIT, UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 import { heldTaskRecord, type HeldTaskRecord } from '../format/inspect-record.js';

@@ -2,7 +2,7 @@
  * What the engine knows about tasks and workers: the inferred current state, as Celery's own
  * `celery.events.state.State` would hold it (PROTOCOL.md §5), plus what a person needs to see.
  */
-import type { TaskEvent, WorkerEvent } from './events.js';
+import type { TaskEvent, WorkerEvent } from './events/types.js';
 
 /** Celery's built-in task states. Custom `task-foo` events yield the state `FOO` (any string). */
 export const TASK_STATES = [

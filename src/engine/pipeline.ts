@@ -2,10 +2,10 @@
  * The per-message path shared by `watch --broker` and the server: decode, reduce, hand changes
  * on. No I/O here; the caller supplies the clock and what to do with each change.
  */
-import { decodeMessage } from './decode.js';
-import type { DecodeError, RawMessage } from './events.js';
+import { decodeMessage } from './events/decode.js';
+import type { DecodeError, RawMessage } from './events/types.js';
 import type { Change, WorkerChange } from './model.js';
-import type { State } from './state.js';
+import type { State } from './state/state.js';
 
 export interface PipelineCounters {
   messages: number;

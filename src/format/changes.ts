@@ -1,5 +1,5 @@
 /** Engine changes -> the records a person or program sees (one per shown state). */
-import { taskSubject, type Filter, type FilterSubject } from '../engine/filter.js';
+import { taskSubject, type Filter, type FilterSubject } from '../engine/table/filter.js';
 import type { Change } from '../engine/model.js';
 import { recordJsonBytes, taskJsonBytes } from './record-json.js';
 import { taskRecord, workerRecord, type OutputRecord } from './record.js';

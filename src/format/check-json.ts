@@ -4,8 +4,8 @@
  * records; durations are seconds, rates percent. A value that could not be measured is
  * `{"unknown": "<reason>"}` in `measured`, and its threshold's `value` is null.
  */
-import type { CheckResult, Measured, Measurements, Status } from '../engine/health.js';
-import { KINDS, type CheckPlan } from '../engine/health-thresholds.js';
+import type { CheckResult, Measured, Measurements, Status } from '../engine/health/health.js';
+import { KINDS, type CheckPlan } from '../engine/health/thresholds.js';
 
 export interface CheckContext {
   readonly source: 'server' | 'broker';

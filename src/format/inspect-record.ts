@@ -7,7 +7,7 @@
  * epoch seconds, durations seconds.
  */
 import type { HeldTask, Holding, LiveWorker } from '../cli/inspect.js';
-import type { QueueDepth } from '../engine/queues.js';
+import type { QueueDepth } from '../engine/broker/queues.js';
 
 export interface LiveWorkerRecord {
   kind: 'worker';

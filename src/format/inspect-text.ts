@@ -2,7 +2,7 @@
  * The broker-direct commands as text: aligned tables (padded before they are coloured, so ANSI
  * codes never shift a column), one row per worker, task or queue. Pure: `now` is passed in.
  */
-import { formatSeconds } from '../engine/health.js';
+import { formatSeconds } from '../engine/health/health.js';
 import type { Palette, Paint } from './colors.js';
 import type { HeldTaskRecord, LiveWorkerRecord, QueueRecord } from './inspect-record.js';
 

@@ -6,7 +6,7 @@
  * string (json-pieces.ts).
  */
 import { flat, id, irregular, isPlain, num, status, str, utf8Bytes } from './json-pieces.js';
-import { RecentCache } from './recent-cache.js';
+import { RecentCache } from '../engine/repr/recent-cache.js';
 import type { TaskRecord } from './record.js';
 
 /**

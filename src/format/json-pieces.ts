@@ -9,7 +9,7 @@
  * cache, per string, per worker), never per task: per-task caches outlived the young generation
  * and were promoted, which cost more garbage collection than they saved.
  */
-import { RecentCache } from './recent-cache.js';
+import { RecentCache } from '../engine/repr/recent-cache.js';
 import { cachedRepr, type CachedRepr } from './record.js';
 
 /**

@@ -7,7 +7,7 @@
  * `'label'=value[UOM];[warn];[crit];[min];[max]` with warn/crit in the guidelines' range syntax
  * (`10` alerts above 10, `2:` alerts below 2) and `U` for a value that could not be determined.
  */
-import type { CheckResult, Perf, Status, Verdict } from '../engine/health.js';
+import type { CheckResult, Perf, Status, Verdict } from '../engine/health/health.js';
 
 export const SERVICE = 'CLEARLY';
 

@@ -13,7 +13,7 @@
  * records, and the field order to `taskRecord`'s.
  */
 import type { Task, TaskState } from '../engine/model.js';
-import { stateTime } from '../engine/task-state.js';
+import { stateTime } from '../engine/state/task-state.js';
 import { head, route, run, stateFragment, times, type TaskFields } from './json-fragments.js';
 import { isPlain, num, reprEntry, reprField, status, str, utf8Bytes, valueField } from './json-pieces.js';
 import { reprCacheEntry, taskRecord, type OutputRecord, type TaskRecord } from './record.js';

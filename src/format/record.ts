@@ -3,10 +3,10 @@
  * for text and for NDJSON. Field names are documented in the README ("Record fields").
  */
 import type { Task, TaskState, Worker, WorkerStatus } from '../engine/model.js';
-import { stateTime } from '../engine/task-state.js';
-import { parseRepr } from './repr.js';
-import { RecentCache } from './recent-cache.js';
-import { reprToJson } from './repr-json.js';
+import { stateTime } from '../engine/state/task-state.js';
+import { parseRepr } from '../engine/repr/repr.js';
+import { RecentCache } from '../engine/repr/recent-cache.js';
+import { reprToJson } from '../engine/repr/json.js';
 
 export type ResultSource = 'event' | 'backend' | 'truncated';
 

@@ -2,8 +2,8 @@
  * `clearly stats`: the server's counters as one JSON object (`--json`, field names as in the
  * proto's StatsReply) or as aligned key/value lines for a person.
  */
-import type { Decoded, StatsReply } from '../engine/proto.js';
-import { formatSeconds } from '../engine/health.js';
+import type { Decoded, StatsReply } from '../engine/grpc/proto.js';
+import { formatSeconds } from '../engine/health/health.js';
 import type { Palette } from './colors.js';
 
 /** A StatsReply with every field present (proto3 leaves zeros and empty strings out). */

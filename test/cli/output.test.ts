@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { LineWriter, type LineSink } from '../../src/cli/output.js';
 import { ChangePrinter, makePrinter } from '../../src/cli/printer.js';
-import { compileFilter } from '../../src/engine/filter.js';
+import { compileFilter } from '../../src/engine/table/filter.js';
 import type { Change } from '../../src/engine/model.js';
-import { newTask } from '../../src/engine/task-state.js';
-import { newWorker } from '../../src/engine/workers.js';
+import { newTask } from '../../src/engine/state/task-state.js';
+import { newWorker } from '../../src/engine/state/workers.js';
 import { changeRecords } from '../../src/format/changes.js';
 import { makePalette } from '../../src/format/colors.js';
 import { taskRecord } from '../../src/format/record.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { unmeasured, type Measured, type Measurements, type QueueSeen } from '../../src/engine/health.js';
-import { evaluate } from '../../src/engine/health-evaluate.js';
-import { parseCheckFlags } from '../../src/engine/health-thresholds.js';
+import { unmeasured, type Measured, type Measurements, type QueueSeen } from '../../src/engine/health/health.js';
+import { evaluate } from '../../src/engine/health/evaluate.js';
+import { parseCheckFlags } from '../../src/engine/health/thresholds.js';
 import { checkJson } from '../../src/format/check-json.js';
 
 describe('check --json', () => {

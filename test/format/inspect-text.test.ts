@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ControlReply } from '../../src/engine/control.js';
-import { parseStats, parseTaskList } from '../../src/engine/control-replies.js';
+import type { ControlReply } from '../../src/engine/control/mailbox.js';
+import { parseStats, parseTaskList } from '../../src/engine/control/replies.js';
 import { makePalette } from '../../src/format/colors.js';
 import { heldTaskRecord, liveWorkerRecord, queueRecord } from '../../src/format/inspect-record.js';
 import { argsText, renderHeldTasks, renderLiveWorkers, renderQueues } from '../../src/format/inspect-text.js';

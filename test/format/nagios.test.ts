@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { unmeasured, type Measurements, type Perf } from '../../src/engine/health.js';
-import { allUnknown, evaluate } from '../../src/engine/health-evaluate.js';
-import { parseCheckFlags } from '../../src/engine/health-thresholds.js';
+import { unmeasured, type Measurements, type Perf } from '../../src/engine/health/health.js';
+import { allUnknown, evaluate } from '../../src/engine/health/evaluate.js';
+import { parseCheckFlags } from '../../src/engine/health/thresholds.js';
 import { perfData, perfLabel, perfNumber, statusLine, unknownLine } from '../../src/format/nagios.js';
 
 const perf = (over: Partial<Perf>): Perf => ({

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Task, Worker } from '../../src/engine/model.js';
-import { newTask } from '../../src/engine/task-state.js';
-import { newWorker } from '../../src/engine/workers.js';
+import { newTask } from '../../src/engine/state/task-state.js';
+import { newWorker } from '../../src/engine/state/workers.js';
 import { makePalette } from '../../src/format/colors.js';
 import { taskRecord, workerRecord } from '../../src/format/record.js';
 import { formatRuntime, formatTime, renderText } from '../../src/format/text.js';

@@ -1,7 +1,7 @@
 /** Golden captures (copied from ../shared/celery-protocol/captures) as raw broker messages. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { RawMessage } from '../../src/engine/events.js';
+import type { RawMessage } from '../../src/engine/events/types.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 

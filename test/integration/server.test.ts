@@ -21,10 +21,10 @@ import type {
   StatsReply,
   StatsRequest,
   TaskMessage,
-} from '../../src/engine/proto.js';
-import { createClearlyClient, type ClearlyClient } from '../../src/engine/proto-client.js';
-import { taskRecordFromMessage } from '../../src/engine/wire.js';
-import { parsePythonJson } from '../../src/engine/py-json.js';
+} from '../../src/engine/grpc/proto.js';
+import { createClearlyClient, type ClearlyClient } from '../../src/engine/grpc/codec/client.js';
+import { taskRecordFromMessage } from '../../src/engine/grpc/wire.js';
+import { parsePythonJson } from '../../src/engine/events/py-json.js';
 import {
   assertBrokerReachable,
   BROKER_KINDS,

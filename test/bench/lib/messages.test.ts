@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildMessages } from '../../../bench/lib/messages.js';
-import { decodeMessage } from '../../../src/engine/decode.js';
+import { decodeMessage } from '../../../src/engine/events/decode.js';
 
 describe('buildMessages', () => {
   it('holds Redis envelopes as strings by default, as ioredis hands them over', () => {

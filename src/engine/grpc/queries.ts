@@ -1,0 +1,100 @@
+/**
+ * Queries over what the server's State holds: tasks (filter, limit, newest first unless asked),
+ * workers, and the task names seen. Requests are validated here: anything wrong throws a
+ * UsageError whose message the service returns with INVALID_ARGUMENT.
+ */
+import { UsageError } from '../../errors.js';
+import { compileTaskMatch, parseStates, type TaskMatch } from '../table/filter.js';
+import { TASK_STATES, type Task, type Worker } from '../model.js';
+import type { FilterMessage, TaskQuery, WorkerQuery } from './proto.js';
+import type { State } from '../state/state.js';
+import { scanTasks } from '../table/task-scan.js';
+
+export interface TaskQuerySpec {
+  readonly match: TaskMatch;
+  /** 0: no limit. */
+  readonly limit: number;
+  readonly oldestFirst: boolean;
+}
+
+/** A filter over task records from a request's Filter message (throws UsageError). */
+export function compileTaskFilter(f: FilterMessage | null | undefined): TaskMatch {
+  return compileTaskMatch({ pattern: f?.pattern, states: f?.states, worker: f?.worker, tasks: true, workers: false });
+}
+
+export function compileTaskQuery(q: TaskQuery): TaskQuerySpec {
+  const limit = q.limit ?? 0;
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new UsageError(`limit must be a whole number ≥ 0 (0 = no limit), got ${limit}`);
+  }
+  // Stored tasks only: a worker state here would silently mean "any task state" (as in watch).
+  const workerStates = [...parseStates(q.filter?.states).workerIn];
+  if (workerStates.length > 0) {
+    const what = workerStates.length === 1 ? 'is a worker state' : 'are worker states';
+    throw new UsageError(`--state: ${workerStates.join(', ')} ${what}; task states: ${TASK_STATES.join(', ')}`);
+  }
+  return { match: compileTaskFilter(q.filter), limit, oldestFirst: q.oldest_first === true };
+}
+
+/**
+ * Stored tasks that pass the filter, judged on their current state, most recently updated first
+ * (or oldest first), at most `limit`. Returns the Task objects themselves: the caller must turn
+ * them into messages before the next event changes them.
+ */
+export function queryTasks(state: State, q: TaskQuerySpec): Task[] {
+  return scanTasks(state.table, q.match, q.limit, q.oldestFirst);
+}
+
+export interface WorkerQuerySpec {
+  readonly pattern: { readonly re: RegExp; readonly negate: boolean } | null;
+  readonly aliveOnly: boolean;
+}
+
+export function compileWorkerQuery(q: WorkerQuery): WorkerQuerySpec {
+  const raw = q.pattern ?? '';
+  if (raw === '') return { pattern: null, aliveOnly: q.alive_only === true };
+  const negate = raw.startsWith('!');
+  const source = negate ? raw.slice(1) : raw;
+  try {
+    return { pattern: { re: new RegExp(source), negate }, aliveOnly: q.alive_only === true };
+  } catch (e) {
+    throw new UsageError(`pattern: invalid regular expression ${JSON.stringify(source)}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Stored workers that match, first seen first. */
+export function queryWorkers(state: State, q: WorkerQuerySpec): Worker[] {
+  const out: Worker[] = [];
+  for (const w of state.workers()) {
+    if (q.aliveOnly && !w.alive) continue;
+    if (q.pattern !== null && q.pattern.re.test(w.hostname) === q.pattern.negate) continue;
+    out.push(w);
+  }
+  return out;
+}
+
+/**
+ * Every task name seen since start (or the last reset), bounded: a publisher inventing names
+ * must not grow the server without limit. Past the bound, new names are not recorded.
+ */
+export class SeenNames {
+  private readonly names = new Set<string>();
+  constructor(private readonly limit = 10_000) {}
+
+  add(name: string | null): void {
+    if (name === null || this.names.size >= this.limit) return;
+    this.names.add(name);
+  }
+
+  sorted(): string[] {
+    return [...this.names].sort();
+  }
+
+  clear(): void {
+    this.names.clear();
+  }
+
+  get size(): number {
+    return this.names.size;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Turning what a source holds into `check` measurements, without I/O: stored tasks (a server's
+ * history, or what a broker listener saw) into failure counts and stuck tasks, worker records
+ * into live workers and heartbeat ages, server counters into silence, and a worker's `active` /
+ * `reserved` replies into stuck tasks. `now` is always passed in (epoch seconds).
+ */
+import type { TaskInfo } from '../control/replies.js';
+import {
+  compactDuration,
+  formatSeconds,
+  MAX_LISTED,
+  unmeasured,
+  type Bound,
+  type DurationSeen,
+  type FailuresSeen,
+  type HeartbeatSeen,
+  type InFlightTask,
+  type Measured,
+  type StuckSeen,
+  type WorkersSeen,
+} from './health.js';
+import { matchesPattern, type WorkerPattern } from './thresholds.js';
+
+/** The task fields these measures read: a State `Task` and a `TaskRecord` both have them. */
+export interface TaskTimes {
+  readonly uuid: string;
+  readonly name: string | null;
+  readonly state: string;
+  readonly worker: string | null;
+  readonly timestamp: number;
+  readonly received: number | null;
+  readonly started: number | null;
+  readonly succeeded: number | null;
+  readonly failed: number | null;
+  readonly rejected: number | null;
+}
+
+/** The worker fields these measures read (a `WorkerRecord` has them). */
+export interface WorkerSeen {
+  readonly hostname: string;
+  readonly alive: boolean;
+  /** Local time it was last heard from (epoch seconds). */
+  readonly last_seen: number;
+}
+
+/**
+ * Failures and finished tasks (SUCCESS or FAILURE) whose final event falls within the window.
+ * REVOKED is not counted either way: revoking is an operator's decision, not the task failing.
+ */
+export function failuresFromTasks(tasks: Iterable<TaskTimes>, now: number, windowSeconds: number, note: string | null = null): FailuresSeen {
+  const since = now - windowSeconds;
+  let failures = 0;
+  let finished = 0;
+  for (const t of tasks) {
+    if (t.state === 'FAILURE' && (t.failed ?? t.timestamp) >= since) {
+      failures++;
+      finished++;
+    } else if (t.state === 'SUCCESS' && (t.succeeded ?? t.timestamp) >= since) finished++;
+  }
+  return { failures, finished, windowSeconds, note };
+}
+
+/** Why a server's history may not cover the whole window (null when it does). */
+export function historyNote(uptimeSeconds: number, windowSeconds: number, tasksEvicted: number, maxTasks: number): string | null {
+  const notes: string[] = [];
+  if (uptimeSeconds < windowSeconds) {
+    notes.push(`the server has been up only ${formatSeconds(uptimeSeconds)} of the ${compactDuration(windowSeconds)} window`);
+  }
+  if (tasksEvicted > 0) {
+    notes.push(`the server forgot ${tasksEvicted} older tasks (it keeps ${maxTasks}: see its --max-tasks), some may have been in the window`);
+  }
+  return notes.length === 0 ? null : notes.join('; ');
+}
+
+/** Since when a task has been in STARTED/RECEIVED; null for a task that is not (or is done). */
+function inFlightSince(t: TaskTimes): { state: 'STARTED' | 'RECEIVED'; since: number } | null {
+  // Celery's State keeps a rejected task in STARTED/RECEIVED (REJECTED ranks lower): it is done.
+  if (t.rejected !== null) return null;
+  if (t.state === 'STARTED') return { state: 'STARTED', since: t.started ?? t.timestamp };
+  if (t.state === 'RECEIVED') return { state: 'RECEIVED', since: t.received ?? t.timestamp };
+  return null;
+}
+
+function stuckOf(flying: InFlightTask[], undated: number, note: string | null): StuckSeen {
+  flying.sort((a, b) => b.ageSeconds - a.ageSeconds);
+  return { oldest: flying.slice(0, MAX_LISTED), ages: flying.map((t) => t.ageSeconds), undated, note };
+}
+
+/** Tasks in STARTED or RECEIVED, with how long they have been there. */
+export function stuckFromTasks(tasks: Iterable<TaskTimes>, now: number, note: string | null = null): StuckSeen {
+  const flying: InFlightTask[] = [];
+  for (const t of tasks) {
+    const f = inFlightSince(t);
+    if (f !== null) flying.push({ uuid: t.uuid, name: t.name, state: f.state, worker: t.worker, ageSeconds: Math.max(0, now - f.since) });
+  }
+  return stuckOf(flying, 0, note);
+}
+
+/**
+ * From workers' `active` replies (which carry `time_start`) and the number of `reserved` tasks
+ * (which carry no time at all: they count as in flight since an unknown moment).
+ */
+export function stuckFromInspect(active: readonly TaskInfo[], reserved: number, now: number): StuckSeen {
+  const flying: InFlightTask[] = [];
+  let undated = reserved;
+  for (const t of active) {
+    if (t.timeStart === null) {
+      undated++;
+      continue;
+    }
+    flying.push({ uuid: t.id, name: t.name, state: 'STARTED', worker: t.hostname, ageSeconds: Math.max(0, now - t.timeStart) });
+  }
+  return stuckOf(flying, undated, null);
+}
+
+export function workersFromRecords(records: Iterable<WorkerSeen>, pattern: WorkerPattern | null): WorkersSeen {
+  const alive: string[] = [];
+  let known = 0;
+  for (const w of records) {
+    if (!matchesPattern(pattern, w.hostname)) continue;
+    known++;
+    if (w.alive) alive.push(w.hostname);
+  }
+  return { alive: alive.sort(), known };
+}
+
+/** Heartbeat age of every live matching worker, as the server last heard from it. */
+export function heartbeatFromRecords(records: Iterable<WorkerSeen>, pattern: WorkerPattern | null, now: number): HeartbeatSeen {
+  const workers: { hostname: string; ageSeconds: number; bound: Bound }[] = [];
+  for (const w of records) {
+    if (w.alive && matchesPattern(pattern, w.hostname)) {
+      workers.push({ hostname: w.hostname, ageSeconds: Math.max(0, now - w.last_seen), bound: 'exact' });
+    }
+  }
+  return { workers: workers.sort((a, b) => a.hostname.localeCompare(b.hostname)) };
+}
+
+/** The counters of a server's GetStats that silence needs. */
+export interface ServerCounters {
+  readonly events_processed: number;
+  readonly consumer_lag_seconds: number;
+  readonly uptime_seconds: number;
+  readonly broker_state: string;
+  readonly broker: string;
+}
+
+/**
+ * Silence as a server sees it: the age of the newest event (by the sender's clock), or, when it
+ * heard nothing since it started, at least its uptime.
+ */
+export function silenceFromServer(s: ServerCounters): Measured<DurationSeen> {
+  const lost = brokerLost(s);
+  if (lost !== null) return lost;
+  if (s.events_processed === 0) {
+    return { ok: true, seconds: s.uptime_seconds, bound: 'at-least', note: `the server has heard no event since it started ${formatSeconds(s.uptime_seconds)} ago` };
+  }
+  return { ok: true, seconds: s.consumer_lag_seconds, bound: 'exact', note: null };
+}
+
+/**
+ * A server that lost its broker sees no worker and no event: its live view says nothing about
+ * the cluster, so what depends on it is UNKNOWN rather than CRITICAL.
+ */
+export function brokerLost(s: Pick<ServerCounters, 'broker_state' | 'broker'>): { ok: false; reason: string } | null {
+  if (s.broker_state === 'connected') return null;
+  return unmeasured(`the server is not connected to its broker ${s.broker} (${s.broker_state || 'state unknown'}): its live view is stale`);
+}

@@ -1,0 +1,195 @@
+/**
+ * The engine's state: a deterministic reducer (no I/O, time passed in) from decoded events to
+ * the inferred current state of tasks and workers, as Celery's `celery.events.state.State`
+ * reaches it, plus the changes a watcher should see (never backwards, see `display.ts`).
+ *
+ * Memory is bounded: `maxTasks` tasks (finished ones evicted first) and `maxWorkers` workers
+ * (offline ones evicted first).
+ */
+import { again, statesThrough } from './display.js';
+import type { CeleryEvent, TaskEvent, WorkerEvent } from '../events/types.js';
+import type { Change, Task, Worker, WorkerChange, WorkerStatus } from '../model.js';
+import { applyTaskEventAs, isLate, stateOf } from './task-state.js';
+import { filledIn, knownFields } from './task-refresh.js';
+import { TaskTable } from '../table/task-table.js';
+import { WorkerTable, isExpired, mergeWorkerEvent, touch } from './workers.js';
+
+export interface StateOptions {
+  maxTasks: number;
+  maxWorkers: number;
+}
+
+export class State {
+  private readonly taskTable: TaskTable;
+  private readonly workerTable: WorkerTable;
+  /** Task entries dropped by `clear`, evicted ones included (for `tasksCreated`). */
+  private clearedTasks = 0;
+
+  constructor(opts: StateOptions) {
+    this.taskTable = new TaskTable(opts.maxTasks);
+    this.workerTable = new WorkerTable(opts.maxWorkers);
+  }
+
+  /**
+   * Apply one event received at local time `now` (epoch seconds). Returns the changes to
+   * dispatch, in order: a task event from a worker we consider offline first yields that
+   * worker's ONLINE, then its TaskChange (always one; `states` is empty for an event that moves
+   * nothing and fills in nothing, and is the shown state again for one that fills in fields).
+   * A worker we still consider alive whose window already ran out (no `expire` tick since) is
+   * reported OFFLINE before it comes back, so the output does not depend on tick timing.
+   */
+  apply(event: CeleryEvent, now: number): Change[] {
+    switch (event.kind) {
+      case 'task':
+        return this.applyTask(event, now);
+      case 'worker':
+        return this.applyWorker(event, now);
+      case 'other':
+        // Not modelled: the caller may still pass it on, but there is no state to change.
+        return [];
+    }
+  }
+
+  /**
+   * Workers not heard from (heartbeat or task event) for 2×freq become OFFLINE: one change
+   * each, once (until heard from again).
+   */
+  expire(now: number): WorkerChange[] {
+    const out: WorkerChange[] = [];
+    for (const w of this.workerTable.values()) {
+      if (w.alive && isExpired(w, now)) {
+        w.alive = false;
+        out.push(workerChange(w, 'OFFLINE', null));
+      }
+    }
+    return out;
+  }
+
+  getTask(uuid: string): Task | undefined {
+    return this.taskTable.get(uuid);
+  }
+
+  /** Most recently updated first. */
+  tasks(): IterableIterator<Task> {
+    return this.taskTable.values();
+  }
+
+  /** The stored tasks, for indexed queries (task-scan.ts): read, never change. */
+  get table(): TaskTable {
+    return this.taskTable;
+  }
+
+  /** First seen first. */
+  workers(): IterableIterator<Worker> {
+    return this.workerTable.values();
+  }
+
+  getWorker(hostname: string): Worker | undefined {
+    return this.workerTable.get(hostname);
+  }
+
+  get taskCount(): number {
+    return this.taskTable.size;
+  }
+  get workerCount(): number {
+    return this.workerTable.size;
+  }
+  get evictedTasks(): number {
+    return this.taskTable.evicted;
+  }
+  get evictedWorkers(): number {
+    return this.workerTable.evicted;
+  }
+
+  /**
+   * Task entries created since this State was made, `clear` or not: the server's
+   * `tasks_processed`. Not distinct tasks: one evicted (or cleared) and then heard of again gets
+   * a new entry and counts again. Telling them apart would mean remembering every uuid ever seen.
+   * Every entry is still stored, was evicted, or was cleared: no counter on the event path.
+   */
+  get tasksCreated(): number {
+    return this.clearedTasks + this.taskTable.size + this.taskTable.evicted;
+  }
+
+  /** Forget every task and worker, and reset the eviction counters (`tasksCreated` keeps counting). */
+  clear(): void {
+    this.clearedTasks += this.taskTable.size + this.taskTable.evicted;
+    this.taskTable.clear();
+    this.workerTable.clear();
+  }
+
+  private applyTask(ev: TaskEvent, now: number): Change[] {
+    // Usually no worker change: then the result is a one-element array, not an empty one grown by
+    // push (V8 gives that room for 17), once per event.
+    let changes: Change[] | undefined;
+    // task-sent's hostname is the client (publisher), not a worker: it touches no worker.
+    if (ev.subject !== 'sent') {
+      const w = this.workerTable.get(ev.hostname) ?? this.workerTable.create(ev.hostname);
+      const lapsed = this.lapse(w, now);
+      if (lapsed !== null) changes = [lapsed];
+      touch(w, now, ev.timestamp);
+      if (!w.alive) {
+        w.alive = true;
+        (changes ??= []).push(workerChange(w, 'ONLINE', null));
+      }
+    }
+    const entry = this.taskTable.upsert(ev.uuid);
+    const task = entry.task;
+    const incoming = stateOf(ev);
+    const late = isLate(incoming, task.state);
+    let states = statesThrough(task.shown, late ? task.state : incoming);
+    // When the display stays, the task is shown again only if the event filled in what it lacked.
+    const known = states.length === 0 && task.shown !== null ? knownFields(task) : -1;
+    applyTaskEventAs(task, ev, incoming, late);
+    if (known !== -1 && filledIn(known, task)) states = again(task.shown ?? incoming);
+    this.taskTable.settle(entry);
+    const last = states[states.length - 1];
+    if (last !== undefined) task.shown = last;
+    const change: Change = { kind: 'task', task, states, event: ev };
+    if (changes === undefined) return [change];
+    changes.push(change);
+    return changes;
+  }
+
+  private applyWorker(ev: WorkerEvent, now: number): Change[] {
+    const changes: Change[] = [];
+    const w = this.workerTable.get(ev.hostname) ?? this.workerTable.create(ev.hostname);
+    // A lapsed worker that says goodbye is reported OFFLINE once, by its own event.
+    if (ev.subject !== 'offline') {
+      const lapsed = this.lapse(w, now);
+      if (lapsed !== null) changes.push(lapsed);
+    }
+    mergeWorkerEvent(w, ev);
+    touch(w, now, ev.timestamp);
+    switch (ev.subject) {
+      case 'online':
+        w.alive = true;
+        changes.push(workerChange(w, 'ONLINE', ev));
+        break;
+      case 'heartbeat':
+        if (!w.alive) {
+          w.alive = true;
+          changes.push(workerChange(w, 'ONLINE', ev));
+        }
+        changes.push(workerChange(w, 'HEARTBEAT', ev));
+        break;
+      case 'offline':
+        // Celery clears the heartbeats: offline at once, not after the expiry window.
+        w.alive = false;
+        changes.push(workerChange(w, 'OFFLINE', ev));
+        break;
+    }
+    return changes;
+  }
+
+  /** A worker whose window ran out before this event goes OFFLINE (the missed tick): its change. */
+  private lapse(w: Worker, now: number): WorkerChange | null {
+    if (!w.alive || !isExpired(w, now)) return null;
+    w.alive = false;
+    return workerChange(w, 'OFFLINE', null);
+  }
+}
+
+function workerChange(worker: Worker, status: WorkerStatus, event: WorkerEvent | null): WorkerChange {
+  return { kind: 'worker', worker, status, event };
+}

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import type { Change } from '../../../src/engine/model.js';
+import { Pipeline } from '../../../src/engine/pipeline.js';
+import { decodeCaptureItem, encodeCaptureItem, clearlyService, type TaskMessage } from '../../../src/engine/grpc/proto.js';
+import { State } from '../../../src/engine/state/state.js';
+import { newTask } from '../../../src/engine/state/task-state.js';
+import {
+  resultIsCut,
+  taskMessage,
+  taskRecordFromMessage,
+  workerMessage,
+  workerRecordFromMessage,
+} from '../../../src/engine/grpc/wire.js';
+import { changeRecords } from '../../../src/format/changes.js';
+import { recordJsonBytes } from '../../../src/format/record-json.js';
+import { taskRecord, workerRecord, type OutputRecord } from '../../../src/format/record.js';
+import { loadCapture } from '../../helpers/fixtures.js';
+
+/** Server side -> bytes -> client side, as a Capture item travels. */
+function overTheWire(change: Change): OutputRecord[] {
+  if (change.kind === 'worker') {
+    const item = decodeCaptureItem(encodeCaptureItem({ worker: workerMessage(change.worker, change.status) }));
+    if (item.item !== 'worker') throw new Error(`expected a worker item, got ${item.item}`);
+    return [workerRecordFromMessage(item.worker)];
+  }
+  return change.states.map((state, i) => {
+    const msg = taskMessage(change.task, state, i < change.states.length - 1, change.event.timestamp);
+    const item = decodeCaptureItem(encodeCaptureItem({ task: msg }));
+    if (item.item !== 'task') throw new Error(`expected a task item, got ${item.item}`);
+    return taskRecordFromMessage(item.task);
+  });
+}
+
+describe.each(['amqp', 'redis'] as const)('%s capture through the wire', (transport) => {
+  it('gives clients exactly the records watch --broker prints', () => {
+    const state = new State({ maxTasks: 1000, maxWorkers: 10 });
+    const direct: OutputRecord[] = [];
+    const remote: OutputRecord[] = [];
+    const pipeline = new Pipeline(
+      state,
+      (ch) => {
+        // Both now: the task object moves on with the next event.
+        direct.push(...changeRecords(ch));
+        remote.push(...overTheWire(ch));
+      },
+      () => {},
+    );
+    for (const m of loadCapture(transport)) pipeline.handle(m.raw, m.t);
+    expect(direct.length).toBeGreaterThan(100);
+    expect(remote).toEqual(direct);
+    // The capture has generated states, cut results and failures: the comparison covered them.
+    const tasks = direct.filter((r) => r.kind === 'task');
+    expect(tasks.some((r) => r.generated)).toBe(true);
+    expect(tasks.some((r) => r.result_source === 'truncated')).toBe(true);
+    expect(tasks.some((r) => r.state === 'FAILURE' && r.traceback !== null)).toBe(true);
+
+    // History: each stored task in its current state.
+    for (const task of state.tasks()) {
+      const decoded = clearlyService()['GetTask']!.responseDeserialize(
+        clearlyService()['GetTask']!.responseSerialize(taskMessage(task, task.state, false, task.timestamp)),
+      ) as Partial<TaskMessage>;
+      expect(taskRecordFromMessage(decoded)).toEqual(taskRecord(task, task.state, false, task.timestamp));
+    }
+  });
+});
+
+describe('task messages', () => {
+  it('carry a whole backend result, parsed for the record with its NaN/Infinity as the README says', () => {
+    const task = { ...newTask('u1'), name: 'tasks.echo', state: 'SUCCESS', timestamp: 1000, succeeded: 1000, result: "[inf, 'LLL...', ...]" };
+    const json = '[Infinity,"' + 'L'.repeat(2000) + '",NaN,{"deep":[-Infinity,1.5]}]';
+    const msg = taskMessage(task, 'SUCCESS', false, 999, { status: 'SUCCESS', json });
+    expect(msg.result_source).toBe('backend');
+    const item = decodeCaptureItem(encodeCaptureItem({ task: msg }));
+    const record = taskRecordFromMessage((item as { task: Partial<TaskMessage> }).task);
+    expect(record.result_source).toBe('backend');
+    expect(record.result_repr).toBe("[inf, 'LLL...', ...]");
+    // The strings repr-json.ts gives a repr's inf/nan, so --json does not print them as null.
+    expect(record.result).toEqual(['Infinity', 'L'.repeat(2000), 'NaN', { deep: ['-Infinity', 1.5] }]);
+    const line = `"result":["Infinity","${'L'.repeat(2000)}","NaN",{"deep":["-Infinity",1.5]}]`;
+    expect(JSON.stringify(record)).toContain(line);
+    expect(recordJsonBytes(record)).toContain(line); // the fast NDJSON builder too
+  });
+
+  it('say where a result comes from', () => {
+    const base = { ...newTask('u2'), state: 'SUCCESS', timestamp: 5 };
+    expect(taskMessage({ ...base, result: '42' }, 'SUCCESS', false, 5).result_source).toBe('event');
+    expect(taskMessage({ ...base, result: "{'a': 1, ...}" }, 'SUCCESS', false, 5).result_source).toBe('truncated');
+    expect(taskMessage({ ...base, result: null }, 'SUCCESS', false, 5).result_source).toBeUndefined();
+  });
+
+  it('place each state at its own time, or the fallback for a generated one', () => {
+    const task = { ...newTask('u3'), state: 'SUCCESS', timestamp: 30, received: 10, succeeded: 30 };
+    expect(taskMessage(task, 'RECEIVED', true, 99).timestamp).toBe(10);
+    expect(taskMessage(task, 'STARTED', true, 99).timestamp).toBe(99);
+    expect(taskMessage(task, 'SUCCESS', false, 99).timestamp).toBe(30);
+    expect(taskMessage({ ...task, state: 'CUSTOM', timestamp: 40 }, 'CUSTOM', false, 99).timestamp).toBe(40);
+  });
+});
+
+describe('resultIsCut', () => {
+  it('is true for a saferepr-cut or unparseable repr, false for a whole one', () => {
+    expect(resultIsCut("{'n': 2000, 'items': [{'i': 0}, {'i...', ...]}")).toBe(true);
+    expect(resultIsCut('<not (a repr')).toBe(true);
+    expect(resultIsCut("{'n': 3, 'items': [1, 2, 3]}")).toBe(false);
+    expect(resultIsCut('None')).toBe(false);
+  });
+});
+
+describe('Capture items', () => {
+  it('decode with the member named (oneof), Missed included', () => {
+    expect(decodeCaptureItem(encodeCaptureItem({ missed: { count: 12345 } }))).toEqual({ item: 'missed', missed: { count: 12345 } });
+  });
+
+  it('worker records survive the trip', () => {
+    const w = {
+      hostname: 'w1@h',
+      pid: 42,
+      freq: 2,
+      active: 0,
+      processed: 7,
+      loadavg: [0.5, 0.25, 0],
+      sw_ident: 'py-celery',
+      sw_ver: '5.2.6',
+      sw_sys: 'Linux',
+      clock: 3,
+      timestamp: 100.5,
+      lastSeen: 101.25,
+      alive: true,
+    };
+    const item = decodeCaptureItem(encodeCaptureItem({ worker: workerMessage(w, 'HEARTBEAT') }));
+    expect(workerRecordFromMessage((item as { worker: object }).worker)).toEqual(workerRecord(w, 'HEARTBEAT'));
+  });
+});

@@ -13,7 +13,8 @@
 import { ServerConnection } from '../src/cli/client.js';
 import { decodeBody } from '../src/engine/events/decode.js';
 import { compileTaskQuery, queryTasks } from '../src/engine/grpc/queries.js';
-import { clearlyService, type TaskQuery } from '../src/engine/grpc/proto.js';
+import { clearlyService } from '../src/engine/grpc/proto.js';
+import type { TaskQuery } from '../src/engine/grpc/messages.js';
 import { State } from '../src/engine/state/state.js';
 import { taskMessage } from '../src/engine/grpc/wire.js';
 import { encodeMessage } from './generator/encode.js';

@@ -8,7 +8,7 @@
  * so the table ends full, as a long-running server's is.
  */
 import { ServerConnection } from '../../src/cli/client.js';
-import type { Decoded, StatsReply } from '../../src/engine/grpc/proto.js';
+import type { Decoded, StatsReply } from '../../src/engine/grpc/messages.js';
 import { BROKERS, uniqueHost } from './brokers.js';
 import { readStatus } from './proc.js';
 import { runGenerator, sleep, startServer, type ServerChild } from './procs.js';

@@ -10,7 +10,8 @@
  *  - failures over the window only if clearly listens at least that long; otherwise UNKNOWN.
  */
 import { startDirect } from './direct.js';
-import { openControl, type ControlClient } from '../engine/control/mailbox.js';
+import type { ControlClient } from '../engine/control/mailbox.js';
+import { openControl } from '../engine/control/open.js';
 import { parsePing, parseTaskList, type TaskInfo } from '../engine/control/replies.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
 import { unmeasured, compactDuration, type Bound, type Measured, type Measurements } from '../engine/health/health.js';

@@ -5,7 +5,7 @@
 import { unmeasured, type Measured, type QueueSeen } from '../engine/health/health.js';
 import type { CheckPlan } from '../engine/health/thresholds.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
-import { queueDepths } from '../engine/broker/queues.js';
+import { queueDepths } from '../engine/broker/queue-depths.js';
 
 /** One measurement per `--max-queue` queue; null when there is none. */
 export async function queueMeasurements(plan: CheckPlan, broker: string | undefined): Promise<Map<string, Measured<QueueSeen>> | null> {

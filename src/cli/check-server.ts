@@ -16,7 +16,7 @@ import {
   workersFromRecords,
 } from '../engine/health/measure.js';
 import { needs, type CheckPlan } from '../engine/health/thresholds.js';
-import { taskRecordFromMessage, workerRecordFromMessage } from '../engine/grpc/wire.js';
+import { taskRecordFromMessage, workerRecordFromMessage } from '../format/message-records.js';
 import { ClearlyError } from '../errors.js';
 import type { TaskRecord, WorkerRecord } from '../format/record.js';
 import { statsRecord, type StatsRecord } from '../format/stats-text.js';

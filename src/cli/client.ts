@@ -10,17 +10,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Options } from 'yargs';
-import type {
-  CaptureRequest,
-  Decoded,
-  DecodedCaptureItem,
-  ResetReply,
-  StatsReply,
-  TaskMessage,
-  TaskQuery,
-  WorkerMessage,
-  WorkerQuery,
-} from '../engine/grpc/proto.js';
+import type { CaptureRequest, Decoded, DecodedCaptureItem, ResetReply, StatsReply, TaskMessage, TaskQuery, WorkerMessage, WorkerQuery } from '../engine/grpc/messages.js';
 import { createClearlyClient, type ClearlyClient } from '../engine/grpc/codec/client.js';
 import { ClearlyError, NotFoundError, UnavailableError, UsageError } from '../errors.js';
 

@@ -6,7 +6,8 @@ import { parseBrokerUrl } from '../engine/broker/url.js';
 import { DecodeErrorLog } from '../engine/events/decode-errors.js';
 import type { Change } from '../engine/model.js';
 import { Pipeline } from '../engine/pipeline.js';
-import { openEventSource, type EventSource, type SourceStatus } from '../engine/broker/source.js';
+import { openEventSource } from '../engine/broker/open-source.js';
+import type { EventSource, SourceStatus } from '../engine/broker/source.js';
 import { State } from '../engine/state/state.js';
 import { note } from './output.js';
 
@@ -31,7 +32,7 @@ const now = (): number => Date.now() / 1000;
 
 async function wakeWorkers(broker: string, debug: boolean): Promise<void> {
   try {
-    const { openControl } = await import('../engine/control/mailbox.js');
+    const { openControl } = await import('../engine/control/open.js');
     const control = await openControl(broker, { connectTimeoutMs: 3000 });
     try {
       await control.cast('heartbeat');

@@ -13,7 +13,7 @@ import { note } from './output.js';
 import { watchTaskMeta, type MetaWatch } from './wait-backend.js';
 import type { Task } from '../engine/model.js';
 import { metaIsFinal, taskFromMeta, type TaskMeta } from '../engine/backend/task-meta.js';
-import { taskRecordFromMessage } from '../engine/grpc/wire.js';
+import { taskRecordFromMessage } from '../format/message-records.js';
 import { NotFoundError, UnavailableError } from '../errors.js';
 import { nonFiniteToStrings } from '../format/json-safe.js';
 import { taskRecord, type TaskRecord } from '../format/record.js';

@@ -13,7 +13,7 @@ import { parseBrokerUrl } from '../engine/broker/url.js';
 import { compactDuration, formatSeconds } from '../engine/health/health.js';
 import { parseDuration } from '../engine/health/thresholds.js';
 import { outputOptions } from '../cli/options.js';
-import { taskRecordFromMessage } from '../engine/grpc/wire.js';
+import { taskRecordFromMessage } from '../format/message-records.js';
 import { EXIT, NotFoundError, TimeoutError, UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 import type { TaskRecord } from '../format/record.js';

@@ -5,13 +5,14 @@
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption, withServer } from '../cli/client.js';
-import { HOLDINGS, inspectOptions, parseDestinations, replyTimeoutMs, tasksFromBroker, type Holding } from '../cli/inspect.js';
+import { inspectOptions, parseDestinations, replyTimeoutMs } from '../cli/inspect.js';
+import { HOLDINGS, tasksFromBroker, type Holding } from '../engine/control/inspect.js';
 import { LineWriter, note } from '../cli/output.js';
 import { displayOptions, filterOptions, outputOptions } from '../cli/options.js';
 import { makePrinter } from '../cli/printer.js';
 import { compileFilter, parseStates } from '../engine/table/filter.js';
-import type { FilterMessage, TaskQuery } from '../engine/grpc/proto.js';
-import { taskRecordFromMessage } from '../engine/grpc/wire.js';
+import type { FilterMessage, TaskQuery } from '../engine/grpc/messages.js';
+import { taskRecordFromMessage } from '../format/message-records.js';
 import { EXIT, UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 import { heldTaskRecord, type HeldTaskRecord } from '../format/inspect-record.js';
@@ -115,7 +116,7 @@ const HELD_STATE: Readonly<Record<Holding, string>> = { active: 'STARTED', reser
 async function fromBroker(argv: TasksArgs, asked: readonly Holding[]): Promise<number> {
   taskQuery(argv); // the same checks as with a server
   const filter = compileFilter({ pattern: argv.pattern, states: argv.state, worker: argv.worker, tasks: true, workers: false });
-  const o = { timeoutMs: replyTimeoutMs(argv.timeout), destination: parseDestinations(argv.destination) };
+  const o = { timeoutMs: replyTimeoutMs(argv.timeout), destination: parseDestinations(argv.destination), note };
   const records: HeldTaskRecord[] = [];
   let held = 0;
   // One after the other: each is a broadcast that every worker answers.

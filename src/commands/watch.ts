@@ -10,8 +10,8 @@ import { brokerOption, displayOptions, filterOptions, outputOptions } from '../c
 import { ChangePrinter, makePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
 import type { Change } from '../engine/model.js';
-import type { CaptureRequest, DecodedCaptureItem } from '../engine/grpc/proto.js';
-import { taskRecordFromMessage, workerRecordFromMessage } from '../engine/grpc/wire.js';
+import type { CaptureRequest, DecodedCaptureItem } from '../engine/grpc/messages.js';
+import { taskRecordFromMessage, workerRecordFromMessage } from '../format/message-records.js';
 import { UnavailableError, UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 import type { OutputRecord } from '../format/record.js';

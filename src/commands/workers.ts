@@ -4,11 +4,12 @@
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption, withServer } from '../cli/client.js';
-import { inspectOptions, parseDestinations, replyTimeoutMs, workersFromBroker } from '../cli/inspect.js';
+import { inspectOptions, parseDestinations, replyTimeoutMs } from '../cli/inspect.js';
+import { workersFromBroker } from '../engine/control/inspect.js';
 import { LineWriter, note } from '../cli/output.js';
 import { outputOptions } from '../cli/options.js';
-import type { WorkerQuery } from '../engine/grpc/proto.js';
-import { workerRecordFromMessage } from '../engine/grpc/wire.js';
+import type { WorkerQuery } from '../engine/grpc/messages.js';
+import { workerRecordFromMessage } from '../format/message-records.js';
 import { EXIT, UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 import { liveWorkerRecord } from '../format/inspect-record.js';
@@ -69,7 +70,7 @@ export async function fromServer(server: string, query: WorkerQuery): Promise<Wo
  */
 async function fromBroker(argv: WorkersArgs): Promise<number> {
   const raw = workerQuery(argv).pattern ?? ''; // validates the regex
-  const o = { timeoutMs: replyTimeoutMs(argv.timeout), destination: parseDestinations(argv.destination) };
+  const o = { timeoutMs: replyTimeoutMs(argv.timeout), destination: parseDestinations(argv.destination), note };
   const pattern = raw === '' ? null : { negate: raw.startsWith('!'), re: new RegExp(raw.replace(/^!/, '')) };
   const records = (await workersFromBroker(argv.broker!, o))
     .filter((w) => pattern === null || pattern.re.test(w.hostname) !== pattern.negate)

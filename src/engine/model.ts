@@ -18,6 +18,9 @@ export const TASK_STATES = [
 export type KnownTaskState = (typeof TASK_STATES)[number];
 export type TaskState = KnownTaskState | (string & {});
 
+/** Where a task's result comes from (`result_source`): the event's whole repr, the cut repr, or the result backend. */
+export type ResultSource = 'event' | 'backend' | 'truncated';
+
 /** States after which Celery sends nothing more for that attempt. */
 export const TERMINAL_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED']);
 
@@ -81,6 +84,46 @@ export interface Worker {
   /** Local receive time (epoch seconds) of the last heartbeat or task event: drives liveness. */
   lastSeen: number;
   alive: boolean;
+}
+
+/** A task as Celery's State creates it: PENDING until the first event says otherwise. */
+export function newTask(uuid: string): Task {
+  // Every key in one literal so V8 gives all tasks one shape.
+  return {
+    uuid,
+    name: null,
+    state: 'PENDING',
+    timestamp: 0,
+    worker: null,
+    client: null,
+    retries: 0,
+    args: null,
+    kwargs: null,
+    result: null,
+    exception: null,
+    traceback: null,
+    runtime: null,
+    eta: null,
+    expires: null,
+    queue: null,
+    exchange: null,
+    routing_key: null,
+    parent_id: null,
+    root_id: null,
+    clock: 0,
+    sent: null,
+    received: null,
+    started: null,
+    succeeded: null,
+    failed: null,
+    retried: null,
+    revoked: null,
+    rejected: null,
+    terminated: null,
+    signum: null,
+    expired: null,
+    shown: null,
+  };
 }
 
 /**

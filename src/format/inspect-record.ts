@@ -6,7 +6,7 @@
  * Field names follow the other records (`uuid`, `worker`, `hostname`, snake_case); times are
  * epoch seconds, durations seconds.
  */
-import type { HeldTask, Holding, LiveWorker } from '../cli/inspect.js';
+import type { HeldTask, Holding, LiveWorker } from '../engine/control/inspect.js';
 import type { QueueDepth } from '../engine/broker/queues.js';
 
 export interface LiveWorkerRecord {

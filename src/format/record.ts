@@ -2,13 +2,11 @@
  * The records clearly prints, one per state change: the same shape for live streams and history,
  * for text and for NDJSON. Field names are documented in the README ("Record fields").
  */
-import type { Task, TaskState, Worker, WorkerStatus } from '../engine/model.js';
+import type { ResultSource, Task, TaskState, Worker, WorkerStatus } from '../engine/model.js';
 import { stateTime } from '../engine/state/task-state.js';
 import { parseRepr } from '../engine/repr/repr.js';
 import { RecentCache } from '../engine/repr/recent-cache.js';
-import { reprToJson } from '../engine/repr/json.js';
-
-export type ResultSource = 'event' | 'backend' | 'truncated';
+import { reprToJson } from './repr-json.js';
 
 export interface TaskRecord {
   kind: 'task';

@@ -2,7 +2,7 @@
  * `clearly stats`: the server's counters as one JSON object (`--json`, field names as in the
  * proto's StatsReply) or as aligned key/value lines for a person.
  */
-import type { Decoded, StatsReply } from '../engine/grpc/proto.js';
+import type { Decoded, StatsReply } from '../engine/grpc/messages.js';
 import { formatSeconds } from '../engine/health/health.js';
 import type { Palette } from './colors.js';
 

@@ -4,7 +4,7 @@
  */
 import type { Palette } from './colors.js';
 import type { OutputRecord, TaskRecord, WorkerRecord } from './record.js';
-import { renderReprText } from '../engine/repr/render.js';
+import { renderReprText } from './repr-render.js';
 import { renderTraceback } from './traceback.js';
 
 /** `undefined` means "the default": see each field. */

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import type { Theme } from 'cli-highlight';
 import type { Palette } from './colors.js';
-import { visible } from '../engine/repr/render.js';
+import { visible } from './repr-render.js';
 
 type Highlight = (typeof import('cli-highlight'))['highlight'];
 let highlightFn: Highlight | undefined;

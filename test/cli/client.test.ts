@@ -2,7 +2,8 @@ import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grpcError, parseServerAddress, ServerConnection } from '../../src/cli/client.js';
-import { serverService, type DecodedCaptureItem } from '../../src/engine/grpc/proto.js';
+import { serverService } from '../../src/engine/grpc/proto.js';
+import type { DecodedCaptureItem } from '../../src/engine/grpc/messages.js';
 import { ClearlyError, EXIT, NotFoundError, UnavailableError, UsageError } from '../../src/errors.js';
 
 function serviceError(code: grpc.status, details: string): grpc.ServiceError {

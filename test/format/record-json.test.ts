@@ -8,10 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildMessages } from '../../bench/lib/messages.js';
-import type { Change, Task, TaskState } from '../../src/engine/model.js';
+import { type Change, type Task, type TaskState, newTask } from '../../src/engine/model.js';
 import { Pipeline } from '../../src/engine/pipeline.js';
 import { State } from '../../src/engine/state/state.js';
-import { newTask } from '../../src/engine/state/task-state.js';
 import { changeJsonLines, changeRecords } from '../../src/format/changes.js';
 import { recordJsonBytes, taskJsonBytes, TASK_RECORD_KEYS } from '../../src/format/record-json.js';
 import { taskRecord, workerRecord, type OutputRecord, type TaskRecord } from '../../src/format/record.js';

@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Task, Worker } from '../../src/engine/model.js';
-import { newTask } from '../../src/engine/state/task-state.js';
+import { type Task, type Worker, newTask } from '../../src/engine/model.js';
 import { newWorker } from '../../src/engine/state/workers.js';
 import { makePalette } from '../../src/format/colors.js';
 import { taskRecord, workerRecord } from '../../src/format/record.js';

@@ -12,18 +12,9 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type {
-  CaptureRequest,
-  Decoded,
-  DecodedCaptureItem,
-  SeenTasksReply,
-  SeenTasksRequest,
-  StatsReply,
-  StatsRequest,
-  TaskMessage,
-} from '../../src/engine/grpc/proto.js';
+import type { CaptureRequest, Decoded, DecodedCaptureItem, SeenTasksReply, SeenTasksRequest, StatsReply, StatsRequest, TaskMessage } from '../../src/engine/grpc/messages.js';
 import { createClearlyClient, type ClearlyClient } from '../../src/engine/grpc/codec/client.js';
-import { taskRecordFromMessage } from '../../src/engine/grpc/wire.js';
+import { taskRecordFromMessage } from '../../src/format/message-records.js';
 import { parsePythonJson } from '../../src/engine/events/py-json.js';
 import {
   assertBrokerReachable,

@@ -8,13 +8,21 @@
  */
 import type { Task } from '../model.js';
 import { dumpPythonJson, parsePythonJson } from '../events/py-json.js';
-import { resultIsCut, type WholeResult } from '../grpc/wire.js';
+import { reprIsCut } from '../repr/cut.js';
+
+/** A task's whole result as read from the result backend. */
+export interface WholeResult {
+  /** The backend's `status` (only SUCCESS results are kept: the others are exception dicts). */
+  readonly status: string;
+  /** The `result` value as Python-dialect JSON text (see py-json.ts). */
+  readonly json: string;
+}
 
 export const META_PREFIX = 'celery-task-meta-';
 
 /** Does this task's result need the backend (its event repr is not the whole value)? */
 export function needsWholeResult(task: Task): boolean {
-  return task.result !== null && resultIsCut(task.result);
+  return task.result !== null && reprIsCut(task.result);
 }
 
 /**
@@ -115,7 +123,7 @@ export class ResultKeeper {
    * then GETs it and passes the value to `keep`).
    */
   onTask(task: Task): boolean {
-    if (task.result === null || this.kept.get(task.uuid) !== undefined || !resultIsCut(task.result)) return false;
+    if (task.result === null || this.kept.get(task.uuid) !== undefined || !reprIsCut(task.result)) return false;
     const raw = this.pushed.take(task.uuid);
     return !(raw !== undefined && this.keep(task.uuid, raw) !== undefined);
   }

@@ -15,9 +15,10 @@ import { Redis } from 'ioredis';
 import { maskUrl, UsageError } from '../../errors.js';
 import { backoffMs, describeError } from '../broker/source.js';
 import type { Task } from '../model.js';
-import type { BackendState } from '../grpc/proto.js';
-import { META_PREFIX, needsWholeResult, ResultKeeper, type KeeperOptions } from './result-keeper.js';
-import type { WholeResult } from '../grpc/wire.js';
+import { META_PREFIX, needsWholeResult, ResultKeeper, type KeeperOptions, type WholeResult } from './result-keeper.js';
+
+/** What `stats` says of the result backend. */
+export type BackendState = 'connected' | 'unavailable' | 'unsupported' | 'none';
 
 export interface ResultBackend {
   /** Masked URL, '' when there is none. */

@@ -3,9 +3,8 @@
  * `task --wait`: whether it is final, and the Task it describes (merged over what events told,
  * if anything). No I/O.
  */
-import { TERMINAL_STATES, type Task } from '../model.js';
+import { TERMINAL_STATES, type Task, newTask } from '../model.js';
 import { parsePythonJson } from '../events/py-json.js';
-import { newTask } from '../state/task-state.js';
 
 export interface TaskMeta {
   readonly status: string;

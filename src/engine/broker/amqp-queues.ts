@@ -2,7 +2,7 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { ClearlyError } from '../../errors.js';
 import type { BrokerUrl } from './url.js';
-import { amqpUnavailable, connectAmqp } from '../control/amqp.js';
+import { amqpUnavailable, connectAmqp } from './amqp-connect.js';
 import type { QueueDepth, QueueOptions } from './queues.js';
 
 type AmqpBroker = Extract<BrokerUrl, { transport: 'amqp' }>;

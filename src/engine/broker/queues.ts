@@ -2,8 +2,6 @@
  * Queue depths read straight from the broker (for `stats --broker` and `check`): how many
  * messages wait in each queue and, on RabbitMQ, how many consumers it has.
  */
-import { parseBrokerUrl } from './url.js';
-import type { ControlOptions } from '../control/mailbox.js';
 
 export interface QueueDepth {
   readonly queue: string;
@@ -18,16 +16,7 @@ export interface QueueDepth {
   readonly exists: boolean;
 }
 
-export type QueueOptions = Pick<ControlOptions, 'connectTimeoutMs'>;
-
-/** One depth per name, in the order given. Rejects with UnavailableError when the broker is down. */
-export async function queueDepths(brokerUrl: string, queues: readonly string[], options: QueueOptions = {}): Promise<QueueDepth[]> {
-  const broker = parseBrokerUrl(brokerUrl);
-  // Loaded lazily, like the control clients: only the broker in use pays for its library.
-  if (broker.transport === 'amqp') {
-    const { amqpQueueDepths } = await import('./amqp-queues.js');
-    return amqpQueueDepths(broker, queues, options);
-  }
-  const { redisQueueDepths } = await import('./redis-queues.js');
-  return redisQueueDepths(broker, queues, options);
+export interface QueueOptions {
+  /** Give up connecting after this long (ms); default DEFAULT_CONNECT_TIMEOUT_MS (url.ts). */
+  readonly connectTimeoutMs?: number;
 }

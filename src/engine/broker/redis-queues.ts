@@ -1,6 +1,6 @@
 /** Queue depths on Redis: kombu keeps a queue as up to four lists, one per priority step. */
 import type { BrokerUrl } from './url.js';
-import { bindingKey, connectRedis, priorityKeys, redisUnavailable } from '../control/redis.js';
+import { bindingKey, connectRedis, priorityKeys, redisUnavailable } from './redis-connect.js';
 import type { QueueDepth, QueueOptions } from './queues.js';
 
 type RedisBroker = Extract<BrokerUrl, { transport: 'redis' }>;

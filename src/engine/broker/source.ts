@@ -49,17 +49,3 @@ export function describeError(e: unknown): string {
 export function backoffMs(attempt: number): number {
   return Math.min(500 * 2 ** Math.max(0, attempt - 1), 10_000);
 }
-
-export async function openEventSource(
-  broker: BrokerUrl,
-  handlers: SourceHandlers,
-  options: SourceOptions = {},
-): Promise<EventSource> {
-  // Loaded lazily: a command that talks to one broker should not pay for the other's client.
-  if (broker.transport === 'amqp') {
-    const { AmqpEventSource } = await import('./amqp-source.js');
-    return new AmqpEventSource(broker, handlers, options);
-  }
-  const { RedisEventSource } = await import('./redis-source.js');
-  return new RedisEventSource(broker, handlers, options);
-}

@@ -37,3 +37,6 @@ export function parseBrokerUrl(input: string, flag = '--broker'): BrokerUrl {
     `${flag}: unsupported scheme "${u.protocol}" in ${masked}: clearly reads Celery events from RabbitMQ (amqp://) or Redis (redis://)`,
   );
 }
+
+/** How long a short-lived connection (queue depths, remote control) may take to open: kombu's connect_timeout. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 4000;

@@ -3,13 +3,11 @@
  * (PROTOCOL.md §6): a mismatch in exchange flags is a 406 that kills the channel.
  */
 import { randomUUID } from 'node:crypto';
-import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { ClearlyError, UnavailableError } from '../../errors.js';
-import type { BrokerUrl } from '../broker/url.js';
+import { amqpUnavailable, connectAmqp, type AmqpBroker } from '../broker/amqp-connect.js';
 import {
   buildRequestBody,
-  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_NAMESPACE,
   encodeRequestBody,
   LamportClock,
@@ -23,49 +21,6 @@ import {
   requestHeaders,
 } from './mailbox.js';
 import type { ControlClient, ControlOptions, ControlReply, ControlRequest } from './mailbox.js';
-
-type AmqpBroker = Extract<BrokerUrl, { transport: 'amqp' }>;
-
-/**
- * Connects with a hard deadline: amqplib's socket timeout covers TCP + handshake, the outer timer
- * covers what it does not (e.g. a slow DNS lookup). Any failure becomes an UnavailableError.
- */
-export async function connectAmqp(
-  broker: AmqpBroker,
-  timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
-  connectionName = 'clearly',
-): Promise<ChannelModel> {
-  let timer: NodeJS.Timeout | undefined;
-  const started = Date.now();
-  // connection_name shows in the RabbitMQ management UI / `rabbitmqctl list_connections`.
-  const attempt = connect(broker.url, { timeout: timeoutMs, clientProperties: { connection_name: connectionName } });
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs + 250);
-  });
-  try {
-    const conn = await Promise.race([attempt, deadline]);
-    // Without a listener an 'error' event would crash the process; 'close' is what we act on.
-    conn.on('error', () => {});
-    return conn;
-  } catch (e) {
-    // A connection that opens after we gave up must not linger.
-    attempt.then((c) => c.close().catch(() => {})).catch(() => {});
-    // amqplib reports its own socket timeout as "Socket closed abruptly": say what happened.
-    const late = Date.now() - started >= timeoutMs;
-    throw amqpUnavailable(broker, late ? new Error(`no answer within ${timeoutMs} ms`, { cause: e }) : e);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export function amqpUnavailable(broker: AmqpBroker, e: unknown): UnavailableError {
-  const why = (e instanceof Error ? e.message : String(e)).replace(/\.$/, '');
-  return new UnavailableError(
-    `cannot reach the RabbitMQ broker at ${broker.masked}: ${why}. ` +
-      'Check that RabbitMQ is running and that the host, port, vhost and credentials in --broker are right.',
-    { cause: e },
-  );
-}
 
 export async function openAmqpControl(broker: AmqpBroker, options: ControlOptions = {}): Promise<ControlClient> {
   const conn = await connectAmqp(broker, options.connectTimeoutMs, 'clearly control');

@@ -2,7 +2,17 @@
  * The byte-level formats pidbox messages travel in: JSON as Python's `json.dumps` writes it, and
  * kombu's Redis envelope (PROTOCOL.md §2, "Envelope"). Pure functions, no I/O.
  */
-import type { ControlProblem, Decoded } from './mailbox.js';
+
+export type ControlProblemReason = 'bad-envelope' | 'bad-encoding' | 'content-type' | 'bad-json' | 'not-a-reply';
+
+export interface ControlProblem {
+  readonly reason: ControlProblemReason;
+  /** Short human detail (never the whole body). */
+  readonly detail: string;
+}
+
+/** A decoded body, or why it could not be used. */
+export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: ControlProblem };
 
 /**
  * Python `json.dumps(obj)` with default settings: `", "` / `": "` separators and ensure_ascii

@@ -4,8 +4,7 @@
  * call that asked (by `ticket`). The broker I/O lives in control-amqp.ts / control-redis.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { parseBrokerUrl } from '../broker/url.js';
-import { pyJsonDumps, pyJsonParse } from './codec.js';
+import { pyJsonDumps, pyJsonParse, type ControlProblem, type ControlProblemReason, type Decoded } from './codec.js';
 
 /** `control_exchange` setting (default `celery`) + `.pidbox`; replies come back via `reply.` + that. */
 export const DEFAULT_NAMESPACE = 'celery';
@@ -47,14 +46,6 @@ export interface ControlReply {
   readonly error?: string;
 }
 
-export type ControlProblemReason = 'bad-envelope' | 'bad-encoding' | 'content-type' | 'bad-json' | 'not-a-reply';
-
-export interface ControlProblem {
-  readonly reason: ControlProblemReason;
-  /** Short human detail (never the whole body). */
-  readonly detail: string;
-}
-
 export interface ControlClient {
   /** Our reply queue (AMQP queue / Redis list key), for diagnostics and leak checks. */
   readonly replyQueue: string;
@@ -71,20 +62,6 @@ export interface ControlOptions {
   namespace?: string;
   /** Give up connecting after this long (ms); default 4000 (kombu's connect_timeout). */
   connectTimeoutMs?: number;
-}
-
-export const DEFAULT_CONNECT_TIMEOUT_MS = 4000;
-
-/** Opens a control client on the broker named by the URL's scheme (amqp/pyamqp/amqps or redis/rediss). */
-export async function openControl(brokerUrl: string, options: ControlOptions = {}): Promise<ControlClient> {
-  const broker = parseBrokerUrl(brokerUrl);
-  // Loaded lazily: a command that talks to one broker should not pay for the other's client.
-  if (broker.transport === 'amqp') {
-    const { openAmqpControl } = await import('./amqp.js');
-    return openAmqpControl(broker, options);
-  }
-  const { openRedisControl } = await import('./redis.js');
-  return openRedisControl(broker, options);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,8 +124,6 @@ export function newTicket(): string {
 
 // ---------------------------------------------------------------------------------------------
 // Replies
-
-export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: ControlProblem };
 
 const problem = (reason: ControlProblemReason, detail: string): { ok: false; problem: ControlProblem } => ({
   ok: false,

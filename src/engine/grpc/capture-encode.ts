@@ -19,7 +19,7 @@
  * Items are written one after the other into a shared slab; each returned Buffer is a view of its
  * own bytes there (no copy), so a slab lives as long as one of its items is still queued.
  */
-import type { CaptureItem, Missed, TaskMessage, WorkerMessage } from './proto.js';
+import type { CaptureItem, Missed, TaskMessage, WorkerMessage } from './messages.js';
 
 /**
  * 8 KiB, as Node's Buffer pool (where protobufjs' items were): a slow client queueing items that

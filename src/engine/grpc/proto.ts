@@ -1,11 +1,8 @@
 /**
- * The gRPC contract (proto/clearly/v1/clearly.proto), loaded at run time with proto-loader by the
- * server, and typed by hand: these interfaces are what grpc-js hands over with the options used
- * here (keepCase, longs as Number, no defaults, oneofs as a virtual `item` field). The CLI's client
- * does without proto-loader: proto-client.ts, with a generated table and the same results.
- *
- * Decoded messages carry no defaults: a field left at its proto3 default (0, false, '', []) is
- * absent on the receiving side, so every decoded field is optional; `wire.ts` fills them back in.
+ * The gRPC contract (proto/clearly/v1/clearly.proto) loaded at run time with proto-loader, for the
+ * server: the service definition it registers, and the Capture item encoder it writes with. Its
+ * messages' types are in messages.ts. The CLI's client does without proto-loader (codec/client.ts,
+ * a generated table, the same results).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,149 +10,10 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { encodeCaptureItemFast } from './capture-encode.js';
+import type { CaptureItem, DecodedCaptureItem } from './messages.js';
 
 export const PROTO_FILE = 'clearly/v1/clearly.proto';
 export const SERVICE_NAME = 'clearly.v1.Clearly';
-
-// ---------------------------------------------------------------------------------------------
-// Messages (field names as in the .proto)
-
-export interface FilterMessage {
-  pattern?: string;
-  states?: string[];
-  worker?: string;
-}
-
-export interface CaptureRequest {
-  filter?: FilterMessage | null;
-  tasks?: boolean;
-  workers?: boolean;
-}
-
-export interface Missed {
-  count?: number;
-}
-
-/** What the server sends: identity and scalars always, the `optional` ones when known. */
-export interface TaskMessage {
-  uuid: string;
-  name?: string;
-  state: string;
-  timestamp: number;
-  generated?: boolean;
-  worker?: string;
-  retries?: number;
-  args_repr?: string;
-  kwargs_repr?: string;
-  result_repr?: string;
-  /** The whole result from the result backend, as JSON text *as Python writes it*: may hold
-   *  bare NaN / Infinity / -Infinity (parse with `parsePythonJson`). */
-  result_json?: string;
-  result_source?: string;
-  exception?: string;
-  traceback?: string;
-  runtime?: number;
-  routing_key?: string;
-  queue?: string;
-  exchange?: string;
-  parent_id?: string;
-  root_id?: string;
-  client?: string;
-  eta?: string;
-  expires?: string;
-  sent?: number;
-  received?: number;
-  started?: number;
-  succeeded?: number;
-  failed?: number;
-  retried?: number;
-  revoked?: number;
-  rejected?: number;
-}
-
-export interface WorkerMessage {
-  hostname: string;
-  state: string;
-  timestamp: number;
-  alive?: boolean;
-  pid?: number;
-  freq?: number;
-  active?: number;
-  processed?: number;
-  loadavg?: number[];
-  sw_ident?: string;
-  sw_ver?: string;
-  sw_sys?: string;
-  last_seen?: number;
-}
-
-/** As decoded: proto3 drops default values, so even the identity fields may be missing. */
-export type Decoded<T> = { [K in keyof T]?: T[K] | undefined };
-
-/** A Capture item as sent (exactly one member set) and as decoded (`item` names the member). */
-export type CaptureItem =
-  | { item?: 'task'; task: TaskMessage }
-  | { item?: 'worker'; worker: WorkerMessage }
-  | { item?: 'missed'; missed: Missed };
-
-export type DecodedCaptureItem =
-  | { item: 'task'; task: Decoded<TaskMessage> }
-  | { item: 'worker'; worker: Decoded<WorkerMessage> }
-  | { item: 'missed'; missed: Decoded<Missed> };
-
-export interface TaskQuery {
-  filter?: FilterMessage | null;
-  /** 0 = no limit; negative is refused (INVALID_ARGUMENT). */
-  limit?: number;
-  oldest_first?: boolean;
-}
-
-export interface GetTaskRequest {
-  uuid?: string;
-}
-
-export interface WorkerQuery {
-  pattern?: string;
-  alive_only?: boolean;
-}
-
-export type SeenTasksRequest = Record<string, never>;
-export interface SeenTasksReply {
-  names?: string[];
-}
-
-export type ResetRequest = Record<string, never>;
-export interface ResetReply {
-  tasks?: number;
-  workers?: number;
-}
-
-export type StatsRequest = Record<string, never>;
-export type BrokerState = 'connected' | 'reconnecting';
-export type BackendState = 'connected' | 'unavailable' | 'unsupported' | 'none';
-
-export interface StatsReply {
-  events_processed: number;
-  messages_received: number;
-  tasks_processed: number;
-  tasks_stored: number;
-  workers_stored: number;
-  tasks_evicted: number;
-  workers_evicted: number;
-  decode_errors: number;
-  events_per_second: number;
-  consumer_lag_seconds: number;
-  clients: number;
-  records_dropped: number;
-  broker: string;
-  broker_state: BrokerState | (string & {});
-  uptime_seconds: number;
-  max_tasks: number;
-  max_workers: number;
-  backend: string;
-  backend_state: BackendState | (string & {});
-  results_fetched: number;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Loading

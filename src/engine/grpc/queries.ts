@@ -6,7 +6,7 @@
 import { UsageError } from '../../errors.js';
 import { compileTaskMatch, parseStates, type TaskMatch } from '../table/filter.js';
 import { TASK_STATES, type Task, type Worker } from '../model.js';
-import type { FilterMessage, TaskQuery, WorkerQuery } from './proto.js';
+import type { FilterMessage, TaskQuery, WorkerQuery } from './messages.js';
 import type { State } from '../state/state.js';
 import { scanTasks } from '../table/task-scan.js';
 

@@ -8,18 +8,7 @@ import { ClearlyError } from '../../errors.js';
 import type { Dispatcher } from './dispatch.js';
 import { compileFilter } from '../table/filter.js';
 import { compileTaskQuery, compileWorkerQuery, queryTasks, queryWorkers, type SeenNames } from './queries.js';
-import type {
-  CaptureItem,
-  CaptureRequest,
-  GetTaskRequest,
-  ResetReply,
-  SeenTasksReply,
-  StatsReply,
-  TaskMessage,
-  TaskQuery,
-  WorkerMessage,
-  WorkerQuery,
-} from './proto.js';
+import type { CaptureItem, CaptureRequest, GetTaskRequest, ResetReply, SeenTasksReply, StatsReply, TaskMessage, TaskQuery, WorkerMessage, WorkerQuery } from './messages.js';
 import type { ResultBackend } from '../backend/results.js';
 import type { State } from '../state/state.js';
 import { taskMessage, workerMessage } from './wire.js';

@@ -2,7 +2,8 @@
  * The numbers `GetStats` answers with. The event rate is over the last minute, from one sample of
  * the event counter per second (taken by the server's tick), so asking costs nothing per event.
  */
-import type { BackendState, BrokerState, StatsReply } from './proto.js';
+import type { BackendState } from '../backend/results.js';
+import type { BrokerState, StatsReply } from './messages.js';
 import type { PipelineCounters } from '../pipeline.js';
 import type { State } from '../state/state.js';
 

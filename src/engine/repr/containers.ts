@@ -1,17 +1,17 @@
 /**
  * Lists, tuples, sets, dicts and `Name(…)` calls: their items up to the closer, or to the end of
- * input after saferepr's `, ...` budget marker. Each item is the parser's `value` (repr-parser.ts).
+ * input after saferepr's `, ...` budget marker. Each item is the parser's `value` (parser.ts), reached through
+ * the ValueReader interface (cursor.ts), so this file does not import the parser.
  */
 import { CUT_MARKER, type ReprNode } from './node.js';
-import { atMarker, C, FAIL, IDENT_RE, lenientClose, takeMarker, ws } from './cursor.js';
-import type { ReprParser } from './parser.js';
+import { atMarker, C, FAIL, IDENT_RE, lenientClose, takeMarker, ws, type ValueReader } from './cursor.js';
 
 /**
  * After the blanks, the code of the next character of a sequence ending at `closer`, or -1 when
  * the sequence ends here: at `closer` (consumed) or at the end of a cut input. Fails at the end of
  * an input that was not cut.
  */
-function nextItem(p: ReprParser, closer: number): number {
+function nextItem(p: ValueReader, closer: number): number {
   ws(p);
   if (p.i >= p.n) {
     if (p.truncated) return -1;
@@ -26,7 +26,7 @@ function nextItem(p: ReprParser, closer: number): number {
 }
 
 /** Items up to `closer` (opener already consumed). Sets `trailingComma` for the 1-tuple check. */
-export function seq(p: ReprParser, closer: number, py: boolean, depth: number, items: ReprNode[]): ReprNode[] {
+export function seq(p: ValueReader, closer: number, py: boolean, depth: number, items: ReprNode[]): ReprNode[] {
   p.open.push(closer);
   let expectValue = items.length === 0;
   p.trailingComma = false;
@@ -55,7 +55,7 @@ export function seq(p: ReprParser, closer: number, py: boolean, depth: number, i
 }
 
 /** `{…}`: a dict, or a set when the first item is not followed by `:`. */
-export function braces(p: ReprParser, py: boolean, depth: number): ReprNode {
+export function braces(p: ValueReader, py: boolean, depth: number): ReprNode {
   p.i++;
   ws(p);
   const c = p.s.charCodeAt(p.i);
@@ -72,7 +72,7 @@ export function braces(p: ReprParser, py: boolean, depth: number): ReprNode {
   return { kind: 'set', items: seq(p, C.RBr2, py, depth, [first]) };
 }
 
-function dict(p: ReprParser, py: boolean, depth: number, firstKey: ReprNode | null): ReprNode {
+function dict(p: ValueReader, py: boolean, depth: number, firstKey: ReprNode | null): ReprNode {
   const s = p.s;
   const entries: Array<readonly [ReprNode, ReprNode]> = [];
   let key = firstKey;
@@ -122,7 +122,7 @@ function dict(p: ReprParser, py: boolean, depth: number, firstKey: ReprNode | nu
   return { kind: 'dict', entries };
 }
 
-export function call(p: ReprParser, name: string, py: boolean, depth: number): ReprNode {
+export function call(p: ValueReader, name: string, py: boolean, depth: number): ReprNode {
   const s = p.s;
   p.i++; // `(`
   ws(p);

@@ -43,6 +43,11 @@ export interface ReprCursor {
   readonly ambiguous: Array<[number, number]>;
 }
 
+/** A cursor that can also read one value of any kind (the parser): what containers.ts recurses through. */
+export interface ValueReader extends ReprCursor {
+  value(py: boolean, depth: number): ReprNode;
+}
+
 export function ws(p: ReprCursor): void {
   const s = p.s;
   let c = s.charCodeAt(p.i);

@@ -66,46 +66,6 @@ export function stateOf(ev: TaskEvent): TaskState {
   }
 }
 
-/** A task as Celery's State creates it: PENDING until the first event says otherwise. */
-export function newTask(uuid: string): Task {
-  // Every key in one literal so V8 gives all tasks one shape.
-  return {
-    uuid,
-    name: null,
-    state: 'PENDING',
-    timestamp: 0,
-    worker: null,
-    client: null,
-    retries: 0,
-    args: null,
-    kwargs: null,
-    result: null,
-    exception: null,
-    traceback: null,
-    runtime: null,
-    eta: null,
-    expires: null,
-    queue: null,
-    exchange: null,
-    routing_key: null,
-    parent_id: null,
-    root_id: null,
-    clock: 0,
-    sent: null,
-    received: null,
-    started: null,
-    succeeded: null,
-    failed: null,
-    retried: null,
-    revoked: null,
-    rejected: null,
-    terminated: null,
-    signum: null,
-    expired: null,
-    shown: null,
-  };
-}
-
 /** True when an event in state `incoming` happened before `current` (Celery's "merge" branch). */
 export function isLate(incoming: TaskState, current: TaskState): boolean {
   return incoming !== 'RETRY' && current !== 'RETRY' && precedence(incoming) > precedence(current);

@@ -17,9 +17,8 @@
  * it evicts. TaskColumns keeps what queries read by slot (task-scan.ts).
  */
 import { ClearlyError } from '../../errors.js';
-import { TERMINAL_STATES, type Task } from '../model.js';
+import { TERMINAL_STATES, type Task, newTask } from '../model.js';
 import { TaskColumns } from './task-columns.js';
-import { newTask } from '../state/task-state.js';
 
 /** Opaque handle returned by `upsert`, passed back to `settle`. */
 export interface TaskEntry {

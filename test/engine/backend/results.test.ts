@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { newTask } from '../../../src/engine/state/task-state.js';
+import { newTask } from '../../../src/engine/model.js';
 import { Pipeline } from '../../../src/engine/pipeline.js';
 import { dumpPythonJson, parsePythonJson } from '../../../src/engine/events/py-json.js';
 import { META_PREFIX, parseMeta, ResultKeeper } from '../../../src/engine/backend/result-keeper.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exceptionRepr, metaIsFinal, parseTaskMeta, pyRepr, taskFromMeta } from '../../../src/engine/backend/task-meta.js';
-import { newTask } from '../../../src/engine/state/task-state.js';
+import { newTask } from '../../../src/engine/model.js';
 import { readFileSync } from 'node:fs';
 import { parsePythonJson } from '../../../src/engine/events/py-json.js';
 import { FIXTURES } from '../../helpers/fixtures.js';

@@ -1,7 +1,7 @@
 /** Queue depths against real brokers, with queues filled by real Celery publishers. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { queueDepths } from '../../../src/engine/broker/queues.js';
+import { queueDepths } from '../../../src/engine/broker/queue-depths.js';
 import { UnavailableError } from '../../../src/errors.js';
 import { assertBrokerReachable, BROKER_KINDS, BROKERS, deleteQueue, uniqueQueue, withRedis } from '../../helpers/brokers.js';
 import { CELERY_DIR, PYTHON, runWorkload, startWorker } from '../../helpers/celery.js';

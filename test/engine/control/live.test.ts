@@ -4,7 +4,7 @@
  * reply, found by its node name, or uses `destination`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openControl } from '../../../src/engine/control/mailbox.js';
+import { openControl } from '../../../src/engine/control/open.js';
 import type { ControlClient } from '../../../src/engine/control/mailbox.js';
 import { parsePing, parseStats, parseTaskList } from '../../../src/engine/control/replies.js';
 import { UnavailableError } from '../../../src/errors.js';

@@ -11,7 +11,7 @@ import {
   requestExchange,
   requestHeaders,
 } from '../../../src/engine/control/mailbox.js';
-import type { ControlProblem } from '../../../src/engine/control/mailbox.js';
+import type { ControlProblem } from '../../../src/engine/control/codec.js';
 import { readNdjson } from '../../helpers/fixtures.js';
 
 interface PidboxLine {

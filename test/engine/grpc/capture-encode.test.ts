@@ -2,16 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { createClearlyClient } from '../../../src/engine/grpc/codec/client.js';
 import { encodeCaptureItemFast } from '../../../src/engine/grpc/capture-encode.js';
-import {
-  clearlyService,
-  decodeCaptureItem,
-  encodeCaptureItem,
-  serverService,
-  type CaptureItem,
-  type DecodedCaptureItem,
-  type TaskMessage,
-  type WorkerMessage,
-} from '../../../src/engine/grpc/proto.js';
+import { clearlyService, decodeCaptureItem, encodeCaptureItem, serverService } from '../../../src/engine/grpc/proto.js';
+import type { CaptureItem, DecodedCaptureItem, TaskMessage, WorkerMessage } from '../../../src/engine/grpc/messages.js';
 import { rng as prng } from '../../helpers/rng.js';
 
 /** What proto-loader's protobufjs serializer writes: the reference. */

@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Change } from '../../../src/engine/model.js';
+import { type Change, newTask } from '../../../src/engine/model.js';
 import { Pipeline } from '../../../src/engine/pipeline.js';
-import { decodeCaptureItem, encodeCaptureItem, clearlyService, type TaskMessage } from '../../../src/engine/grpc/proto.js';
+import { decodeCaptureItem, encodeCaptureItem, clearlyService } from '../../../src/engine/grpc/proto.js';
+import type { TaskMessage } from '../../../src/engine/grpc/messages.js';
 import { State } from '../../../src/engine/state/state.js';
-import { newTask } from '../../../src/engine/state/task-state.js';
-import {
-  resultIsCut,
-  taskMessage,
-  taskRecordFromMessage,
-  workerMessage,
-  workerRecordFromMessage,
-} from '../../../src/engine/grpc/wire.js';
+import { taskMessage, workerMessage } from '../../../src/engine/grpc/wire.js';
+import { taskRecordFromMessage, workerRecordFromMessage } from '../../../src/format/message-records.js';
 import { changeRecords } from '../../../src/format/changes.js';
 import { recordJsonBytes } from '../../../src/format/record-json.js';
 import { taskRecord, workerRecord, type OutputRecord } from '../../../src/format/record.js';
@@ -94,15 +89,6 @@ describe('task messages', () => {
     expect(taskMessage(task, 'STARTED', true, 99).timestamp).toBe(99);
     expect(taskMessage(task, 'SUCCESS', false, 99).timestamp).toBe(30);
     expect(taskMessage({ ...task, state: 'CUSTOM', timestamp: 40 }, 'CUSTOM', false, 99).timestamp).toBe(40);
-  });
-});
-
-describe('resultIsCut', () => {
-  it('is true for a saferepr-cut or unparseable repr, false for a whole one', () => {
-    expect(resultIsCut("{'n': 2000, 'items': [{'i': 0}, {'i...', ...]}")).toBe(true);
-    expect(resultIsCut('<not (a repr')).toBe(true);
-    expect(resultIsCut("{'n': 3, 'items': [1, 2, 3]}")).toBe(false);
-    expect(resultIsCut('None')).toBe(false);
   });
 });
 

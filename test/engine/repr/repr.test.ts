@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { makePalette } from '../../../src/format/colors.js';
 import { parseRepr, type ReprNode } from '../../../src/engine/repr/repr.js';
-import { renderRepr, renderReprText, visible } from '../../../src/engine/repr/render.js';
-import { reprToJson } from '../../../src/engine/repr/json.js';
+import { renderRepr, renderReprText, visible } from '../../../src/format/repr-render.js';
+import { reprToJson } from '../../../src/format/repr-json.js';
 import { rng } from '../../helpers/rng.js';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url);

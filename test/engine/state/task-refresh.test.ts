@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { filledIn, knownFields } from '../../../src/engine/state/task-refresh.js';
-import { newTask } from '../../../src/engine/state/task-state.js';
+import { newTask } from '../../../src/engine/model.js';
 
 describe('task-refresh: what counts as filling a task in', () => {
   it('a name, args, kwargs or outcome that was unknown counts', () => {

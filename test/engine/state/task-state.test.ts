@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskEvent, TaskSubject } from '../../../src/engine/events/types.js';
-import type { Task } from '../../../src/engine/model.js';
-import { applyTaskEvent, isLate, newTask, precedence, stateOf } from '../../../src/engine/state/task-state.js';
+import { type Task, newTask } from '../../../src/engine/model.js';
+import { applyTaskEvent, isLate, precedence, stateOf } from '../../../src/engine/state/task-state.js';
 
 const UUID = 'd054e983-0000-4000-8000-000000000001';
 

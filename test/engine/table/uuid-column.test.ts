@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Task } from '../../../src/engine/model.js';
-import { newTask } from '../../../src/engine/state/task-state.js';
+import { type Task, newTask } from '../../../src/engine/model.js';
 import { CHUNK, UuidColumn } from '../../../src/engine/table/uuid-column.js';
 
 function column(uuids: readonly string[]): { col: UuidColumn; tasks: Task[] } {

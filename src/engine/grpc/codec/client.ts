@@ -20,7 +20,7 @@ import type {
   TaskQuery,
   WorkerMessage,
   WorkerQuery,
-} from '../proto.js';
+} from '../messages.js';
 import { decoder, encoder, type Schema } from './codec.js';
 import { SCHEMA } from './schema.js';
 

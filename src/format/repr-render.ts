@@ -3,8 +3,8 @@
  * numbers, keywords and each container type in its own colour. Whatever came off the wire, no raw
  * control character reaches the terminal: strings are re-escaped, other text made visible.
  */
-import type { Palette } from '../../format/colors.js';
-import { isCut, parseRepr, type ReprNode } from './repr.js';
+import type { Palette } from './colors.js';
+import { isCut, parseRepr, type ReprNode } from '../engine/repr/repr.js';
 
 export interface RenderOptions {
   /** A dict whose keys are all strings renders as `a=1, b='x'` (no braces), as task kwargs. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRepr, type ReprNode } from '../../../src/engine/repr/repr.js';
-import { reprToJson } from '../../../src/engine/repr/json.js';
+import { parseRepr, type ReprNode } from '../../src/engine/repr/repr.js';
+import { reprToJson } from '../../src/format/repr-json.js';
 
 /** Parse (must succeed) and convert. */
 function json(text: string): unknown {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { makePalette } from '../../../src/format/colors.js';
-import { parseRepr, type ReprNode } from '../../../src/engine/repr/repr.js';
-import { quote, renderRepr, renderReprText, visible } from '../../../src/engine/repr/render.js';
+import { makePalette } from '../../src/format/colors.js';
+import { parseRepr, type ReprNode } from '../../src/engine/repr/repr.js';
+import { quote, renderRepr, renderReprText, visible } from '../../src/format/repr-render.js';
 
 const PLAIN = makePalette(false);
 const COLOUR = makePalette(true);

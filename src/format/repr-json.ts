@@ -3,9 +3,9 @@
  * numbers while exact, well-known calls (datetime, Decimal, UUID) become the strings a JSON
  * consumer would want, and anything else keeps its Python repr text so nothing is lost.
  */
-import { makePalette } from '../../format/colors.js';
-import { isCut, type ReprNode } from './repr.js';
-import { renderRepr } from './render.js';
+import { makePalette } from './colors.js';
+import { isCut, type ReprNode } from '../engine/repr/repr.js';
+import { renderRepr } from './repr-render.js';
 
 const PLAIN = makePalette(false);
 

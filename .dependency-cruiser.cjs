@@ -1,0 +1,131 @@
+/**
+ * The import rules of ARCHITECTURE.md, checked by `npm test` (its pretest runs `npm run lint:deps`).
+ * A rule that blocks a change is a design question: the layers below are the data flow
+ * (broker -> decode -> state -> dispatch -> format) written down.
+ *
+ * Inside src/engine/, from the bottom: repr/ and events/ import nothing of the engine; model.ts
+ * imports events/; table/ imports model.ts; state/ imports table/ (its storage); pipeline.ts imports
+ * state/. On the I/O side: broker/ imports events/; control/ imports broker/; health/ imports
+ * control/; backend/ and store/ import the pure layers and broker/; grpc/ may import anything.
+ *
+ * @type {import('dependency-cruiser').IConfiguration}
+ */
+const ENGINE = '^src/engine/';
+const IO_LIBRARIES = '(^|/)node_modules/(amqplib|ioredis|@grpc/[^/]+|pg|pg-pool|better-sqlite3|prom-client)/';
+const TRANSPORT_FILE = '^src/engine/[^/]+/(amqp|redis)[^/]*\\.ts$';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'No import circles, type-only imports included: the file that owns a type declares it.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'engine-knows-no-outside',
+      comment: 'The engine produces what format renders and the CLI runs: it imports neither.',
+      severity: 'error',
+      from: { path: ENGINE },
+      to: { path: '^(src/(format|cli|commands)/|bin/)' },
+    },
+    {
+      name: 'format-knows-no-cli',
+      comment: 'Formatting only renders: it knows no flags, no commands, no CLI plumbing.',
+      severity: 'error',
+      from: { path: '^src/format/' },
+      to: { path: '^(src/(cli|commands)/|bin/)' },
+    },
+    {
+      name: 'cli-knows-no-commands',
+      comment: 'src/cli/ is the plumbing the commands share; a command is never imported by it.',
+      severity: 'error',
+      from: { path: '^src/cli/' },
+      to: { path: '^(src/commands/|bin/)' },
+    },
+    {
+      name: 'transports-behind-their-folder',
+      comment:
+        'A transport file (amqp*.ts, redis*.ts) is reached through its folder\'s neutral file and chooser ' +
+        '(e.g. broker/open-source.ts), never directly from another folder.',
+      severity: 'error',
+      from: { path: '^(src/engine/[^/]+/)(?!amqp|redis)' },
+      to: { path: TRANSPORT_FILE, pathNot: '^$1' },
+    },
+    {
+      name: 'transports-share-only-their-own-kind',
+      comment: 'A transport file may use the broker\'s connection helpers of its own kind (control/redis.ts -> broker/redis-connect.ts).',
+      severity: 'error',
+      from: { path: '^(src/engine/[^/]+/)(amqp|redis)' },
+      to: { path: TRANSPORT_FILE, pathNot: ['^$1', '^src/engine/[^/]+/$2'] },
+    },
+    {
+      name: 'transports-only-from-the-engine',
+      comment: 'Outside the engine, a broker is reached through the neutral files only.',
+      severity: 'error',
+      from: { pathNot: ENGINE },
+      to: { path: TRANSPORT_FILE },
+    },
+    {
+      name: 'repr-and-events-are-leaves',
+      comment: 'Parsing reprs and decoding events need nothing else of the engine.',
+      severity: 'error',
+      from: { path: '^src/engine/(repr|events)/' },
+      to: { path: ENGINE, pathNot: '^src/engine/$1/' },
+    },
+    {
+      name: 'model-knows-only-events',
+      severity: 'error',
+      from: { path: '^src/engine/model\\.ts$' },
+      to: { path: ENGINE, pathNot: '^src/engine/events/' },
+    },
+    {
+      name: 'table-below-state',
+      comment: 'The task table stores and scans tasks; the reducer that fills it (state/) sits above it.',
+      severity: 'error',
+      from: { path: '^src/engine/table/' },
+      to: { path: '^src/engine/(state|broker|control|backend|health|grpc|store|metrics|tap)/|^src/engine/pipeline\\.ts$' },
+    },
+    {
+      name: 'state-is-a-pure-reducer',
+      comment: 'The reducer does no I/O and waits on nothing: no broker, control, backend, store, gRPC.',
+      severity: 'error',
+      from: { path: '^src/engine/state/' },
+      to: { path: '^src/engine/(broker|control|backend|health|grpc|store|metrics|tap)/|^src/engine/pipeline\\.ts$' },
+    },
+    {
+      name: 'broker-below-control',
+      comment: 'Broker I/O hands raw messages on; it knows nothing of what is built from them.',
+      severity: 'error',
+      from: { path: '^src/engine/broker/' },
+      to: { path: '^src/engine/(control|state|table|backend|health|grpc|store|metrics|tap|repr)/|^src/engine/(pipeline|model)\\.ts$' },
+    },
+    {
+      name: 'grpc-is-the-top',
+      comment: 'The gRPC contract, service and dispatch use the rest of the engine; nothing below uses them.',
+      severity: 'error',
+      from: { path: ENGINE, pathNot: '^src/engine/grpc/' },
+      to: { path: '^src/engine/grpc/' },
+    },
+    {
+      name: 'io-at-the-edges',
+      comment: 'Broker, database, network and metrics libraries only in the engine\'s I/O folders and the CLI.',
+      severity: 'error',
+      from: { path: '^src/(engine/(repr|events|state|table|health)/|engine/(model|pipeline)\\.ts$|format/)' },
+      to: { path: IO_LIBRARIES },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

@@ -1,0 +1,18 @@
+/**
+ * Queue depths for a broker URL: picks the transport (amqp-queues.ts, redis-queues.ts), which
+ * import only the neutral half (queues.ts).
+ */
+import { parseBrokerUrl } from './url.js';
+import type { QueueDepth, QueueOptions } from './queues.js';
+
+/** One depth per name, in the order given. Rejects with UnavailableError when the broker is down. */
+export async function queueDepths(brokerUrl: string, queues: readonly string[], options: QueueOptions = {}): Promise<QueueDepth[]> {
+  const broker = parseBrokerUrl(brokerUrl);
+  // Loaded lazily, like the control clients: only the broker in use pays for its library.
+  if (broker.transport === 'amqp') {
+    const { amqpQueueDepths } = await import('./amqp-queues.js');
+    return amqpQueueDepths(broker, queues, options);
+  }
+  const { redisQueueDepths } = await import('./redis-queues.js');
+  return redisQueueDepths(broker, queues, options);
+}

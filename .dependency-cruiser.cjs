@@ -6,7 +6,8 @@
  * Inside src/engine/, from the bottom: repr/ and events/ import nothing of the engine; model.ts
  * imports events/; table/ imports model.ts; state/ imports table/ (its storage); pipeline.ts imports
  * state/. On the I/O side: broker/ imports events/; control/ imports broker/; health/ imports
- * control/; backend/ and store/ import the pure layers and broker/; grpc/ may import anything.
+ * control/; backend/ and store/ import the pure layers and broker/; session.ts (a broker session
+ * feeding a pipeline) sits above them; grpc/ above that; server/ (the collector) at the top.
  *
  * @type {import('dependency-cruiser').IConfiguration}
  */
@@ -102,11 +103,25 @@ module.exports = {
       to: { path: '^src/engine/(control|state|table|backend|health|grpc|store|metrics|tap|repr)/|^src/engine/(pipeline|model)\\.ts$' },
     },
     {
-      name: 'grpc-is-the-top',
-      comment: 'The gRPC contract, service and dispatch use the rest of the engine; nothing below uses them.',
+      name: 'grpc-near-the-top',
+      comment: 'The gRPC contract, service and dispatch use the rest of the engine; only server/ uses them.',
       severity: 'error',
-      from: { path: ENGINE, pathNot: '^src/engine/grpc/' },
+      from: { path: ENGINE, pathNot: '^src/engine/(grpc|server)/' },
       to: { path: '^src/engine/grpc/' },
+    },
+    {
+      name: 'server-is-the-top',
+      comment: 'server/ puts the collector together; only the server command uses it.',
+      severity: 'error',
+      from: { path: ENGINE, pathNot: '^src/engine/server/' },
+      to: { path: '^src/engine/server/' },
+    },
+    {
+      name: 'session-above-the-pure-layers',
+      comment: 'session.ts opens a broker; the pure layers and the broker itself never use it.',
+      severity: 'error',
+      from: { path: '^src/engine/(repr|events|table|state|broker|control|health)/|^src/engine/(model|pipeline)\\.ts$' },
+      to: { path: '^src/engine/session\\.ts$' },
     },
     {
       name: 'io-at-the-edges',

@@ -7,11 +7,11 @@
  * gets a fresh State and sink, so every run sees new tasks, and the task table fills up and evicts
  * (the defaults: 10 000 tasks) as it does in a long-running process.
  */
-import { ChangePrinter } from '../src/cli/printer.js';
-import { LineWriter, type LineSink } from '../src/cli/output.js';
+import { LivePrinter } from '../src/cli/printer.js';
+import type { LineSink } from '../src/cli/output.js';
 import { Dispatcher, type Sink } from '../src/engine/grpc/dispatch.js';
 import { compileFilter } from '../src/engine/table/filter.js';
-import { SeenNames } from '../src/engine/grpc/queries.js';
+import { SeenNames } from '../src/engine/state/seen-names.js';
 import type { Change } from '../src/engine/model.js';
 import { Pipeline } from '../src/engine/pipeline.js';
 import { encodeCaptureItem } from '../src/engine/grpc/proto.js';
@@ -22,7 +22,7 @@ import { buildMessages, type Transport } from './lib/messages.js';
 
 /**
  * - state: decode + reduce, nothing listening (the server with no live client);
- * - ndjson: + the records as NDJSON lines batched for stdout (`watch --broker --json`, its ChangePrinter);
+ * - ndjson: + the records as NDJSON lines batched for stdout (`watch --broker --json`, its LivePrinter);
  * - dispatch: + the server's fan-out to one live client (CaptureItem protobuf per record).
  */
 export const VARIANTS = ['state', 'ndjson', 'dispatch'] as const;
@@ -89,10 +89,10 @@ function harness(variant: Variant): Harness {
     case 'ndjson': {
       // watch's defaults: task records only, JSON, no colour.
       const filter = compileFilter({ tasks: true, workers: false });
-      const writer = new LineWriter(nullLines, () => undefined);
-      const printer = new ChangePrinter(writer, true, makePalette(false), {}, filter);
+      const printer = new LivePrinter(nullLines, { json: true, palette: makePalette(false), text: {}, filter });
+      const writer = printer.writer;
       return {
-        onChange: (change) => printer.printChange(change),
+        onChange: (change) => printer.change(change),
         turn: () => writer.flush(),
         outputs: () => writer.written,
       };

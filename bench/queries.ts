@@ -85,7 +85,7 @@ export class LocalStore {
 
 const serialize = (): ((m: unknown) => Buffer) => clearlyService()['FilterTasks']!.responseSerialize;
 
-/** The FilterTasks handler's work (service.ts), with grpc-js's per-message serialization. */
+/** The FilterTasks handler's work (grpc/service.ts), with grpc-js's per-message serialization. */
 export function serverSideQuery(state: State, request: TaskQuery): { ms: number; results: number } {
   const encode = serialize();
   const t0 = performance.now();

@@ -9,7 +9,8 @@
  *    critical level, so the answer is always decided (a silent cluster takes that long);
  *  - failures over the window only if clearly listens at least that long; otherwise UNKNOWN.
  */
-import { startDirect } from './direct.js';
+import { startSession } from '../engine/session.js';
+import { note } from './output.js';
 import type { ControlClient } from '../engine/control/mailbox.js';
 import { openControl } from '../engine/control/open.js';
 import { parsePing, parseTaskList, type TaskInfo } from '../engine/control/replies.js';
@@ -52,7 +53,7 @@ interface Heard {
 
 /**
  * Events the cluster sent of its own accord: not the expiry ticks (no event), and not the
- * heartbeat a worker sends when asked to (`startDirect` asks every worker for one, as Celery's
+ * heartbeat a worker sends when asked to (`startSession` asks every worker for one, as Celery's
  * EventReceiver does). That one carries no `active`/`processed` (C/worker/control.py sends only
  * freq and the software info), and it proves the worker answers, not that its heartbeats flow.
  */
@@ -72,7 +73,8 @@ async function listen(o: BrokerCheckOptions, minSeconds: number, untilEventOr: n
   let lastEventAt: number | null = null;
   const lastHeard = new Map<string, number>();
   let onFirst: (() => void) | null = null;
-  const session = await startDirect({
+  const session = await startSession({
+    log: note,
     broker: o.broker,
     debug: o.debug,
     onChange: (change) => {

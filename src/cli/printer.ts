@@ -1,4 +1,9 @@
-/** Records -> stdout, as NDJSON or as coloured text. */
+/**
+ * Records -> stdout, as NDJSON or as coloured text: the one printer of every live command. It
+ * takes records (from a clearly server) and engine changes (straight from a broker, filtered here);
+ * it counts what it printed and stops at the limit. NDJSON of a change goes straight from the task
+ * to the line, without a record object (the `watch --broker --json` hot path).
+ */
 import type { Filter } from '../engine/table/filter.js';
 import type { Change } from '../engine/model.js';
 import { changeJsonLines, changeRecords, type JsonLineSink } from '../format/changes.js';
@@ -6,38 +11,61 @@ import type { Palette } from '../format/colors.js';
 import { recordJsonBytes } from '../format/record-json.js';
 import type { OutputRecord } from '../format/record.js';
 import { renderText, type TextOptions } from '../format/text.js';
-import type { LineWriter } from './output.js';
+import { LineWriter, type LineSink } from './output.js';
 
 export type Printer = (record: OutputRecord) => boolean;
 
+/** One record per line: NDJSON, or text for people. Returns false when the line was dropped. */
 export function makePrinter(writer: LineWriter, json: boolean, palette: Palette, text: TextOptions): Printer {
   if (json) return (r) => writer.lineBytes(recordJsonBytes(r));
   return (r) => writer.line(renderText(r, palette, text));
 }
 
+export interface LivePrinterOptions {
+  readonly json: boolean;
+  readonly palette: Palette;
+  readonly text: TextOptions;
+  /** What changes from a broker must pass (a server filters its records itself). */
+  readonly filter: Filter;
+  /** Stop after this many lines (`--count`). */
+  readonly limit?: number | undefined;
+}
+
 /**
- * Prints the records of engine changes (`watch --broker`) that pass `filter`, until `limit`
- * lines were written, and counts them. NDJSON goes straight from the task to the line.
+ * Prints records and changes until `limit` lines were written, and counts them by kind. It is done
+ * (`onDone`) at the limit or when the reader closes the pipe (`| head`).
  */
-export class ChangePrinter {
+export class LivePrinter {
   tasks = 0;
   workers = 0;
+  readonly writer: LineWriter;
   private readonly print: Printer;
   private readonly jsonLine: JsonLineSink | undefined;
+  private readonly filter: Filter;
+  private readonly limit: number;
+  private done: () => void = () => {};
 
-  constructor(
-    private readonly writer: LineWriter,
-    json: boolean,
-    palette: Palette,
-    text: TextOptions,
-    private readonly filter: Filter,
-    private readonly limit = Infinity,
-  ) {
-    this.print = makePrinter(writer, json, palette, text);
-    this.jsonLine = json ? (bytes, kind) => this.written(kind, this.writer.lineBytes(bytes)) : undefined;
+  constructor(out: LineSink, o: LivePrinterOptions) {
+    this.writer = new LineWriter(out, () => this.done());
+    this.print = makePrinter(this.writer, o.json, o.palette, o.text);
+    this.filter = o.filter;
+    this.limit = o.limit ?? Infinity;
+    this.jsonLine = o.json ? (bytes, kind) => this.written(kind, this.writer.lineBytes(bytes)) : undefined;
   }
 
-  printChange(change: Change): void {
+  /** `fn` runs when the printer is done: the limit reached, or stdout closed by its reader. */
+  onDone(fn: () => void): void {
+    this.done = fn;
+  }
+
+  /** A record as it came (already filtered by the server). */
+  record(record: OutputRecord): void {
+    if (this.writer.written >= this.limit) return;
+    this.written(record.kind, this.print(record));
+  }
+
+  /** An engine change: its records that pass the filter. */
+  change(change: Change): void {
     if (this.writer.written >= this.limit) return;
     if (this.jsonLine !== undefined) return changeJsonLines(change, this.filter, this.jsonLine);
     for (const record of changeRecords(change, this.filter)) {
@@ -51,6 +79,8 @@ export class ChangePrinter {
       if (kind === 'task') this.tasks++;
       else this.workers++;
     }
-    return this.writer.written < this.limit;
+    if (this.writer.written < this.limit) return true;
+    this.done();
+    return false;
   }
 }

@@ -8,7 +8,7 @@
  * between is caught by the subscription.
  */
 import { ServerConnection } from './client.js';
-import { startDirect } from './direct.js';
+import { startSession } from '../engine/session.js';
 import { note } from './output.js';
 import { watchTaskMeta, type MetaWatch } from './wait-backend.js';
 import type { Task } from '../engine/model.js';
@@ -142,7 +142,8 @@ export async function waitFromBroker(o: BrokerWaitOptions): Promise<WaitOutcome>
     const t = taskFromMeta(o.uuid, meta, task, Date.now() / 1000);
     out.settle({ kind: 'finished', state: meta.status as FinalState, record: recordOf(t, meta.status) });
   };
-  const session = await startDirect({
+  const session = await startSession({
+    log: note,
     broker: o.broker,
     debug: o.debug,
     onChange: (change) => {

@@ -1,22 +1,13 @@
 /**
- * `clearly server`: the always-on collector. One broker consumer feeds a bounded State; clients
- * stream live changes (each with its own filter and bounded buffer) and query history over gRPC.
- * Logs go to stderr only. SIGTERM/SIGINT end the streams, remove our broker queue, exit 0.
+ * `clearly server`: the always-on collector. Flags -> the collector (engine/server/collector.ts:
+ * broker session, state, live clients, result backend) -> the gRPC listener -> run until SIGTERM
+ * or SIGINT, which end the streams, remove our broker queue, exit 0. Logs go to stderr only.
  */
-import * as grpc from '@grpc/grpc-js';
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
-import { startDirect, type DirectSession } from '../cli/direct.js';
 import { note } from '../cli/output.js';
-import { Dispatcher } from '../engine/grpc/dispatch.js';
-import { SeenNames } from '../engine/grpc/queries.js';
-import type { Change } from '../engine/model.js';
-import { encodeCaptureItem, serverService } from '../engine/grpc/proto.js';
-import type { BrokerState, ResetReply } from '../engine/grpc/messages.js';
-import { openResultBackend } from '../engine/backend/results.js';
-import { EventRate, statsReply } from '../engine/grpc/stats.js';
-import { clearlyImplementation, type ServiceContext } from '../engine/grpc/service.js';
-import { taskMessage, workerMessage } from '../engine/grpc/wire.js';
-import { UnavailableError, UsageError } from '../errors.js';
+import { startCollector } from '../engine/server/collector.js';
+import { address, listen, LOOPBACK } from '../engine/server/listen.js';
+import { UsageError } from '../errors.js';
 
 const options = {
   broker: {
@@ -62,14 +53,6 @@ function wholeNumber(value: number, flag: string, min: number, max = Number.MAX_
   return value;
 }
 
-/** `host:port` as gRPC wants it (IPv6 literals in brackets). */
-function address(host: string, port: number): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-const LOOPBACK = /^(127\.|localhost$|\[?::1\]?$)/;
-const now = (): number => Date.now() / 1000;
-
 export async function handler(argv: ServerArgs): Promise<number> {
   const brokerUrl = argv.broker ?? process.env['CELERY_BROKER_URL'];
   if (brokerUrl === undefined || brokerUrl === '') {
@@ -81,113 +64,32 @@ export async function handler(argv: ServerArgs): Promise<number> {
   const maxTasks = wholeNumber(argv.maxTasks, '--max-tasks', 1);
   const maxWorkers = wholeNumber(argv.maxWorkers, '--max-workers', 1);
   const clientBuffer = wholeNumber(argv.clientBuffer, '--client-buffer', 1);
-  const debug = argv.debug ? note : (): void => {};
   // Listen for signals from the start: one arriving mid-start-up still ends in a clean shutdown.
   const stop = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  const results = openResultBackend(argv.backend ?? process.env['CELERY_RESULT_BACKEND'], { maxResults: maxTasks, log: note });
-
-  const dispatcher = new Dispatcher<Buffer>(
-    {
-      task: (ch, i) => {
-        const last = ch.states.length - 1;
-        const msg = taskMessage(ch.task, ch.states[i]!, i < last, ch.event.timestamp, results.get(ch.task.uuid));
-        return encodeCaptureItem({ task: msg });
-      },
-      worker: (ch) => encodeCaptureItem({ worker: workerMessage(ch.worker, ch.status) }),
-      missed: (count) => encodeCaptureItem({ missed: { count } }),
-    },
-    { clientBuffer },
-  );
-  const seen = new SeenNames();
-  let brokerState: BrokerState = 'connected';
-  const onChange = (change: Change): void => {
-    if (change.kind === 'task') {
-      seen.add(change.task.name);
-      // First, so a whole result pushed by the backend is attached to the live record too.
-      results.onTask(change.task);
-    }
-    dispatcher.publish(change);
-  };
-
   // The broker first: unreachable -> UnavailableError (exit 69) naming the masked URL.
-  const session: DirectSession = await startDirect({
+  const collector = await startCollector({
     broker: brokerUrl,
-    debug: argv.debug,
+    backend: argv.backend ?? process.env['CELERY_RESULT_BACKEND'],
     maxTasks,
     maxWorkers,
-    onChange,
-    onStatus: (s) => {
-      brokerState = s.kind === 'lost' ? 'reconnecting' : 'connected';
-    },
+    clientBuffer,
+    debug: argv.debug,
+    log: note,
   });
-  const { state, counters } = session.pipeline;
-  const startedAt = now();
-  const rate = new EventRate();
-  rate.sample(startedAt, 0);
-  const ctx: ServiceContext = {
-    state,
-    dispatcher,
-    results,
-    seen,
-    debug,
-    stats: () =>
-      statsReply(
-        {
-          counters,
-          state,
-          rate,
-          tasksProcessed: state.tasksCreated,
-          clients: dispatcher.size,
-          recordsDropped: dispatcher.dropped,
-          broker: session.masked,
-          brokerState,
-          startedAt,
-          maxTasks,
-          maxWorkers,
-          backend: results.masked,
-          backendState: results.state,
-          resultsFetched: results.fetched,
-        },
-        now(),
-      ),
-    reset: (): ResetReply => {
-      const reply = { tasks: state.taskCount, workers: state.workerCount };
-      state.clear();
-      seen.clear();
-      results.clear();
-      note(`reset: forgot ${reply.tasks} tasks and ${reply.workers} workers`);
-      return reply;
-    },
-  };
-
-  const server = new grpc.Server({
-    // Notice clients that vanished without closing (their buffers are bounded anyway).
-    'grpc.keepalive_time_ms': 60_000,
-    'grpc.keepalive_timeout_ms': 20_000,
-  });
-  server.addService(serverService(), clearlyImplementation(ctx));
-  let boundPort: number;
+  let listener;
   try {
-    boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(address(argv.host, port), grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
-      ),
-    );
+    listener = await listen(collector.context, argv.host, port);
   } catch (e) {
-    await session.close();
-    throw new UnavailableError(
-      `cannot listen on ${address(argv.host, port)}: ${(e as Error).message} (is another clearly server running? try --port)`,
-      { cause: e },
-    );
+    await collector.stop();
+    throw e;
   }
-  await results.start();
-  const tick = setInterval(() => rate.sample(now(), counters.events), 1000);
-
+  await collector.start();
+  const { session, results } = collector;
   note(
-    `server listening on ${address(argv.host, boundPort)} (gRPC clearly.v1); events from ${session.masked}` +
+    `server listening on ${address(argv.host, listener.port)} (gRPC clearly.v1); events from ${session.masked}` +
       (results.masked === '' ? '' : `, whole results from ${results.masked}`) +
       `; keeping up to ${maxTasks} tasks and ${maxWorkers} workers`,
   );
@@ -197,47 +99,13 @@ export async function handler(argv: ServerArgs): Promise<number> {
 
   const signal = await stop;
   note(`${signal}: shutting down`);
-  clearInterval(tick);
-  dispatcher.endAll();
-  await Promise.all([
-    // Ended streams deliver their status at once; idle client connections would hold tryShutdown open.
-    shutdownGrpc(server, 300),
-    withTimeout(session.close(), 1500),
-    withTimeout(results.close(), 500),
-  ]);
-  const c = counters;
+  // Ending the streams first lets the listener's shutdown finish at once.
+  const stopping = collector.stop();
+  await Promise.all([listener.shutdown(300), stopping]);
+  const c = session.pipeline.counters;
   note(
-    `served ${c.events} events (${c.decodeErrors} undecodable) in ${(now() - startedAt).toFixed(0)}s; ` +
-      `${dispatcher.dropped} records dropped for slow clients`,
+    `served ${c.events} events (${c.decodeErrors} undecodable) in ${(Date.now() / 1000 - collector.startedAt).toFixed(0)}s; ` +
+      `${collector.dispatcher.dropped} records dropped for slow clients`,
   );
   return 0;
-}
-
-function shutdownGrpc(server: grpc.Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const force = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(force);
-      resolve();
-    });
-  });
-}
-
-function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    p.then(
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-    );
-  });
 }

@@ -36,7 +36,7 @@ export function statsRecord(m: Decoded<StatsReply>): StatsRecord {
   };
 }
 
-/** "45s", "12m 03s", "5h 02m", "2d 3h": whole seconds, as health.ts formats durations. */
+/** "45s", "12m 03s", "5h 02m", "2d 3h": whole seconds, as engine/health/health.ts formats durations. */
 export function formatDuration(seconds: number): string {
   return formatSeconds(Math.floor(Math.max(0, seconds)));
 }

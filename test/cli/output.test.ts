@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LineWriter, type LineSink } from '../../src/cli/output.js';
-import { ChangePrinter, makePrinter } from '../../src/cli/printer.js';
+import { LivePrinter, makePrinter } from '../../src/cli/printer.js';
 import { compileFilter } from '../../src/engine/table/filter.js';
 import { type Change, newTask } from '../../src/engine/model.js';
 import { newWorker } from '../../src/engine/state/workers.js';
@@ -155,7 +155,7 @@ describe('makePrinter', () => {
   });
 });
 
-describe('ChangePrinter', () => {
+describe('LivePrinter', () => {
   const task = Object.assign(newTask('c0ffee00-0000-4000-8000-000000000001'), {
     name: 'tasks.add',
     state: 'SUCCESS',
@@ -175,13 +175,14 @@ describe('ChangePrinter', () => {
   ];
   const everything = compileFilter({ tasks: true, workers: true });
 
-  function run(json: boolean, filter = everything, limit = Infinity): { text: string; printer: ChangePrinter } {
+  function run(json: boolean, filter = everything, limit = Infinity): { text: string; printer: LivePrinter; done: number } {
     const sink = keepingSink();
-    const w = new LineWriter(sink, () => undefined);
-    const printer = new ChangePrinter(w, json, makePalette(false), {}, filter, limit);
-    for (const c of changes) printer.printChange(c);
-    w.flush();
-    return { text: sink.bytes().toString('utf8'), printer };
+    const printer = new LivePrinter(sink, { json, palette: makePalette(false), text: {}, filter, limit });
+    let done = 0;
+    printer.onDone(() => done++);
+    for (const c of changes) printer.change(c);
+    printer.writer.flush();
+    return { text: sink.bytes().toString('utf8'), printer, done };
   }
 
   it('prints the records changeRecords gives, as NDJSON or text, and counts them by kind', () => {
@@ -201,10 +202,22 @@ describe('ChangePrinter', () => {
     expect([printer.tasks, printer.workers]).toEqual([2, 0]);
   });
 
-  it('stops at the limit, in the middle of a change', () => {
+  it('stops at the limit, in the middle of a change, and says it is done', () => {
     for (const json of [true, false]) {
-      const { printer } = run(json, everything, 2);
+      const { printer, done } = run(json, everything, 2);
       expect([printer.tasks, printer.workers]).toEqual([2, 0]);
+      expect(done).toBeGreaterThan(0);
     }
+    expect(run(true).done).toBe(0);
+  });
+
+  it('prints records as they come (a server filtered them), up to the limit', () => {
+    const sink = keepingSink();
+    const printer = new LivePrinter(sink, { json: true, palette: makePalette(false), text: {}, filter: compileFilter({ tasks: false, workers: true }), limit: 2 });
+    const records = changes.flatMap((c) => changeRecords(c, everything));
+    for (const r of records) printer.record(r);
+    printer.writer.flush();
+    expect(sink.bytes().toString('utf8')).toBe(records.slice(0, 2).map((r) => JSON.stringify(r) + '\n').join(''));
+    expect([printer.tasks, printer.workers]).toEqual([2, 0]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Celery remote control (kombu "pidbox", PROTOCOL.md §6), the transport-neutral half: request
  * bodies and headers exactly as Celery builds them, reply decoding, and routing replies to the
- * call that asked (by `ticket`). The broker I/O lives in control-amqp.ts / control-redis.ts.
+ * call that asked (by `ticket`). The broker I/O lives in amqp.ts / redis.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { pyJsonDumps, pyJsonParse, type ControlProblem, type ControlProblemReason, type Decoded } from './codec.js';

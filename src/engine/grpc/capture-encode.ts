@@ -5,7 +5,7 @@
  * copy of every message (fromObject), a linked list of write operations, then a Buffer per item.
  *
  * The output is byte-for-byte what proto-loader's serializer gives with clearly's options
- * (LOADER_OPTIONS in proto.ts), test/engine/proto-encode.test.ts checks it:
+ * (LOADER_OPTIONS in proto.ts), test/engine/grpc/capture-encode.test.ts checks it:
  *  - fields in field-number order, each written when its value is not null/undefined, even when it
  *    holds the proto3 default (protobufjs does so: `generated: false` is on the wire);
  *  - values converted as protobufjs' fromObject does: uint32 `>>> 0`, bool by truthiness, int64

@@ -55,7 +55,7 @@ export function clearlyService(): grpc.ServiceDefinition {
 
 /**
  * Encode one Capture item (what grpc-js would do per write): done once per record, then shared.
- * Hand-written (proto-encode.ts), byte-identical to the loaded serializer: it is the server's
+ * Hand-written (capture-encode.ts), byte-identical to the loaded serializer: it is the server's
  * per-record cost.
  */
 export function encodeCaptureItem(item: CaptureItem): Buffer {

@@ -1,6 +1,6 @@
 /**
- * Queries over what the server's State holds: tasks (filter, limit, newest first unless asked),
- * workers, and the task names seen. Requests are validated here: anything wrong throws a
+ * Queries over what the server's State holds: tasks (filter, limit, newest first unless asked)
+ * and workers. Requests are validated here: anything wrong throws a
  * UsageError whose message the service returns with INVALID_ARGUMENT.
  */
 import { UsageError } from '../../errors.js';
@@ -71,30 +71,4 @@ export function queryWorkers(state: State, q: WorkerQuerySpec): Worker[] {
     out.push(w);
   }
   return out;
-}
-
-/**
- * Every task name seen since start (or the last reset), bounded: a publisher inventing names
- * must not grow the server without limit. Past the bound, new names are not recorded.
- */
-export class SeenNames {
-  private readonly names = new Set<string>();
-  constructor(private readonly limit = 10_000) {}
-
-  add(name: string | null): void {
-    if (name === null || this.names.size >= this.limit) return;
-    this.names.add(name);
-  }
-
-  sorted(): string[] {
-    return [...this.names].sort();
-  }
-
-  clear(): void {
-    this.names.clear();
-  }
-
-  get size(): number {
-    return this.names.size;
-  }
 }

@@ -3,7 +3,7 @@
  * server, or the broker itself) fills `Measurements` with what it could measure and, for the
  * rest, the reason it could not; each threshold then gets OK, WARNING, CRITICAL or UNKNOWN, never
  * OK for want of a number. Here: the types, judging one number, text helpers; the verdict per
- * threshold kind is in health-evaluate.ts.
+ * threshold kind is in evaluate.ts.
  *
  * Values may be bounds rather than exact: listening to a broker for 5 s and hearing nothing says
  * the silence is *more than* 5 s. A bound that already crosses the critical level is CRITICAL;

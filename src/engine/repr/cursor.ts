@@ -3,15 +3,15 @@
  * whitespace, saferepr's `, ...` budget marker and lenient closers after it, depth markers
  * (`{...}`), where a cut or unparseable token ends, `<…>` reprs.
  *
- * The parser is one object (ReprParser, repr-parser.ts); the routines here, in repr-strings.ts
- * and in repr-containers.ts are plain functions of it, called exactly where they were its
+ * The parser is one object (ReprParser, parser.ts); the routines here, in strings.ts
+ * and in containers.ts are plain functions of it, called exactly where they were its
  * methods when this was one file: no call added, and one class, so no constructor chain.
  */
 import type { ReprNode } from './node.js';
 
 /** Longest token saferepr may cut (its budget is 1024 in Celery; be generous). */
 export const CUT_WINDOW = 8192;
-/** Re-parses with an ambiguous string end flipped, at most (parseRepr, and `guard` in repr-parser.ts). */
+/** Re-parses with an ambiguous string end flipped, at most (parseRepr, and `guard` in parser.ts). */
 export const RETRIES = 3;
 
 export const FAIL = { fail: true }; // thrown internally (cheap: no stack capture), caught in parseRepr

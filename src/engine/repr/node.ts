@@ -1,6 +1,6 @@
 /**
- * The tree parseRepr (repr.ts) makes of a Python repr, read by the renderers (repr-render.ts,
- * repr-json.ts): the node kinds and saferepr's budget marker.
+ * The tree parseRepr (repr.ts) makes of a Python repr, read by the renderers (format/repr-render.ts,
+ * format/repr-json.ts): the node kinds and saferepr's budget marker.
  */
 
 export type ReprNode =

@@ -1,7 +1,7 @@
 /**
  * The parser: its state (ReprCursor) and `value`, one value of any kind at the cursor, where the
  * recursive descent (repr.ts explains the grammar) turns: scalars here, strings through
- * repr-strings.ts, containers and calls through repr-containers.ts, which call `value` back.
+ * strings.ts, containers and calls through containers.ts, which call `value` back.
  */
 import { MAX_DEPTH, type ReprNode } from './node.js';
 import { braces, call, seq } from './containers.js';

@@ -20,9 +20,9 @@
  * renderers (also recursive) never see a tree deeper than that. Every scan is bounded or advances,
  * so time stays linear in the input.
  *
- * One job per file: repr-node.ts the tree; repr-parser.ts the parser object and `value`, where
- * the descent turns; repr-cursor.ts the state and the scans without recursion; repr-strings.ts
- * string literals; repr-containers.ts containers and calls; here the entry point and its retries.
+ * One job per file: node.ts the tree; parser.ts the parser object and `value`, where
+ * the descent turns; cursor.ts the state and the scans without recursion; strings.ts
+ * string literals; containers.ts containers and calls; here the entry point and its retries.
  */
 import { FAIL, RETRIES, ws } from './cursor.js';
 import type { ParsedRepr } from './node.js';

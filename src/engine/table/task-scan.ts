@@ -1,7 +1,7 @@
 /**
  * A filtered query over the stored tasks, fast even when almost nothing matches and every task
  * must be judged. Same answer as testing `matchesTask` on each task newest first (the plain
- * scan, test/engine/task-scan.test.ts compares them), in two phases:
+ * scan, test/engine/table/task-scan.test.ts compares them), in two phases:
  *
  * 1. The newest NEWEST_FIRST tasks, one by one with the exact test, stopping at the limit: a
  *    filter that matches often is answered here without touching the rest.

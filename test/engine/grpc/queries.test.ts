@@ -5,7 +5,6 @@ import {
   compileWorkerQuery,
   queryTasks,
   queryWorkers,
-  SeenNames,
 } from '../../../src/engine/grpc/queries.js';
 import { State } from '../../../src/engine/state/state.js';
 import { UsageError } from '../../../src/errors.js';
@@ -110,15 +109,5 @@ describe('worker queries', () => {
 
   it('refuses a bad regex with a message', () => {
     expect(() => compileWorkerQuery({ pattern: '!(' })).toThrow(/^pattern: invalid regular expression "\("/);
-  });
-});
-
-describe('SeenNames', () => {
-  it('keeps distinct names, sorted, up to its bound', () => {
-    const seen = new SeenNames(3);
-    for (const n of ['tasks.mul', 'tasks.add', null, 'tasks.add', 'a.first', 'z.over-the-bound']) seen.add(n);
-    expect(seen.sorted()).toEqual(['a.first', 'tasks.add', 'tasks.mul']);
-    seen.clear();
-    expect(seen.size).toBe(0);
   });
 });

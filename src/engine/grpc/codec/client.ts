@@ -1,8 +1,8 @@
 /**
  * The client side of the gRPC contract: `clearly.v1.Clearly` as grpc-js needs it, built from the
- * generated table (proto-schema.ts) and its codec instead of proto-loader, which every one-shot
+ * generated table (schema.ts) and its codec instead of proto-loader, which every one-shot
  * command would otherwise load and run (protobufjs, descriptors: tens of milliseconds per start).
- * What the calls hand over is exactly what proto-loader would decode (see proto-codec.ts).
+ * What the calls hand over is exactly what proto-loader would decode (see codec.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import type {

@@ -1,4 +1,4 @@
-/** Decoding (see proto-codec.ts for what it reproduces). */
+/** Decoding (see codec.ts for what it reproduces). */
 import { lookup, messages, type Field, type Message, type Schema } from './messages.js';
 import { LENGTH_DELIMITED, ProtoDecodeError, Reader, toNumber } from './wire.js';
 

@@ -1,4 +1,4 @@
-/** Encoding (see proto-codec.ts for what it reproduces); requests are a few bytes: simplicity over speed. */
+/** Encoding (see codec.ts for what it reproduces); requests are a few bytes: simplicity over speed. */
 import { lookup, messages, type Field, type Message, type Schema } from './messages.js';
 import { int64Bits, LENGTH_DELIMITED, Writer } from './wire.js';
 

@@ -1,6 +1,6 @@
 /**
- * The schema table's types (what proto-schema.ts is generated as) and the table compiled once per
- * schema into the lookups proto-decoder.ts and proto-encoder.ts walk.
+ * The schema table's types (what schema.ts is generated as) and the table compiled once per
+ * schema into the lookups decoder.ts and encoder.ts walk.
  */
 import { FIXED64, LENGTH_DELIMITED, VARINT } from './wire.js';
 

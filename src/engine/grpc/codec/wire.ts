@@ -1,5 +1,5 @@
 /**
- * The wire-level primitives of proto-codec.ts: wire types, a Reader over a buffer and a Writer
+ * The wire-level primitives of codec.ts: wire types, a Reader over a buffer and a Writer
  * that collects bytes, and the conversions between 64-bit varints and JS Numbers.
  */
 

@@ -1,19 +1,22 @@
 /**
- * A live engine straight on the broker (no server): source -> pipeline -> changes, with the
- * worker-expiry tick and stderr notices about the connection and undecodable messages.
+ * A live session on one broker: source -> pipeline -> changes, with the one-second tick (worker
+ * expiry, the undecodable-message summary) and the notices a person needs about the connection.
+ * What `watch --broker`, `server`, `check --broker` and `task --wait --broker` each build once;
+ * the notices go to `log` (the CLI's stderr), never to stdout.
  */
-import { parseBrokerUrl } from '../engine/broker/url.js';
-import { DecodeErrorLog } from '../engine/events/decode-errors.js';
-import type { Change } from '../engine/model.js';
-import { Pipeline } from '../engine/pipeline.js';
-import { openEventSource } from '../engine/broker/open-source.js';
-import type { EventSource, SourceStatus } from '../engine/broker/source.js';
-import { State } from '../engine/state/state.js';
-import { note } from './output.js';
+import { parseBrokerUrl } from './broker/url.js';
+import { DecodeErrorLog } from './events/decode-errors.js';
+import type { Change } from './model.js';
+import { Pipeline } from './pipeline.js';
+import { openEventSource } from './broker/open-source.js';
+import type { EventSource, SourceStatus } from './broker/source.js';
+import { State } from './state/state.js';
 
-export interface DirectOptions {
+export interface SessionOptions {
   readonly broker: string;
   readonly debug: boolean;
+  /** Notices for a person (connection lost and back, events lost, undecodable messages). */
+  readonly log: (message: string) => void;
   readonly maxTasks?: number;
   readonly maxWorkers?: number;
   readonly onChange: (change: Change) => void;
@@ -21,7 +24,7 @@ export interface DirectOptions {
   readonly onStatus?: (status: SourceStatus) => void;
 }
 
-export interface DirectSession {
+export interface Session {
   readonly pipeline: Pipeline;
   readonly source: EventSource;
   readonly masked: string;
@@ -30,9 +33,9 @@ export interface DirectSession {
 
 const now = (): number => Date.now() / 1000;
 
-async function wakeWorkers(broker: string, debug: boolean): Promise<void> {
+async function wakeWorkers(broker: string, debug: boolean, log: (message: string) => void): Promise<void> {
   try {
-    const { openControl } = await import('../engine/control/open.js');
+    const { openControl } = await import('./control/open.js');
     const control = await openControl(broker, { connectTimeoutMs: 3000 });
     try {
       await control.cast('heartbeat');
@@ -41,11 +44,12 @@ async function wakeWorkers(broker: string, debug: boolean): Promise<void> {
     }
   } catch (e) {
     // Only a nicety: the workers' own heartbeats come anyway.
-    if (debug) note(`could not ask workers for a heartbeat: ${(e as Error).message}`);
+    if (debug) log(`could not ask workers for a heartbeat: ${(e as Error).message}`);
   }
 }
 
-export async function startDirect(o: DirectOptions): Promise<DirectSession> {
+export async function startSession(o: SessionOptions): Promise<Session> {
+  const note = o.log;
   const broker = parseBrokerUrl(o.broker, '--broker / CLEARLY_BROKER');
   const state = new State({ maxTasks: o.maxTasks ?? 10_000, maxWorkers: o.maxWorkers ?? 1_000 });
   const decodeErrors = new DecodeErrorLog(o.debug ? 5 : 0);
@@ -66,7 +70,7 @@ export async function startDirect(o: DirectOptions): Promise<DirectSession> {
   await source.start();
   // As Celery's own EventReceiver does once it consumes: ask every worker for a heartbeat now,
   // so workers show up at once instead of after up to `freq` seconds.
-  void wakeWorkers(o.broker, o.debug);
+  void wakeWorkers(o.broker, o.debug, note);
   const timer = setInterval(() => {
     pipeline.tick(now());
     const report = decodeErrors.drain();

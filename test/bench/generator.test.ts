@@ -4,7 +4,8 @@
  * runs of the CLI against RabbitMQ and Redis (received message count = published count).
  *
  * Live runs use a unique `--host` and count only messages from it: other people's workers and
- * tests share these brokers. Redis uses db 9, so the channels are `/9.celeryev/*`.
+ * tests share these brokers. Redis uses a db of its own (ISOLATED_DB.generator, test/helpers/brokers.ts),
+ * so the channels are `/<db>.celeryev/*`.
  */
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -29,12 +30,13 @@ import { redisDb } from '../../bench/generator/publish-redis.js';
 import { pyFloat, pyStr } from '../../bench/generator/pyjson.js';
 import { dict, float, pyrepr, saferepr, tuple, type PyValue } from '../../bench/generator/repr.js';
 import { runShard } from '../../bench/generator/run.js';
+import { BROKERS, ISOLATED_DB, redisDb as onDb } from '../helpers/brokers.js';
 import { isoUtc, Workload, type WorkloadOptions } from '../../bench/generator/workload.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = fileURLToPath(new URL('../../bench/generator/cli.ts', import.meta.url));
-const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
-const REDIS_URL = 'redis://127.0.0.1:6379/9';
+const AMQP_URL = BROKERS.amqp;
+const REDIS_URL = onDb(BROKERS.redis, ISOLATED_DB.generator);
 
 interface Capture {
   routing_key: string;
@@ -409,7 +411,7 @@ describe('live publishing', () => {
         if (msg.fields.routingKey === 'worker.online' && msg.properties.headers?.hostname === `w1@${host}`) sample = { props: msg.properties, rk: msg.fields.routingKey };
       }, { noAck: true });
       const s = await runCli(['--broker', AMQP_URL, '--events', '3000', '--processes', '2', '--workers', '4', '--host', host]);
-      expect([s.published, s.processes, s.broker]).toEqual([3000, 2, 'amqp://guest:****@127.0.0.1:5672']);
+      expect([s.published, s.processes, s.broker]).toEqual([3000, 2, AMQP_URL.replace(/:[^:@/]*@/, ':****@')]);
       await until(() => messages >= s.messages, 5000);
       await new Promise((r) => setTimeout(r, 200));
       expect([messages, events]).toEqual([s.messages, 3000]);
@@ -425,7 +427,7 @@ describe('live publishing', () => {
     }
   });
 
-  it('Redis: PSUBSCRIBE /9.celeryev/* receives exactly what was published, in kombu envelopes', async () => {
+  it('Redis: PSUBSCRIBE /<db>.celeryev/* receives exactly what was published, in kombu envelopes', async () => {
     const host = uniqueHost();
     const sub = new Redis(REDIS_URL);
     try {
@@ -438,9 +440,9 @@ describe('live publishing', () => {
         messages++;
         events += countEvents(Buffer.from(env.body, 'base64').toString('utf8'));
         const shape = /^\{"body": "[A-Za-z0-9+/=]+", "content-encoding": "utf-8", "content-type": "application\/json", "headers": \{"hostname": "[^"]+"\}, "properties": \{"delivery_mode": 1, "delivery_info": \{"exchange": "celeryev", "routing_key": "[a-z.]+"\}, "priority": 0, "body_encoding": "base64", "delivery_tag": "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"\}\}$/;
-        if (!shape.test(raw) || channel !== `/9.celeryev/${env.properties.delivery_info.routing_key}`) badEnvelopes++;
+        if (!shape.test(raw) || channel !== `/${ISOLATED_DB.generator}.celeryev/${env.properties.delivery_info.routing_key}`) badEnvelopes++;
       });
-      await sub.psubscribe('/9.celeryev/*');
+      await sub.psubscribe(`/${ISOLATED_DB.generator}.celeryev/*`);
       const s = await runCli(['--broker', REDIS_URL, '--events', '3000', '--workers', '3', '--host', host]);
       expect([s.published, s.processes]).toEqual([3000, 1]);
       await until(() => messages >= s.messages, 5000);
@@ -459,7 +461,7 @@ describe('live publishing', () => {
       sub.on('pmessage', (_p: string, channel: string, raw: string) => {
         if ((JSON.parse(raw) as { headers: { hostname: string } }).headers.hostname.endsWith(`@${host}`)) types.push(channel.split('/')[2] ?? '');
       });
-      await sub.psubscribe('/9.celeryev/*');
+      await sub.psubscribe(`/${ISOLATED_DB.generator}.celeryev/*`);
       const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--broker', REDIS_URL, '--rate', '50', '--workers', '2', '--host', host], { cwd: ROOT });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));

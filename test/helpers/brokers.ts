@@ -6,15 +6,40 @@
 import amqplib from 'amqplib';
 import { Redis } from 'ioredis';
 
+/**
+ * Where the integration tests publish, set by environment variables so that a test run can be
+ * kept apart from another one on the same brokers (README, "What the tests touch"):
+ *  - TEST_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672//): RabbitMQ, its vhost shared;
+ *    tests that need quiet make vhosts of their own on the same server (isolated.ts);
+ *  - TEST_REDIS_URL (default redis://127.0.0.1:6379/0): Redis, its db shared;
+ *  - TEST_RESULT_BACKEND (default: db 1 of TEST_REDIS_URL's server): the result backend;
+ *  - TEST_REDIS_DB_BASE (default 10): the first of the Redis dbs that tests flush (ISOLATED_DB).
+ */
+const env = process.env;
+
+/** A broker URL with a different Redis db, e.g. for a test that must not see db 0's events. */
+export function redisDb(url: string, db: number): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
 export const BROKERS = {
-  amqp: 'amqp://guest:guest@127.0.0.1:5672//',
-  redis: 'redis://127.0.0.1:6379/0',
+  amqp: env['TEST_AMQP_URL'] || 'amqp://guest:guest@127.0.0.1:5672//',
+  redis: env['TEST_REDIS_URL'] || 'redis://127.0.0.1:6379/0',
 } as const;
 export type BrokerKind = keyof typeof BROKERS;
 export const BROKER_KINDS: readonly BrokerKind[] = ['amqp', 'redis'];
 
 /** Result backend for tests that check what the worker stored (db 1, apart from the broker's db 0). */
-export const RESULT_BACKEND = 'redis://127.0.0.1:6379/1';
+export const RESULT_BACKEND = env['TEST_RESULT_BACKEND'] || redisDb(BROKERS.redis, 1);
+
+/**
+ * The Redis dbs that tests own and flush, one per test file, from TEST_REDIS_DB_BASE (default 10)
+ * on the server of TEST_REDIS_URL: check, inspect, wait, the load generator's tests.
+ */
+const DB_BASE = Number(env['TEST_REDIS_DB_BASE'] || 10);
+export const ISOLATED_DB = { check: DB_BASE, inspect: DB_BASE + 1, wait: DB_BASE + 2, generator: DB_BASE + 3 } as const;
 
 /** Redis's priority sub-queues: `<queue>`, `<queue>\x06\x163`, `\x06\x166`, `\x06\x169` (PROTOCOL.md §8). */
 const REDIS_PRIORITY_SUFFIXES = ['', '\x06\x163', '\x06\x166', '\x06\x169'] as const;
@@ -25,13 +50,6 @@ export function brokerKind(url: string): BrokerKind {
   if (url.startsWith('amqp://') || url.startsWith('pyamqp://')) return 'amqp';
   if (url.startsWith('redis://')) return 'redis';
   throw new Error(`test helpers: unsupported broker URL ${url}`);
-}
-
-/** A broker URL with a different Redis db, e.g. for a test that must not see db 0's events. */
-export function redisDb(url: string, db: number): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
 }
 
 /** Throws a clear error (what, where, how to fix) if the broker does not answer. */

@@ -29,8 +29,10 @@ export async function isolatedBroker(kind: BrokerKind, tag: string, redisDb: num
     const vhost = `clearly-${tag}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
     await rabbitmqctl('add_vhost', vhost);
     await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
+    const u = new URL(BROKERS.amqp);
+    u.pathname = `/${encodeURIComponent(vhost)}`;
     return {
-      url: `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhost)}`,
+      url: u.toString(),
       dispose: () => rabbitmqctl('delete_vhost', vhost),
     };
   }

@@ -10,7 +10,7 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBrokerReachable, BROKER_KINDS, BROKERS, uniqueQueue } from '../helpers/brokers.js';
+import { assertBrokerReachable, BROKER_KINDS, BROKERS, ISOLATED_DB, uniqueQueue } from '../helpers/brokers.js';
 import { runWorkload, startWorker, type WorkerHandle } from '../helpers/celery.js';
 import { runClearly, spawnClearly, type ClearlyProcess, type CliResult } from '../helpers/cli.js';
 import { isolatedBroker, type IsolatedBroker } from '../helpers/isolated.js';
@@ -109,7 +109,7 @@ describe.each(BROKER_KINDS)('check against real workers on %s', (kind) => {
 
   beforeAll(async () => {
     await assertBrokerReachable(BROKERS[kind]);
-    iso = await isolatedBroker(kind, 'check', 11);
+    iso = await isolatedBroker(kind, 'check', ISOLATED_DB.check);
     url = iso.url;
     server = spawnClearly(['server', '--broker', url, '--port', '0']);
     const [, port] = await server.waitForStderr(/server listening on 127\.0\.0\.1:(\d+)/, 20_000);

@@ -5,7 +5,7 @@
  * Redis db), so "no worker answers" and "these are all the workers" hold whatever else runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBrokerReachable, BROKER_KINDS, BROKERS, uniqueQueue } from '../helpers/brokers.js';
+import { assertBrokerReachable, BROKER_KINDS, BROKERS, ISOLATED_DB, uniqueQueue } from '../helpers/brokers.js';
 import { runWorkload, startWorker, type WorkerHandle } from '../helpers/celery.js';
 import { parseRecords, runClearly, type CliResult } from '../helpers/cli.js';
 import { isolatedBroker, type IsolatedBroker } from '../helpers/isolated.js';
@@ -46,7 +46,7 @@ describe.each(BROKER_KINDS)('broker-direct inspection on %s', (kind) => {
 
   beforeAll(async () => {
     await assertBrokerReachable(BROKERS[kind]);
-    iso = await isolatedBroker(kind, 'inspect', 12);
+    iso = await isolatedBroker(kind, 'inspect', ISOLATED_DB.inspect);
     url = iso.url;
   });
 

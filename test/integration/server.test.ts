@@ -27,6 +27,7 @@ import {
 } from '../helpers/brokers.js';
 import { runWorkload, startWorker, type PublishedTask, type WorkerHandle } from '../helpers/celery.js';
 import { runClearly, spawnClearly, type ClearlyProcess } from '../helpers/cli.js';
+import { maskUrl } from '../../src/errors.js';
 
 const run = promisify(execFile);
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -83,6 +84,12 @@ async function connectionsTo(pid: number, port: number): Promise<number[]> {
     .filter((p) => Number.isInteger(p) && p > 0);
 }
 
+/** The vhost of an amqp:// URL, as rabbitmqctl's -p wants it (`/` for `//`). */
+function vhostOf(url: string): string {
+  const path = new URL(url).pathname.slice(1);
+  return path === '' ? '/' : decodeURIComponent(path);
+}
+
 async function rabbit(...args: string[]): Promise<string[][]> {
   const { stdout } = await run('rabbitmqctl', [...args, '-q', '--no-table-headers'], { timeout: 30_000 });
   return stdout.split('\n').filter((l) => l.trim() !== '').map((l) => l.split('\t'));
@@ -102,7 +109,7 @@ function rssBytes(pid: number): number {
 
 describe.each(BROKER_KINDS)('clearly server on %s', (kind) => {
   const broker = BROKERS[kind];
-  const brokerPort = kind === 'amqp' ? 5672 : 6379;
+  const brokerPort = Number(new URL(broker).port) || (kind === 'amqp' ? 5672 : 6379);
   const queue = uniqueQueue('clearly-server');
   let server: ClearlyProcess;
   let client: ClearlyClient;
@@ -152,11 +159,11 @@ describe.each(BROKER_KINDS)('clearly server on %s', (kind) => {
 
   it('logs where it listens and what it reads, on stderr only, and says the backend is connected', async () => {
     expect(server.stdout()).toBe('');
-    expect(server.stderr()).toMatch(/whole results from redis:\/\/127\.0\.0\.1:6379\/1; keeping up to 10000 tasks and 100 workers/);
+    expect(server.stderr()).toMatch(new RegExp(`whole results from ${escapeRe(maskUrl(RESULT_BACKEND))}; keeping up to 10000 tasks and 100 workers`));
     const s = await stats();
     expect(s.backend_state).toBe('connected');
     expect(s.broker_state).toBe('connected');
-    expect(s.broker).toBe(kind === 'amqp' ? 'amqp://guest:****@127.0.0.1:5672//' : 'redis://127.0.0.1:6379/0');
+    expect(s.broker).toBe(maskUrl(BROKERS[kind]));
     expect(s.max_tasks).toBe(10_000);
     expect(s.max_workers).toBe(100);
     expect(s.events_processed).toBeGreaterThan(published.length * 3);
@@ -323,7 +330,7 @@ describe.each(BROKER_KINDS)('clearly server on %s', (kind) => {
         for (const p of ports) await r.call('CLIENT', 'KILL', 'ADDR', `127.0.0.1:${p}`);
       });
     }
-    const masked = kind === 'amqp' ? 'amqp://guest:\\*\\*\\*\\*@127\\.0\\.0\\.1:5672//' : 'redis://127\\.0\\.0\\.1:6379/0';
+    const masked = escapeRe(maskUrl(broker));
     await server.waitForStderr(new RegExp(`lost the connection to ${masked} \\(.+\\); reconnecting`), 20_000);
     await server.waitForStderr(new RegExp(`reconnected to ${masked} after \\d+\\.\\ds; events published meanwhile were missed`), 30_000);
     expect((await stats()).broker_state).toBe('connected');
@@ -343,7 +350,7 @@ describe.each(BROKER_KINDS)('clearly server on %s', (kind) => {
     if (kind === 'amqp') {
       const [port] = await connectionsTo(server.pid!, brokerPort);
       const conn = await amqpConnection(port!);
-      queueName = (await rabbit('list_queues', 'name', 'owner_pid')).find((r) => r[1] === conn)?.[0];
+      queueName = (await rabbit('list_queues', '-p', vhostOf(broker), 'name', 'owner_pid')).find((r) => r[1] === conn)?.[0];
       expect(queueName).toMatch(/^clearly\./);
     }
     const t0 = Date.now();
@@ -355,7 +362,7 @@ describe.each(BROKER_KINDS)('clearly server on %s', (kind) => {
     const status = await live.status;
     expect(grpc.status[status.code]).toBe('OK');
     if (queueName !== undefined) {
-      const names = (await rabbit('list_queues', 'name')).map((r) => r[0]);
+      const names = (await rabbit('list_queues', '-p', vhostOf(broker), 'name')).map((r) => r[0]);
       expect(names).not.toContain(queueName);
     }
   }, 60_000);
@@ -395,7 +402,7 @@ describe('clearly server start-up', () => {
       });
       try {
         await server.waitForStderr(line, 15_000);
-        const m = await server.waitForStderr(/server listening on 127\.0\.0\.1:(\d+) .*events from redis:\/\/127\.0\.0\.1:6379\/0/, 15_000);
+        const m = await server.waitForStderr(new RegExp(`server listening on 127\\.0\\.0\\.1:(\\d+) .*events from ${escapeRe(BROKERS.redis)}`), 15_000);
         const client = createClearlyClient(`127.0.0.1:${m[1]}`);
         const s = await call<StatsRequest, Decoded<StatsReply>>(client.GetStats.bind(client), {});
         client.close();

@@ -4,7 +4,7 @@
  * on SUCCESS, 1 on FAILURE/REVOKED, 124 on --timeout, at once for a task that already finished.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBrokerReachable, BROKER_KINDS, BROKERS, RESULT_BACKEND, uniqueQueue, withRedis } from '../helpers/brokers.js';
+import { assertBrokerReachable, BROKER_KINDS, BROKERS, ISOLATED_DB, RESULT_BACKEND, uniqueQueue, withRedis } from '../helpers/brokers.js';
 import { runWorkload, startWorker, type WorkerHandle } from '../helpers/celery.js';
 import { runClearly, spawnClearly, type ClearlyProcess, type CliResult } from '../helpers/cli.js';
 import { isolatedBroker, type IsolatedBroker } from '../helpers/isolated.js';
@@ -59,7 +59,7 @@ describe.each(BROKER_KINDS)('task --wait on %s', (kind) => {
 
   beforeAll(async () => {
     await assertBrokerReachable(BROKERS[kind]);
-    iso = await isolatedBroker(kind, 'wait', 13);
+    iso = await isolatedBroker(kind, 'wait', ISOLATED_DB.wait);
     url = iso.url;
     server = spawnClearly(['server', '--broker', url, '--port', '0']);
     const [, port] = await server.waitForStderr(/server listening on 127\.0\.0\.1:(\d+)/, 20_000);

@@ -32,13 +32,9 @@ export interface WaitOptions {
 
 const FINAL: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED']);
 
-/**
- * The final state a task record shows, or null. Celery's State keeps a rejected task in STARTED
- * (REJECTED ranks lower), so a stored task that has a `rejected` time is REJECTED.
- */
-export function finalState(r: Pick<TaskRecord, 'state' | 'rejected'>): FinalState | null {
-  if (FINAL.has(r.state)) return r.state as FinalState;
-  return r.rejected !== null ? 'REJECTED' : null;
+/** The final state a task record shows, or null (a rejection is final: state/task-state.ts). */
+export function finalState(r: Pick<TaskRecord, 'state'>): FinalState | null {
+  return FINAL.has(r.state) ? (r.state as FinalState) : null;
 }
 
 /** `task --wait`'s exit code for a final state: 0 only for SUCCESS. */

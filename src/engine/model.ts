@@ -21,13 +21,28 @@ export type TaskState = KnownTaskState | (string & {});
 /** Where a task's result comes from (`result_source`): the event's whole repr, the cut repr, or the result backend. */
 export type ResultSource = 'event' | 'backend' | 'truncated';
 
-/** States after which Celery sends nothing more for that attempt. */
+/**
+ * States after which Celery sends nothing more for that attempt. A REJECTED whose message went
+ * back to the queue (`requeue: true`) is not final for the task: see `isFinished`.
+ */
 export const TERMINAL_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED']);
+
+/** Whether a task is done: in a terminal state, and not a rejection that requeued the message. */
+export function isFinished(task: Pick<Task, 'state' | 'requeue'>): boolean {
+  return TERMINAL_STATES.has(task.state) && !(task.state === 'REJECTED' && task.requeue === true);
+}
 
 export interface Task {
   readonly uuid: string;
   name: string | null;
+  /** The state clearly infers: Celery's rule with two corrections (state/task-state.ts). */
   state: TaskState;
+  /** The state Celery's own State would hold (Celery's rule exactly): differs only where a correction applied. */
+  celeryState: TaskState;
+  /** When the event that made the task finished happened (its timestamp); null while it is not finished. */
+  finishedAt: number | null;
+  /** task-rejected's `requeue` (the message went back to the queue), null until a rejection. */
+  requeue: boolean | null;
   /** Timestamp of the event that set the current state (epoch seconds). */
   timestamp: number;
   /** Worker nodename that handled it (never the client of task-sent). */
@@ -93,6 +108,9 @@ export function newTask(uuid: string): Task {
     uuid,
     name: null,
     state: 'PENDING',
+    celeryState: 'PENDING',
+    finishedAt: null,
+    requeue: null,
     timestamp: 0,
     worker: null,
     client: null,

@@ -13,7 +13,7 @@
  * records, and the field order to `taskRecord`'s.
  */
 import type { Task, TaskState } from '../engine/model.js';
-import { stateTime } from '../engine/state/task-state.js';
+import { celeryStateOf, stateTime } from '../engine/state/task-state.js';
 import { head, route, run, stateFragment, times, type TaskFields } from './json-fragments.js';
 import { isPlain, num, reprEntry, reprField, status, str, utf8Bytes, valueField } from './json-pieces.js';
 import { reprCacheEntry, taskRecord, type OutputRecord, type TaskRecord } from './record.js';
@@ -32,7 +32,7 @@ export function recordJsonBytes(record: OutputRecord): string {
  */
 export function taskJsonBytes(task: Task, state: TaskState, generated: boolean, fallbackTime: number): string {
   status.irregular = false;
-  const text = line(task, state, stateTime(task, state, fallbackTime), generated, taskOutcome(task));
+  const text = line(task, state, stateTime(task, state, fallbackTime), generated, taskOutcome(task), celeryStateOf(task, state));
   return status.irregular ? utf8Bytes(JSON.stringify(taskRecord(task, state, generated, fallbackTime))) : text;
 }
 
@@ -76,17 +76,20 @@ export const TASK_RECORD_KEYS = [
 
 function taskRecordBytes(r: TaskRecord): string {
   status.irregular = false;
-  const text = line(r, r.state, r.timestamp, r.generated, recordOutcome(r));
+  const text = line(r, r.state, r.timestamp, r.generated, recordOutcome(r), r.celery_state);
   // the slow path is for records that should not exist (a field of the wrong type)
   return status.irregular ? utf8Bytes(JSON.stringify(r)) : text;
 }
 
-/** The whole line; `outcome` is `,"args":…` through `,"runtime":…`. */
-function line(t: TaskFields, state: TaskState, timestamp: number, generated: boolean, outcome: string): string {
+/**
+ * The whole line; `outcome` is `,"args":…` through `,"runtime":…`; `celery` the rare
+ * `celery_state` (the last key, only when Celery's State would differ).
+ */
+function line(t: TaskFields, state: TaskState, timestamp: number, generated: boolean, outcome: string, celery: TaskState | undefined): string {
   const uuidIsPlain = typeof t.uuid === 'string' && isPlain(t.uuid);
-  return (
-    head(t, uuidIsPlain) + stateFragment(state) + num(timestamp) + run(t, generated) + outcome + route(t, uuidIsPlain) + times(t)
-  );
+  const text =
+    head(t, uuidIsPlain) + stateFragment(state) + num(timestamp) + run(t, generated) + outcome + route(t, uuidIsPlain) + times(t);
+  return celery === undefined ? text : text.slice(0, -1) + ',"celery_state":' + str(celery) + '}';
 }
 
 /** result … runtime (args_repr and kwargs_repr come between): before a task ends all are null. */

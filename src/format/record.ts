@@ -3,7 +3,7 @@
  * for text and for NDJSON. Field names are documented in the README ("Record fields").
  */
 import type { ResultSource, Task, TaskState, Worker, WorkerStatus } from '../engine/model.js';
-import { stateTime } from '../engine/state/task-state.js';
+import { celeryStateOf, stateTime } from '../engine/state/task-state.js';
 import { parseRepr } from '../engine/repr/repr.js';
 import { RecentCache } from '../engine/repr/recent-cache.js';
 import { reprToJson } from './repr-json.js';
@@ -46,6 +46,8 @@ export interface TaskRecord {
   retried: number | null;
   revoked: number | null;
   rejected: number | null;
+  /** The state Celery's own State would hold, only when it differs from `state` (README). */
+  celery_state?: TaskState;
 }
 
 export interface WorkerRecord {
@@ -142,7 +144,7 @@ export function taskRecord(
     result = parsed.value;
     source = parsed.truncated ? 'truncated' : 'event';
   }
-  return {
+  const record: TaskRecord = {
     kind: 'task',
     uuid: task.uuid,
     name: task.name,
@@ -178,6 +180,9 @@ export function taskRecord(
     revoked: task.revoked,
     rejected: task.rejected,
   };
+  const celery = celeryStateOf(task, state);
+  if (celery !== undefined) record.celery_state = celery;
+  return record;
 }
 
 export function workerRecord(worker: Worker, state: WorkerStatus): WorkerRecord {

@@ -7,14 +7,14 @@ describe('task --wait outcome', () => {
     ['FAILURE', null, 'FAILURE'],
     ['REVOKED', null, 'REVOKED'],
     ['REJECTED', null, 'REJECTED'],
-    // Celery's State keeps a rejected task in STARTED: its rejected time says it is over.
-    ['STARTED', 123, 'REJECTED'],
+    // A rejection is final (clearly's rule): the record shows REJECTED, not Celery's STARTED.
+    ['STARTED', 123, null],
     ['STARTED', null, null],
     ['RETRY', null, null],
     ['PENDING', null, null],
     ['RECEIVED', null, null],
   ] as const)('%s (rejected %s) -> %s', (state, rejected, expected) => {
-    expect(finalState({ state, rejected })).toBe(expected);
+    expect(finalState({ state, rejected } as { state: string; rejected: number | null })).toBe(expected);
   });
 
   it('exit 0 only on SUCCESS', () => {

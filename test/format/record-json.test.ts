@@ -95,6 +95,18 @@ describe('recordJsonBytes', () => {
     expect(m.checked).toBeGreaterThan(15_000);
   });
 
+  it('writes celery_state last, only on the record of the state the task holds, when Celery would differ', () => {
+    const t = Object.assign(newTask('c1'), { name: 'n', args: '()', kwargs: '{}', state: 'REJECTED', celeryState: 'STARTED', rejected: 3 });
+    const r = taskRecord(t, 'REJECTED', false, 3);
+    expect(r.celery_state).toBe('STARTED');
+    expect(Object.keys(r).at(-1)).toBe('celery_state');
+    expect(Buffer.from(taskJsonBytes(t, 'REJECTED', false, 3), 'latin1').toString('utf8')).toBe(JSON.stringify(r));
+    expect(Buffer.from(recordJsonBytes(r), 'latin1').toString('utf8')).toBe(JSON.stringify(r));
+    // A generated state before it says nothing about Celery's; nor does a task where both agree.
+    expect('celery_state' in taskRecord(t, 'STARTED', true, 2)).toBe(false);
+    expect('celery_state' in taskRecord({ ...t, celeryState: 'REJECTED' }, 'REJECTED', false, 3)).toBe(false);
+  });
+
   it('prints random tasks of edge values, whose fields change between records, as JSON.stringify does', () => {
     const rand = rng(20_24);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
@@ -130,6 +142,8 @@ describe('recordJsonBytes', () => {
       (t) => (t.retried = maybe(num, 0.7)),
       (t) => (t.revoked = maybe(num, 0.8)),
       (t) => (t.rejected = maybe(num, 0.8)),
+      // Celery's State would hold another state: the record says so (celery_state, the last key).
+      (t) => (t.celeryState = rand() < 0.5 ? t.state : pick(['STARTED', 'RETRY', 'RECEIVED', 'ünï'])),
     ];
     const states: TaskState[] = ['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS', 'FAILURE', 'RETRY', 'REVOKED', 'REJECTED', 'CUSTOM', 'ünï', ''];
     const m = new Mismatches();

@@ -271,6 +271,7 @@ function taskBody(p: number, m: TaskMessage): number {
   if (m.retried != null) p = doubleField(p, 233, m.retried);
   if (m.revoked != null) p = doubleField(p, 241, m.revoked);
   if (m.rejected != null) p = doubleField(p, 249, m.rejected);
+  if (m.celery_state != null) p = stringField(p, 258, m.celery_state);
   return p;
 }
 

@@ -60,6 +60,8 @@ export interface TaskMessage {
   retried?: number;
   revoked?: number;
   rejected?: number;
+  /** Celery's own State's state, when it differs from `state`. */
+  celery_state?: string;
 }
 
 export interface WorkerMessage {

@@ -6,7 +6,7 @@
  */
 import type { ResultSource, Task, TaskState, Worker, WorkerStatus } from '../model.js';
 import type { TaskMessage, WorkerMessage } from './messages.js';
-import { stateTime } from '../state/task-state.js';
+import { celeryStateOf, stateTime } from '../state/task-state.js';
 import type { WholeResult } from '../backend/result-keeper.js';
 import { reprIsCut } from '../repr/cut.js';
 
@@ -59,6 +59,7 @@ export function taskMessage(
     retried: opt(task.retried),
     revoked: opt(task.revoked),
     rejected: opt(task.rejected),
+    celery_state: celeryStateOf(task, state),
   };
 }
 

@@ -74,7 +74,8 @@ export function historyNote(uptimeSeconds: number, windowSeconds: number, tasksE
 
 /** Since when a task has been in STARTED/RECEIVED; null for a task that is not (or is done). */
 function inFlightSince(t: TaskTimes): { state: 'STARTED' | 'RECEIVED'; since: number } | null {
-  // Celery's State keeps a rejected task in STARTED/RECEIVED (REJECTED ranks lower): it is done.
+  // A rejection that requeued the message keeps the task STARTED/RECEIVED (Celery's rank for it):
+  // it is back in its queue, not running.
   if (t.rejected !== null) return null;
   if (t.state === 'STARTED') return { state: 'STARTED', since: t.started ?? t.timestamp };
   if (t.state === 'RECEIVED') return { state: 'RECEIVED', since: t.received ?? t.timestamp };

@@ -1,21 +1,23 @@
 /**
- * The "never backwards" display path (like the Python Clearly's ExpectedStateHandler).
+ * The display path (like the Python Clearly's ExpectedStateHandler): the states a watcher sees
+ * as the task's state moves, with the ones it skipped generated in order.
  *
- * Celery's State may jump (first event SUCCESS) or move "back" (RETRY after SUCCESS from a late
- * event). A person watching must see a task walk forward through the expected graph, with the
- * states we skipped generated in order, and never see it go back:
+ * The reducer (task-state.ts) decides every move; the display only fills in what was skipped, so
+ * what is on screen always ends where `tasks` and `task` say the task is. The state may jump
+ * (first event SUCCESS): the states in between are generated along the expected graph:
  *
  *   PENDING → RECEIVED → STARTED → {SUCCESS, FAILURE, REJECTED, REVOKED, RETRY}
  *   PENDING → REVOKED            (expired/revoked before receipt: no invented STARTED)
  *   RECEIVED → REVOKED | REJECTED
  *   RETRY → RECEIVED (default) | PENDING (the retry's task-sent arrived first)
  *
- * Generated (intermediate) states are only PENDING/RECEIVED/STARTED: we never invent a retry, so
- * STARTED → RECEIVED (which would need RETRY in between) is "backwards" and shows nothing.
+ * Generated (intermediate) states are only PENDING/RECEIVED/STARTED: we never invent a retry. A
+ * move the graph cannot walk shows its target alone; the reducer never makes one backwards
+ * (STARTED → RECEIVED would need a RETRY in between, and a late RECEIVED moves nothing).
  * Every answer for the built-in states is precomputed into frozen shared arrays: no allocation on
  * the per-event path.
  */
-import { TASK_STATES, TERMINAL_STATES, type KnownTaskState, type TaskState } from '../model.js';
+import { TASK_STATES, type KnownTaskState, type TaskState } from '../model.js';
 
 const EDGES: Readonly<Record<KnownTaskState, readonly KnownTaskState[]>> = {
   // Order matters: the first edge is the default when several shortest paths exist.
@@ -78,20 +80,17 @@ for (const shown of TASK_STATES) {
 const ALONE = new Map<string, readonly TaskState[]>(TASK_STATES.map((s) => [s, Object.freeze([s])]));
 
 /**
- * The states to print when the display moves from `shown` (null: never shown) to `target`: the
- * generated ones in order, then `target`. Empty when `target === shown`, when `shown` is terminal
- * (final for display), or when `target` is not forward-reachable from `shown`.
- * Custom states (`FOO`, from `task-foo`) are shown as-is, with nothing generated around them.
+ * The states to print when the task moves from `shown` (null: never shown) to `target`: the
+ * generated ones in order, then `target`; empty only when `target === shown`. A move the graph
+ * has no forward path for (out of a final state: a later retry, a rejection requeued; into a
+ * custom state `FOO` from `task-foo`) shows `target` alone, with nothing generated around it.
  */
 export function statesThrough(shown: TaskState | null, target: TaskState): readonly TaskState[] {
   if (shown === target) return NOTHING;
-  if (shown !== null && TERMINAL_STATES.has(shown)) return NOTHING;
   if (!KNOWN.has(target)) return Object.freeze([target]);
-  if (shown !== null && !KNOWN.has(shown)) {
-    // Leaving a custom state: Celery only lets a higher-precedence (or RETRY) state through.
-    return ALONE.get(target) ?? NOTHING;
-  }
-  return TABLE.get(shown ?? '')?.get(target) ?? NOTHING;
+  if (shown !== null && !KNOWN.has(shown)) return ALONE.get(target) ?? NOTHING;
+  const path = TABLE.get(shown ?? '')?.get(target) ?? NOTHING;
+  return path.length > 0 ? path : (ALONE.get(target) ?? NOTHING);
 }
 
 /**

@@ -136,7 +136,7 @@ export class State {
     const entry = this.taskTable.upsert(ev.uuid);
     const task = entry.task;
     const incoming = stateOf(ev);
-    const late = isLate(incoming, task.state);
+    const late = isLate(task, ev, incoming);
     let states = statesThrough(task.shown, late ? task.state : incoming);
     // When the display stays, the task is shown again only if the event filled in what it lacked.
     const known = states.length === 0 && task.shown !== null ? knownFields(task) : -1;

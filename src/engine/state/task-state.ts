@@ -1,7 +1,7 @@
 /**
- * The per-task reducer: exactly what `celery.events.state.Task.event` (Celery 5.2) does with one
- * task event, so our inferred state matches the one flower and Celery's own tools reach
- * (PROTOCOL.md §5). Arrival order is meaningless across publishers: per-task precedence decides.
+ * The per-task reducer: what `celery.events.state.Task.event` (Celery 5.2) does with one task
+ * event (PROTOCOL.md §5), with two corrections where Celery's rule leaves a finished task showing
+ * as running for ever. Arrival order is meaningless across publishers: per-task precedence decides.
  *
  *  1. `task.<subject> = timestamp`, always (even for a late event). Custom `task-foo`: state `FOO`,
  *     no timestamp field (Celery only sets it for the 8 known subjects).
@@ -11,11 +11,22 @@
  *     its fields (timestamp and clock included) but the state.
  *  3. Otherwise every field is applied along with the state.
  *
+ * The corrections (README, "Where clearly differs from Celery's State"):
+ *  a. REJECTED is final and ranks with REVOKED, unless the event says `requeue: true` (the message
+ *     went back to the queue): Celery ranks it below STARTED, so a task rejected after it started
+ *     (the only way a worker sends task-rejected) stays STARTED in Celery's State.
+ *  b. An event that happened before the one that finished the task (older timestamp) never moves
+ *     the task out of its finished state; it merges as a late event. Celery lets any RETRY, and
+ *     anything while the state is RETRY, overwrite: an earlier attempt's events delivered after
+ *     the last attempt's SUCCESS turn it back into RETRY/RECEIVED/STARTED. Events after the
+ *     finishing one keep Celery's rule (a later retry does move a failed task).
+ * `task.celeryState` follows Celery's rule exactly, so a record can say where the two differ.
+ *
  * Celery keeps the sender of task-sent as `task.client` and of every other task event as
  * `task.worker`, whether or not the event is late.
  */
 import type { TaskEvent } from '../events/types.js';
-import type { Task, TaskState } from '../model.js';
+import { isFinished, type Task, type TaskState } from '../model.js';
 
 /** `celery.states.precedence`: lower = wins. Custom states rank between FAILURE and REVOKED. */
 export function precedence(state: TaskState): number {
@@ -66,26 +77,45 @@ export function stateOf(ev: TaskEvent): TaskState {
   }
 }
 
-/** True when an event in state `incoming` happened before `current` (Celery's "merge" branch). */
-export function isLate(incoming: TaskState, current: TaskState): boolean {
+/** REVOKED's rank: where a final REJECTED ranks (correction a). */
+const FINAL_REJECTED_RANK = 3;
+
+/** Celery's own lateness: an event in state `incoming` happened before `current` (its "merge" branch). */
+export function isLateForCelery(incoming: TaskState, current: TaskState): boolean {
   return incoming !== 'RETRY' && current !== 'RETRY' && precedence(incoming) > precedence(current);
 }
 
+/** Precedence with correction a: a REJECTED that did not requeue ranks with REVOKED. */
+function rank(state: TaskState, requeue: boolean | null | undefined): number {
+  return state === 'REJECTED' && requeue !== true ? FINAL_REJECTED_RANK : precedence(state);
+}
+
 /**
- * Apply one task event to `task` (mutated in place). Returns the state Celery's State holds
- * afterwards (unchanged for a late event).
+ * clearly's lateness for `ev` (whose state is `incoming`) on `task` as it is before the event:
+ * Celery's rule with the two corrections (this file's header).
+ */
+export function isLate(task: Task, ev: TaskEvent, incoming: TaskState): boolean {
+  if (task.finishedAt !== null && ev.timestamp < task.finishedAt && isFinished(task)) return true;
+  const current = task.state;
+  return incoming !== 'RETRY' && current !== 'RETRY' && rank(incoming, ev.requeue) > rank(current, task.requeue);
+}
+
+/**
+ * Apply one task event to `task` (mutated in place). Returns the state the task holds afterwards
+ * (unchanged for a late event).
  */
 export function applyTaskEvent(task: Task, ev: TaskEvent): TaskState {
   const state = stateOf(ev);
-  return applyTaskEventAs(task, ev, state, isLate(state, task.state));
+  return applyTaskEventAs(task, ev, state, isLate(task, ev, state));
 }
 
 /**
  * `applyTaskEvent` for a caller that already knows the event's state (`stateOf(ev)`) and whether
- * it is late (`isLate(state, task.state)`, before applying): the engine decides what to show first.
+ * it is late (`isLate(task, ev, state)`, before applying): the engine decides what to show first.
  */
 export function applyTaskEventAs(task: Task, ev: TaskEvent, state: TaskState, late: boolean): TaskState {
   const ts = ev.timestamp;
+  if (!isLateForCelery(state, task.celeryState)) task.celeryState = state;
   switch (ev.subject) {
     case 'sent':
       task.sent = ts;
@@ -110,6 +140,7 @@ export function applyTaskEventAs(task: Task, ev: TaskEvent, state: TaskState, la
       break;
     case 'rejected':
       task.rejected = ts;
+      if (!late) task.requeue = ev.requeue === true;
       break;
     case 'other':
       break;
@@ -128,6 +159,7 @@ export function applyTaskEventAs(task: Task, ev: TaskEvent, state: TaskState, la
   }
   mergeAll(task, ev);
   task.state = state;
+  task.finishedAt = isFinished(task) ? ts : null;
   return state;
 }
 
@@ -191,6 +223,14 @@ function mergeAll(task: Task, ev: TaskEvent): void {
   if (ev.terminated !== undefined) task.terminated = ev.terminated;
   if (ev.signum !== undefined) task.signum = ev.signum;
   if (ev.expired !== undefined) task.expired = ev.expired;
+}
+
+/**
+ * Celery's own State's state for a record showing `state`, when it differs: only on the record of
+ * the state the task holds (a generated one in between says nothing about it).
+ */
+export function celeryStateOf(task: Task, state: TaskState): TaskState | undefined {
+  return state === task.state && task.celeryState !== task.state ? task.celeryState : undefined;
 }
 
 /**

@@ -17,7 +17,7 @@
  * it evicts. TaskColumns keeps what queries read by slot (task-scan.ts).
  */
 import { ClearlyError } from '../../errors.js';
-import { TERMINAL_STATES, type Task, newTask } from '../model.js';
+import { isFinished, type Task, newTask } from '../model.js';
 import { TaskColumns } from './task-columns.js';
 
 /** Opaque handle returned by `upsert`, passed back to `settle`. */
@@ -119,12 +119,12 @@ export class TaskTable {
   /**
    * File the task by its (possibly new) state: it joins the finished queue when it just
    * finished, and goes back to the unfinished one (as if new) when Celery's state left the
-   * terminal ones (e.g. a RETRY after SUCCESS).
+   * terminal ones (e.g. a retry later than a failure).
    */
   settle(entry: TaskEntry): void {
     const n = entry as Node;
     this.columns.sync(n.slot, n.task);
-    const finished = TERMINAL_STATES.has(n.task.state);
+    const finished = isFinished(n.task);
     if (finished === n.finished) return;
     (n.finished ? this.finished : this.unfinished).remove(n);
     (finished ? this.finished : this.unfinished).push(n);

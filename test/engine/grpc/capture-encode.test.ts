@@ -70,6 +70,7 @@ const FULL_TASK: TaskMessage = {
   retried: 6.5,
   revoked: 7.5,
   rejected: 8.5,
+  celery_state: 'STARTED',
 };
 
 const FULL_WORKER: WorkerMessage = {
@@ -333,6 +334,7 @@ function generators(rand: () => number) {
     retried: maybe(dbl),
     revoked: maybe(dbl),
     rejected: maybe(dbl),
+    celery_state: maybe(str),
   });
   const worker = (): WorkerMessage => ({
     hostname: str(),

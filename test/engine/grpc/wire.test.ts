@@ -76,6 +76,18 @@ describe('task messages', () => {
     expect(recordJsonBytes(record)).toContain(line); // the fast NDJSON builder too
   });
 
+  it('carry celery_state where Celery\'s State would differ, to the client\'s record', () => {
+    const task = { ...newTask('u4'), name: 't', state: 'REJECTED', celeryState: 'STARTED', timestamp: 3, rejected: 3 };
+    const msg = taskMessage(task, 'REJECTED', false, 3);
+    expect(msg.celery_state).toBe('STARTED');
+    const item = decodeCaptureItem(encodeCaptureItem({ task: msg }));
+    const record = taskRecordFromMessage((item as { task: Partial<TaskMessage> }).task);
+    expect(record).toMatchObject({ state: 'REJECTED', celery_state: 'STARTED' });
+    expect(taskMessage(task, 'STARTED', true, 2).celery_state).toBeUndefined();
+    const same = decodeCaptureItem(encodeCaptureItem({ task: taskMessage({ ...task, celeryState: 'REJECTED' }, 'REJECTED', false, 3) }));
+    expect(taskRecordFromMessage((same as { task: Partial<TaskMessage> }).task)).not.toHaveProperty('celery_state');
+  });
+
   it('say where a result comes from', () => {
     const base = { ...newTask('u2'), state: 'SUCCESS', timestamp: 5 };
     expect(taskMessage({ ...base, result: '42' }, 'SUCCESS', false, 5).result_source).toBe('event');

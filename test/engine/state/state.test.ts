@@ -39,21 +39,23 @@ describe('State: tasks', () => {
   it('reports the states to show per event, generated ones included, never backwards', () => {
     const s = fresh();
     s.apply(wev('online', 0), 0);
-    // PROTOCOL §5 observed retry order, then a late retried after SUCCESS.
-    const seq: [TaskSubject, Partial<TaskEvent>][] = [
-      ['sent', {}], ['received', {}], ['started', {}], ['sent', { retries: 1 }], ['received', { retries: 1 }],
-      ['retried', {}], ['started', {}], ['received', { retries: 2 }], ['sent', { retries: 2 }], ['retried', {}],
-      ['started', {}], ['succeeded', { result: '1' }], ['retried', {}],
+    // PROTOCOL §5 observed retry order, then an earlier attempt's retried delivered after SUCCESS.
+    const seq: [TaskSubject, Partial<TaskEvent>, number][] = [
+      ['sent', {}, 1], ['received', {}, 2], ['started', {}, 3], ['sent', { retries: 1 }, 4], ['received', { retries: 1 }, 5],
+      ['retried', {}, 6], ['started', {}, 7], ['received', { retries: 2 }, 8], ['sent', { retries: 2 }, 9], ['retried', {}, 10],
+      ['started', {}, 11], ['succeeded', { result: '1' }, 12], ['retried', {}, 10.5],
     ];
-    const out = seq.map(([subject, over], i) => brief(s.apply(tev(subject, i + 1, over), i + 1)));
+    const out = seq.map(([subject, over, t], i) => brief(s.apply(tev(subject, t, over), i + 1)));
     expect(out).toEqual([
       ['task:PENDING'], ['task:RECEIVED'], ['task:STARTED'], ['task:'], ['task:'], ['task:RETRY'],
       ['task:RECEIVED,STARTED'], ['task:'], ['task:'], ['task:RETRY'], ['task:RECEIVED,STARTED'],
       ['task:SUCCESS'], ['task:'],
     ]);
-    const t = s.getTask(U);
-    // Celery's State moved to RETRY; the display stays at SUCCESS.
-    expect(t).toMatchObject({ state: 'RETRY', shown: 'SUCCESS', retries: 2, result: '1' });
+    // Celery's State moved back to RETRY; clearly's state and display stay at SUCCESS.
+    expect(s.getTask(U)).toMatchObject({ state: 'SUCCESS', celeryState: 'RETRY', shown: 'SUCCESS', retries: 2, result: '1' });
+    // A retry later in time than the success is a new attempt: it moves the task, and the display.
+    expect(brief(s.apply(tev('retried', 13), 14))).toEqual(['task:RETRY']);
+    expect(s.getTask(U)).toMatchObject({ state: 'RETRY', celeryState: 'RETRY', shown: 'RETRY' });
   });
 
   it('a first-seen SUCCESS shows RECEIVED, STARTED, SUCCESS; a late sent that fills in fields shows SUCCESS again', () => {
@@ -104,11 +106,11 @@ describe('State: tasks', () => {
     expect(shown).toEqual(['PENDING', 'REVOKED']);
   });
 
-  it('a rejected task stays STARTED for Celery and for the display', () => {
+  it('a rejected task ends REJECTED, on screen too, where Celery keeps it STARTED', () => {
     const s = fresh();
     const out = [tev('received', 1), tev('started', 2), tev('rejected', 3)].map((e) => brief(s.apply(e, 3)));
-    expect(out).toEqual([['worker:w1@host:ONLINE', 'task:RECEIVED'], ['task:STARTED'], ['task:']]);
-    expect(s.getTask(U)).toMatchObject({ state: 'STARTED', rejected: 3 });
+    expect(out).toEqual([['worker:w1@host:ONLINE', 'task:RECEIVED'], ['task:STARTED'], ['task:REJECTED']]);
+    expect(s.getTask(U)).toMatchObject({ state: 'REJECTED', celeryState: 'STARTED', shown: 'REJECTED', rejected: 3 });
   });
 
   it('tasks() lists the most recently updated first', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskEvent, TaskSubject } from '../../../src/engine/events/types.js';
 import { type Task, newTask } from '../../../src/engine/model.js';
-import { applyTaskEvent, isLate, precedence, stateOf } from '../../../src/engine/state/task-state.js';
+import { applyTaskEvent, isLateForCelery, precedence, stateOf } from '../../../src/engine/state/task-state.js';
 
 const UUID = 'd054e983-0000-4000-8000-000000000001';
 
@@ -76,14 +76,14 @@ describe('precedence (celery.states.PRECEDENCE)', () => {
     expect(order.map(precedence)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
-  it('isLate: lower-ranked incoming is late, RETRY on either side never is', () => {
-    expect(isLate('RECEIVED', 'STARTED')).toBe(true);
-    expect(isLate('PENDING', 'SUCCESS')).toBe(true);
-    expect(isLate('FAILURE', 'SUCCESS')).toBe(true);
-    expect(isLate('STARTED', 'STARTED')).toBe(false);
-    expect(isLate('SUCCESS', 'FAILURE')).toBe(false);
-    expect(isLate('RETRY', 'SUCCESS')).toBe(false);
-    expect(isLate('PENDING', 'RETRY')).toBe(false);
+  it('isLateForCelery: lower-ranked incoming is late, RETRY on either side never is', () => {
+    expect(isLateForCelery('RECEIVED', 'STARTED')).toBe(true);
+    expect(isLateForCelery('PENDING', 'SUCCESS')).toBe(true);
+    expect(isLateForCelery('FAILURE', 'SUCCESS')).toBe(true);
+    expect(isLateForCelery('STARTED', 'STARTED')).toBe(false);
+    expect(isLateForCelery('SUCCESS', 'FAILURE')).toBe(false);
+    expect(isLateForCelery('RETRY', 'SUCCESS')).toBe(false);
+    expect(isLateForCelery('PENDING', 'RETRY')).toBe(false);
   });
 });
 
@@ -174,16 +174,51 @@ describe('applyTaskEvent', () => {
     });
   });
 
-  it('a RETRY after SUCCESS still applies (Celery never treats RETRY as late)', () => {
+  it('correction b: a RETRY older than the SUCCESS is late (Celery lets it overwrite), its fields merged', () => {
     const { task } = run(ev('succeeded', 5, { result: '1' }), ev('retried', 4, { exception: 'E()' }));
-    expect(task.state).toBe('RETRY');
-    expect(task.timestamp).toBe(4);
+    expect(task).toMatchObject({ state: 'SUCCESS', celeryState: 'RETRY', exception: 'E()', retried: 4, timestamp: 4 });
   });
 
-  it('a rejected task ends STARTED, with task.rejected set', () => {
+  it('correction b: a retry later in time than a failure does move the task (Celery rule)', () => {
+    const { task } = run(ev('failed', 5, { exception: 'E()' }), ev('retried', 6, { exception: 'E2()' }));
+    expect(task).toMatchObject({ state: 'RETRY', celeryState: 'RETRY', finishedAt: null });
+  });
+
+  it('correction b: an earlier attempt delivered after the last one never moves the SUCCESS back', () => {
+    // Attempt 1 on w1 (received 1, started 2, retried 3), attempt 2 on w2 (received 4 .. succeeded 6);
+    // w1's buffer is flushed after w2's.
+    const { task, states } = run(
+      ev('received', 4, { ...RECEIVED, retries: 1, hostname: 'w2@host' }),
+      ev('started', 5, { hostname: 'w2@host' }),
+      ev('succeeded', 6, { result: '1', hostname: 'w2@host' }),
+      ev('received', 1, RECEIVED),
+      ev('started', 2),
+      ev('retried', 3, { exception: 'E()' }),
+    );
+    expect(states).toEqual(['RECEIVED', 'STARTED', 'SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS']);
+    // Celery: the RETRY overwrites, and stays.
+    expect(task).toMatchObject({ state: 'SUCCESS', celeryState: 'RETRY', finishedAt: 6, succeeded: 6 });
+  });
+
+  it('correction a: a rejected task ends REJECTED (Celery keeps it STARTED), a requeued one does not', () => {
     const { task, states } = run(ev('received', 1, RECEIVED), ev('started', 2), ev('rejected', 3, { requeue: false }));
-    expect(states).toEqual(['RECEIVED', 'STARTED', 'STARTED']);
-    expect(task).toMatchObject({ state: 'STARTED', rejected: 3, timestamp: 3, clock: 3 });
+    expect(states).toEqual(['RECEIVED', 'STARTED', 'REJECTED']);
+    expect(task).toMatchObject({ state: 'REJECTED', celeryState: 'STARTED', rejected: 3, timestamp: 3, clock: 3, requeue: false, finishedAt: 3 });
+    const requeued = run(ev('received', 1, RECEIVED), ev('started', 2), ev('rejected', 3, { requeue: true }));
+    expect(requeued.task).toMatchObject({ state: 'STARTED', celeryState: 'STARTED', rejected: 3, finishedAt: null });
+  });
+
+  it('correction a: a final REJECTED ranks with REVOKED: later STARTED/RECEIVED are late, SUCCESS is not', () => {
+    const a = run(ev('rejected', 3, { requeue: false }), ev('started', 4), ev('received', 5, RECEIVED));
+    expect(a.task).toMatchObject({ state: 'REJECTED', celeryState: 'STARTED' });
+    const b = run(ev('rejected', 3, { requeue: false }), ev('succeeded', 4, { result: '1' }));
+    expect(b.task).toMatchObject({ state: 'SUCCESS', celeryState: 'SUCCESS' });
+  });
+
+  it('correction a: a requeued rejection seen first is left by the next delivery', () => {
+    const { task, states } = run(ev('rejected', 3, { requeue: true }), ev('received', 4, RECEIVED), ev('started', 5));
+    expect(states).toEqual(['REJECTED', 'RECEIVED', 'STARTED']);
+    expect(task).toMatchObject({ state: 'STARTED', celeryState: 'STARTED', requeue: true });
   });
 
   it('an expired task is revoked without ever being received', () => {

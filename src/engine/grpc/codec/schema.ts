@@ -67,6 +67,7 @@ export const SCHEMA: Schema = {
       {"no":29,"name":"retried","type":"double","oneof":"_retried"},
       {"no":30,"name":"revoked","type":"double","oneof":"_revoked"},
       {"no":31,"name":"rejected","type":"double","oneof":"_rejected"},
+      {"no":32,"name":"celery_state","type":"string","oneof":"_celery_state"},
     ],
     "clearly.v1.WorkerMessage": [
       {"no":1,"name":"hostname","type":"string"},

@@ -1,7 +1,8 @@
 /**
  * `clearly task <uuid>` as text: the usual record line with every detail turned on (args, kwargs,
  * result, exception, traceback), then what a record line leaves out: when each state was reached,
- * where the task was routed, its family, and where its result came from.
+ * where the task was routed, its family, where its result came from, and Celery's own state when
+ * clearly's differs.
  */
 import type { Palette } from './colors.js';
 import type { TaskRecord } from './record.js';
@@ -23,6 +24,9 @@ export function renderTaskDetail(r: TaskRecord, p: Palette): string {
     detail('result', JSON.stringify(r.result));
   }
   if (r.result_source !== null) detail('result from', r.result_source);
+  if (r.celery_state !== undefined) {
+    detail('celery state', `${r.celery_state} (what Celery's own State and Flower show; clearly differs on purpose: see the README)`);
+  }
 
   const times = TIMES.flatMap((k) => {
     const t = r[k];

@@ -113,4 +113,10 @@ describe('renderTaskDetail', () => {
       '    times sent 03:04:05.250, received 03:04:06.250, started 03:04:07.250, succeeded 03:04:08.250',
     ]);
   });
+
+  it("says what Celery's own State holds when clearly's state differs", () => {
+    const out = renderTaskDetail(task({ state: 'REJECTED', celery_state: 'STARTED', result: null, result_repr: null, result_source: null }), plain);
+    expect(out).toContain("    celery state STARTED (what Celery's own State and Flower show; clearly differs on purpose: see the README)");
+    expect(renderTaskDetail(task({}), plain)).not.toContain('celery state');
+  });
 });

@@ -36,10 +36,17 @@ export const RESULT_BACKEND = env['TEST_RESULT_BACKEND'] || redisDb(BROKERS.redi
 
 /**
  * The Redis dbs that tests own and flush, one per test file, from TEST_REDIS_DB_BASE (default 10)
- * on the server of TEST_REDIS_URL: check, inspect, wait, the load generator's tests.
+ * on the server of TEST_REDIS_URL: check, inspect, wait, the load generator's tests, the state
+ * rule's differential test.
  */
 const DB_BASE = Number(env['TEST_REDIS_DB_BASE'] || 10);
-export const ISOLATED_DB = { check: DB_BASE, inspect: DB_BASE + 1, wait: DB_BASE + 2, generator: DB_BASE + 3 } as const;
+export const ISOLATED_DB = {
+  check: DB_BASE,
+  inspect: DB_BASE + 1,
+  wait: DB_BASE + 2,
+  generator: DB_BASE + 3,
+  differential: DB_BASE + 4,
+} as const;
 
 /** Redis's priority sub-queues: `<queue>`, `<queue>\x06\x163`, `\x06\x166`, `\x06\x169` (PROTOCOL.md §8). */
 const REDIS_PRIORITY_SUFFIXES = ['', '\x06\x163', '\x06\x166', '\x06\x169'] as const;

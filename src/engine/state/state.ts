@@ -138,10 +138,12 @@ export class State {
     const incoming = stateOf(ev);
     const late = isLate(task, ev, incoming);
     let states = statesThrough(task.shown, late ? task.state : incoming);
-    // When the display stays, the task is shown again only if the event filled in what it lacked.
+    // When the display stays, the task is shown again only if the event filled in what it lacked,
+    // or moved Celery's own state (what the shown record's celery_state says).
     const known = states.length === 0 && task.shown !== null ? knownFields(task) : -1;
+    const celeryBefore = task.celeryState;
     applyTaskEventAs(task, ev, incoming, late);
-    if (known !== -1 && filledIn(known, task)) states = again(task.shown ?? incoming);
+    if (known !== -1 && (filledIn(known, task) || task.celeryState !== celeryBefore)) states = again(task.shown ?? incoming);
     this.taskTable.settle(entry);
     const last = states[states.length - 1];
     if (last !== undefined) task.shown = last;

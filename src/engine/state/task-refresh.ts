@@ -7,6 +7,10 @@
  * connections) is printed once, without its name, and `jq 'select(.name == "tasks.add")'` never
  * sees it.
  *
+ * A late event that moves Celery's own State (where clearly's differs, state/task-state.ts) also
+ * counts: the shown record's `celery_state` would be out of date, and a script reading
+ * `watch --json` must end with what `tasks` says.
+ *
  * Routing, client and timestamps alone do not count: a late task-sent always brings those (a
  * task-received has none), and printing every such task twice would be noise on a busy stream.
  * Overwrites do not count either (Celery merges a late task-sent's older `retries`). Only events

@@ -13,7 +13,7 @@
  */
 const ENGINE = '^src/engine/';
 const IO_LIBRARIES = '(^|/)node_modules/(amqplib|ioredis|@grpc/[^/]+|pg|pg-pool|better-sqlite3|prom-client)/';
-const TRANSPORT_FILE = '^src/engine/[^/]+/(amqp|redis)[^/]*\\.ts$';
+const TRANSPORT_FILE = '^src/engine/[^/]+/(amqp|redis|sqlite|postgres)[^/]*\\.ts$';
 
 module.exports = {
   forbidden: [
@@ -51,14 +51,14 @@ module.exports = {
         'A transport file (amqp*.ts, redis*.ts) is reached through its folder\'s neutral file and chooser ' +
         '(e.g. broker/open-source.ts), never directly from another folder.',
       severity: 'error',
-      from: { path: '^(src/engine/[^/]+/)(?!amqp|redis)' },
+      from: { path: '^(src/engine/[^/]+/)(?!amqp|redis|sqlite|postgres)' },
       to: { path: TRANSPORT_FILE, pathNot: '^$1' },
     },
     {
       name: 'transports-share-only-their-own-kind',
       comment: 'A transport file may use the broker\'s connection helpers of its own kind (control/redis.ts -> broker/redis-connect.ts).',
       severity: 'error',
-      from: { path: '^(src/engine/[^/]+/)(amqp|redis)' },
+      from: { path: '^(src/engine/[^/]+/)(amqp|redis|sqlite|postgres)' },
       to: { path: TRANSPORT_FILE, pathNot: ['^$1', '^src/engine/[^/]+/$2'] },
     },
     {

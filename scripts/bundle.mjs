@@ -2,7 +2,8 @@
 //  - clearly.bundle.cjs: bin/clearly.ts and everything it imports, as ONE CommonJS file, so that
 //    bin/start.ts can compile it through V8's code cache (src/cli/code-cache.ts); commands are
 //    still initialised only when run (esbuild turns their import() into lazy module inits);
-//  - clearly.js: bin/start.ts, the small launcher, told the bundle's name, hash and commands.
+//  - clearly.js: bin/start.ts, the small launcher, told the bundle's name, hash and commands;
+//  - sqlite-worker.cjs: the SQLite store's worker thread.
 // `tsc` (npm run build) runs first: it type-checks and emits dist/ for the benchmarks, and this
 // script reads the command names from dist/src/commands/index.js.
 import { createHash } from 'node:crypto';
@@ -25,6 +26,7 @@ const grpcJsFastNet = {
 };
 
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' };
+const EXTERNAL = ['better-sqlite3', 'pg-native'];
 
 rmSync(OUT, { recursive: true, force: true });
 await build({
@@ -35,6 +37,8 @@ await build({
   define: { 'import.meta.url': '__clearlyImportMetaUrl' },
   banner: { js: 'var __clearlyImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [grpcJsFastNet],
+  // Native (better-sqlite3) or optional (pg-native) modules stay outside, required at run time.
+  external: EXTERNAL,
   sourcemap: true,
 });
 // esbuild escapes non-ASCII characters in code (its default charset) but not in the comments it
@@ -60,6 +64,13 @@ await build({
   entryPoints: ['bin/start.ts'],
   outfile: `${OUT}/clearly.js`,
   define: { CLEARLY_BUNDLE: JSON.stringify({ file: BUNDLE, hash, commands: COMMANDS.map((c) => c.name) }) },
+});
+// The SQLite store's thread (src/engine/store/sqlite.ts starts it beside the bundle).
+await build({
+  ...common,
+  entryPoints: ['src/engine/store/sqlite-worker.ts'],
+  outfile: `${OUT}/sqlite-worker.cjs`,
+  external: EXTERNAL,
 });
 // The package is ESM ("type": "module"); these files are CommonJS.
 writeFileSync(`${OUT}/package.json`, '{ "type": "commonjs" }\n');

@@ -12,10 +12,14 @@ export const EXIT = {
   USAGE: 2,
   /** Not found (e.g. `task <uuid>` unknown to the server). */
   NOT_FOUND: 4,
+  /** Bad input data: a file that is not a clearly store, or one from a newer clearly (EX_DATAERR). */
+  DATA: 65,
   /** Broker or server unreachable (EX_UNAVAILABLE). */
   UNAVAILABLE: 69,
   /** A bug in clearly (EX_SOFTWARE). */
   INTERNAL: 70,
+  /** A file or directory that cannot be created or written (EX_CANTCREAT): the store's path. */
+  CANT_CREATE: 73,
   /** `--timeout` ran out while waiting (as coreutils `timeout`). */
   TIMEOUT: 124,
   /** Interrupted before anything finished (not used for Ctrl-C on streams, which exit 0). */
@@ -23,7 +27,7 @@ export const EXIT = {
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-export type ErrorCode = 'USAGE' | 'UNAVAILABLE' | 'NOT_FOUND' | 'TIMEOUT' | 'PROTOCOL' | 'INTERNAL';
+export type ErrorCode = 'USAGE' | 'UNAVAILABLE' | 'NOT_FOUND' | 'TIMEOUT' | 'PROTOCOL' | 'INTERNAL' | 'DATA' | 'CANT_CREATE';
 
 const EXIT_FOR: Record<ErrorCode, ExitCode> = {
   USAGE: EXIT.USAGE,
@@ -32,6 +36,8 @@ const EXIT_FOR: Record<ErrorCode, ExitCode> = {
   TIMEOUT: EXIT.TIMEOUT,
   PROTOCOL: EXIT.FAILURE,
   INTERNAL: EXIT.INTERNAL,
+  DATA: EXIT.DATA,
+  CANT_CREATE: EXIT.CANT_CREATE,
 };
 
 export class ClearlyError extends Error {
@@ -67,6 +73,18 @@ export class NotFoundError extends ClearlyError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('NOT_FOUND', message, options);
     this.name = 'NotFoundError';
+  }
+}
+
+/**
+ * The durable store refused: `CANT_CREATE` (its file or directory cannot be created or written,
+ * exit 73) or `DATA` (the file is not a clearly store, is corrupt, or comes from a newer clearly;
+ * exit 65). The message names the path and the fix (`--store`).
+ */
+export class StoreError extends ClearlyError {
+  constructor(code: 'CANT_CREATE' | 'DATA', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'StoreError';
   }
 }
 

@@ -79,9 +79,13 @@ export interface ServerChild extends Child {
   readonly address: string;
 }
 
-/** `clearly server` on a free port; resolves once it listens (its broker consumer is running). */
+/**
+ * `clearly server` on a free port; resolves once it listens (its broker consumer is running).
+ * In memory unless `args` name a `--store` (the store's own figures are measured with one).
+ */
 export async function startServer(broker: string, args: readonly string[] = []): Promise<ServerChild> {
-  const proc = spawn(process.execPath, [CLEARLY, 'server', '--broker', broker, '--port', '0', ...args], {
+  const store = args.includes('--store') ? [] : ['--store', 'memory'];
+  const proc = spawn(process.execPath, [CLEARLY, 'server', '--broker', broker, '--port', '0', ...store, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const child = track(proc);

@@ -7,6 +7,10 @@ import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { note } from '../cli/output.js';
 import { startCollector } from '../engine/server/collector.js';
 import { address, listen, LOOPBACK } from '../engine/server/listen.js';
+import { parseBrokerUrl } from '../engine/broker/url.js';
+import { compactDuration } from '../engine/health/health.js';
+import { parseDuration } from '../engine/health/thresholds.js';
+import { describeStore, parseStoreUrl, type StoreUrl } from '../engine/store/url.js';
 import { UsageError } from '../errors.js';
 
 const options = {
@@ -25,7 +29,19 @@ const options = {
     describe: 'Address to listen on. Task arguments and results can hold secrets: expose them on purpose',
   },
   port: { type: 'number', default: 12223, describe: 'gRPC port (0: any free port, printed at start)' },
-  'max-tasks': { type: 'number', default: 10_000, describe: 'Tasks kept in memory (finished ones are evicted first)' },
+  store: {
+    type: 'string',
+    describe:
+      'Where history is kept: a file path or sqlite:PATH, postgres://…, or memory (nothing kept). ' +
+      'Default: an SQLite file under $XDG_STATE_HOME/clearly/ named after the broker',
+  },
+  retention: { type: 'string', default: '14d', describe: 'Keep finished tasks this long in the store (30d, 12h)' },
+  'max-stored': {
+    type: 'number',
+    default: 10_000_000,
+    describe: 'At most this many tasks in the store (the oldest finished go first)',
+  },
+  'max-tasks': { type: 'number', default: 10_000, describe: 'Tasks kept in memory, the hot cache (finished ones are evicted first)' },
   'max-workers': { type: 'number', default: 100, describe: 'Workers kept in memory (offline ones are evicted first)' },
   'client-buffer': {
     type: 'number',
@@ -43,6 +59,8 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .options(options)
     .example('$0 server --broker amqp://guest:guest@rabbit:5672// --backend redis://redis:6379/1', 'RabbitMQ events, Redis results')
     .example('CELERY_BROKER_URL=redis://localhost:6379/0 $0 server', "Celery's own environment works too")
+    .example('$0 server -b redis://localhost:6379/0 --store postgres://clearly@db/clearly', "a team's shared history in PostgreSQL")
+    .example('$0 server -b redis://localhost:6379/0 --store memory', 'keep nothing across restarts')
     .example('$0 server -b redis://localhost:6379/0 --host 0.0.0.0', 'reachable from other hosts (on purpose: args can hold secrets)');
 }
 
@@ -64,6 +82,9 @@ export async function handler(argv: ServerArgs): Promise<number> {
   const maxTasks = wholeNumber(argv.maxTasks, '--max-tasks', 1);
   const maxWorkers = wholeNumber(argv.maxWorkers, '--max-workers', 1);
   const clientBuffer = wholeNumber(argv.clientBuffer, '--client-buffer', 1);
+  const maxStored = wholeNumber(argv.maxStored, '--max-stored', 1);
+  const retentionSeconds = parseDuration(argv.retention, '--retention');
+  const store = parseStoreUrl(argv.store, parseBrokerUrl(brokerUrl, '--broker / CLEARLY_BROKER'));
   // Listen for signals from the start: one arriving mid-start-up still ends in a clean shutdown.
   const stop = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -73,6 +94,8 @@ export async function handler(argv: ServerArgs): Promise<number> {
   const collector = await startCollector({
     broker: brokerUrl,
     backend: argv.backend ?? process.env['CELERY_RESULT_BACKEND'],
+    store,
+    retention: { retentionSeconds, maxStored },
     maxTasks,
     maxWorkers,
     clientBuffer,
@@ -86,13 +109,19 @@ export async function handler(argv: ServerArgs): Promise<number> {
     await collector.stop();
     throw e;
   }
-  await collector.start();
+  try {
+    await collector.start();
+  } catch (e) {
+    await Promise.all([listener.shutdown(0), collector.stop()]);
+    throw e;
+  }
   const { session, results } = collector;
   note(
     `server listening on ${address(argv.host, listener.port)} (gRPC clearly.v1); events from ${session.masked}` +
       (results.masked === '' ? '' : `, whole results from ${results.masked}`) +
-      `; keeping up to ${maxTasks} tasks and ${maxWorkers} workers`,
+      `; keeping up to ${maxTasks} tasks and ${maxWorkers} workers in memory`,
   );
+  note(storeNotice(store, retentionSeconds, maxStored));
   if (!LOOPBACK.test(argv.host)) {
     note(`warning: listening on ${argv.host}: anyone who can reach this port can read task arguments and results`);
   }
@@ -108,4 +137,11 @@ export async function handler(argv: ServerArgs): Promise<number> {
       `${collector.dispatcher.dropped} records dropped for slow clients`,
   );
   return 0;
+}
+
+/** The start-up line about history: where it is kept (the path, or the masked URL), and for how long. */
+function storeNotice(store: StoreUrl, retentionSeconds: number, maxStored: number): string {
+  if (store.kind === 'memory') return 'history: in memory only (--store memory): nothing is kept across restarts';
+  const where = store.kind === 'sqlite' ? `SQLite file ${describeStore(store)}${store.isDefault ? ' (the default; --store to choose)' : ''}` : `PostgreSQL ${describeStore(store)}`;
+  return `history: ${where}, finished tasks kept ${compactDuration(retentionSeconds)}, at most ${maxStored} tasks`;
 }

@@ -13,6 +13,7 @@ import { makePrinter } from '../cli/printer.js';
 import { compileFilter, parseStates } from '../engine/table/filter.js';
 import type { FilterMessage, TaskQuery } from '../engine/grpc/messages.js';
 import { taskRecordFromMessage } from '../format/message-records.js';
+import { parseTimeBound } from '../cli/time-bound.js';
 import { EXIT, UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 import { heldTaskRecord, type HeldTaskRecord } from '../format/inspect-record.js';
@@ -32,6 +33,9 @@ const options = {
     describe: 'Print at most this many tasks (0 = every stored task that matches)',
   },
   'oldest-first': { type: 'boolean', default: false, describe: 'Oldest first (default: newest first)' },
+  since: { type: 'string', describe: 'Only tasks whose last event is this recent: 1h (the last hour), 2d, or a time (2026-12-03T09:00)' },
+  until: { type: 'string', describe: 'Only tasks whose last event is older: 1h (up to an hour ago), or a time' },
+  search: { type: 'string', describe: 'Only tasks whose name, args, kwargs, result or exception hold all these words' },
   broker: {
     type: 'string',
     alias: 'b',
@@ -55,6 +59,8 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('$0 tasks --state FAILURE --json | jq .', 'every stored failure, as JSON')
     .example("$0 tasks --pattern '^email' --state '!SUCCESS' --limit 0", 'email tasks that did not succeed, all of them')
     .example("$0 tasks --worker 'w1@' --oldest-first", 'what worker w1 ran, oldest first')
+    .example('$0 tasks --state FAILURE --since 1h', 'what failed in the last hour')
+    .example("$0 tasks --search 'alice@example.com' --limit 0", 'every task whose args or result mention her')
     .example('$0 tasks --server clearly.internal:12223', 'ask a server elsewhere (or set CLEARLY_SERVER)')
     .example('$0 tasks --broker amqp://guest:guest@localhost:5672// --active', 'what every worker is running right now (no server)');
 }
@@ -63,7 +69,10 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
  * The query for the server, checked here first so a typo fails before any connection, with the
  * same messages `watch` gives. States are sent normalised (split, upper case, `!` kept).
  */
-export function taskQuery(argv: Pick<TasksArgs, 'pattern' | 'state' | 'worker' | 'limit' | 'oldestFirst'>): TaskQuery {
+export function taskQuery(
+  argv: Pick<TasksArgs, 'pattern' | 'state' | 'worker' | 'limit' | 'oldestFirst'> & Partial<Pick<TasksArgs, 'since' | 'until' | 'search'>>,
+  now: number = Date.now() / 1000,
+): TaskQuery {
   const limit = lastOf(argv.limit);
   if (!Number.isInteger(limit) || limit < 0) {
     throw new UsageError(`--limit must be a whole number ≥ 0 (0 = all), got ${String(limit)}`);
@@ -76,7 +85,16 @@ export function taskQuery(argv: Pick<TasksArgs, 'pattern' | 'state' | 'worker' |
   const filter: FilterMessage = { states: [...taskIn, ...[...out].map((s) => `!${s}`)] };
   if (argv.pattern !== undefined && argv.pattern !== '') filter.pattern = argv.pattern;
   if (argv.worker !== undefined && argv.worker !== '') filter.worker = argv.worker;
-  return { filter, limit, oldest_first: argv.oldestFirst };
+  const query: TaskQuery = { filter, limit, oldest_first: argv.oldestFirst };
+  const since = parseTimeBound(argv.since, '--since', now);
+  const until = parseTimeBound(argv.until, '--until', now);
+  if (since !== undefined) query.since = since;
+  if (until !== undefined) query.until = until;
+  if (since !== undefined && until !== undefined && since >= until) {
+    throw new UsageError('--since must be earlier than --until (e.g. --since 2h --until 1h: from two hours ago to one hour ago)');
+  }
+  if (argv.search !== undefined && argv.search.trim() !== '') query.search = argv.search;
+  return query;
 }
 
 /** yargs collects a repeated flag into an array; as with most CLIs, the last one wins. */

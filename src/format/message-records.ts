@@ -70,6 +70,7 @@ export function taskRecordFromMessage(m: Decoded<TaskMessage>): TaskRecord {
   const record = taskRecord(task, task.state, m.generated ?? false, task.timestamp, { backendResult });
   // The server already placed the state's time; trust it over our reconstruction.
   record.timestamp = task.timestamp;
+  if (m.broker !== undefined && m.broker !== '') record.broker = m.broker;
   return record;
 }
 

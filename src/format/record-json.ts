@@ -76,20 +76,31 @@ export const TASK_RECORD_KEYS = [
 
 function taskRecordBytes(r: TaskRecord): string {
   status.irregular = false;
-  const text = line(r, r.state, r.timestamp, r.generated, recordOutcome(r), r.celery_state);
+  const text = line(r, r.state, r.timestamp, r.generated, recordOutcome(r), r.celery_state, r.broker);
   // the slow path is for records that should not exist (a field of the wrong type)
   return status.irregular ? utf8Bytes(JSON.stringify(r)) : text;
 }
 
 /**
- * The whole line; `outcome` is `,"args":…` through `,"runtime":…`; `celery` the rare
- * `celery_state` (the last key, only when Celery's State would differ).
+ * The whole line; `outcome` is `,"args":…` through `,"runtime":…`; then the optional last keys:
+ * `celery_state` (only when Celery's State would differ) and `broker` (records from history).
  */
-function line(t: TaskFields, state: TaskState, timestamp: number, generated: boolean, outcome: string, celery: TaskState | undefined): string {
+function line(
+  t: TaskFields,
+  state: TaskState,
+  timestamp: number,
+  generated: boolean,
+  outcome: string,
+  celery: TaskState | undefined,
+  broker?: string,
+): string {
   const uuidIsPlain = typeof t.uuid === 'string' && isPlain(t.uuid);
   const text =
     head(t, uuidIsPlain) + stateFragment(state) + num(timestamp) + run(t, generated) + outcome + route(t, uuidIsPlain) + times(t);
-  return celery === undefined ? text : text.slice(0, -1) + ',"celery_state":' + str(celery) + '}';
+  if (celery === undefined && broker === undefined) return text;
+  return (
+    text.slice(0, -1) + (celery === undefined ? '' : ',"celery_state":' + str(celery)) + (broker === undefined ? '' : ',"broker":' + str(broker)) + '}'
+  );
 }
 
 /** result … runtime (args_repr and kwargs_repr come between): before a task ends all are null. */

@@ -48,6 +48,8 @@ export interface TaskRecord {
   rejected: number | null;
   /** The state Celery's own State would hold, only when it differs from `state` (README). */
   celery_state?: TaskState;
+  /** Where the task was heard (masked broker URL), on records from a server's history. */
+  broker?: string;
 }
 
 export interface WorkerRecord {

@@ -33,6 +33,14 @@ export function statsRecord(m: Decoded<StatsReply>): StatsRecord {
     backend: m.backend ?? '',
     backend_state: m.backend_state ?? 'none',
     results_fetched: n(m.results_fetched),
+    store: m.store ?? 'memory',
+    store_state: m.store_state ?? 'none',
+    store_tasks: n(m.store_tasks),
+    store_bytes: m.store_bytes ?? -1,
+    store_backlog: n(m.store_backlog),
+    store_dropped: n(m.store_dropped),
+    store_pruned: n(m.store_pruned),
+    store_written: n(m.store_written),
   };
 }
 
@@ -45,6 +53,28 @@ function stateText(state: string, p: Palette): string {
   const good = state === 'connected';
   const quiet = state === 'none';
   return good ? p.state('SUCCESS')(state) : quiet ? p.dim(state) : p.warn(state);
+}
+
+function bytesText(n: number): string {
+  if (n < 0) return 'size unknown';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+function storeText(s: StatsRecord, p: Palette): string {
+  if (s.store_state === 'none') return `${p.dim('memory')} (nothing kept across restarts)`;
+  const state = s.store_state === 'ok' ? p.state('SUCCESS')('ok') : p.warn(s.store_state);
+  const lost = s.store_dropped > 0 ? p.warn(`, ${s.store_dropped} changes could not be kept`) : '';
+  return (
+    `${s.store} (${state}): ${s.store_tasks} tasks, ${bytesText(s.store_bytes)}, ${s.store_backlog} waiting to be written${lost}, ` +
+    `${s.store_pruned} pruned by retention`
+  );
 }
 
 /** Key/value lines, grouped the way an operator reads them: connections, throughput, memory, clients. */
@@ -63,6 +93,7 @@ export function renderStats(s: StatsRecord, p: Palette): string[] {
     ['tasks', `${s.tasks_processed} entries created, ${s.tasks_stored} stored (max ${s.max_tasks}), ${s.tasks_evicted} evicted`],
     ['workers', `${s.workers_stored} stored (max ${s.max_workers}), ${s.workers_evicted} evicted`],
     ['results', `${s.results_fetched} read from the result backend`],
+    ['store', storeText(s, p)],
     ['clients', `${s.clients} connected, ${s.records_dropped} records dropped for slow clients`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -25,6 +25,14 @@ const STATS: StatsRecord = {
   backend: 'redis://127.0.0.1:6379/1',
   backend_state: 'connected',
   results_fetched: 4,
+  store: 'sqlite /var/lib/clearly/store.sqlite',
+  store_state: 'ok',
+  store_tasks: 123456,
+  store_bytes: 150 * 1024 * 1024,
+  store_backlog: 12,
+  store_dropped: 0,
+  store_pruned: 789,
+  store_written: 4000,
 };
 
 describe('formatDuration', () => {
@@ -48,8 +56,16 @@ describe('renderStats', () => {
       'tasks           56 entries created, 50 stored (max 10000), 6 evicted',
       'workers         2 stored (max 100), 0 evicted',
       'results         4 read from the result backend',
+      'store           sqlite /var/lib/clearly/store.sqlite (ok): 123456 tasks, 150.0 MiB, 12 waiting to be written, 789 pruned by retention',
       'clients         3 connected, 7 records dropped for slow clients',
     ]);
+  });
+
+  it('says when there is no store, and when the store fails and changes were lost', () => {
+    expect(renderStats({ ...STATS, store: 'memory', store_state: 'none' }, plain)[8]).toBe('store           memory (nothing kept across restarts)');
+    expect(renderStats({ ...STATS, store_state: 'failing', store_dropped: 5, store_bytes: -1 }, plain)[8]).toBe(
+      'store           sqlite /var/lib/clearly/store.sqlite (failing): 123456 tasks, size unknown, 12 waiting to be written, 5 changes could not be kept, 789 pruned by retention',
+    );
   });
 
   it('says "none" for no result backend and shows a reconnecting broker', () => {

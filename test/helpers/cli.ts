@@ -6,7 +6,9 @@
  * `CI` is set, and CI sets it, so without this the same test would see different bytes on CI.
  * execa's `cleanup` (on by default) kills the children if the test process exits.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
@@ -227,10 +229,23 @@ function requireBuilt(): string {
   return CLEARLY_BIN;
 }
 
+/**
+ * A state directory of its own for each process (unless the test gives XDG_STATE_HOME): a server's
+ * default store is a file there, so tests never write to the real ~/.local/state/clearly, and a
+ * server started by one test never finds another test's history.
+ */
+function freshStateHome(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'clearly-test-state-'));
+  if (stateHomes.length === 0) process.once('exit', () => stateHomes.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  stateHomes.push(dir);
+  return dir;
+}
+const stateHomes: string[] = [];
+
 function common(opts: CliOptions) {
   return {
     cwd: opts.cwd ?? REPO_ROOT,
-    env: { NO_COLOR: '1', ...opts.env },
+    env: { NO_COLOR: '1', XDG_STATE_HOME: freshStateHome(), ...opts.env },
     reject: false,
     stripFinalNewline: false,
     ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),

@@ -284,11 +284,16 @@ for (const kind of BROKER_KINDS) {
       expect(stats['clients']).toBe(0);
       expect(stats['max_tasks']).toBe(10_000);
       expect(typeof stats['uptime_seconds']).toBe('number');
+      // The default store: an SQLite file (under the test's own XDG_STATE_HOME), holding the same tasks.
+      expect(stats['store']).toMatch(/^sqlite \/.*clearly-test-state-.*\/clearly\/.*\.sqlite$/);
+      expect(stats['store_state']).toBe('ok');
+      expect(stats['store_tasks']).toBe(stored);
+      expect(stats['store_bytes']).toBeGreaterThan(0);
 
       const text = await clearly(['stats']);
       expect(text.exitCode, text.stderr).toBe(0);
       expect(lines(text.stdout).map((l) => l.split(/ {2,}/)[0])).toEqual([
-        'broker', 'result backend', 'uptime', 'events', 'messages', 'tasks', 'workers', 'results', 'clients',
+        'broker', 'result backend', 'uptime', 'events', 'messages', 'tasks', 'workers', 'results', 'store', 'clients',
       ]);
     });
 

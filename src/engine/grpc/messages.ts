@@ -62,6 +62,8 @@ export interface TaskMessage {
   rejected?: number;
   /** Celery's own State's state, when it differs from `state`. */
   celery_state?: string;
+  /** Where the task was heard (masked URL), from a durable store. */
+  broker?: string;
 }
 
 export interface WorkerMessage {
@@ -99,6 +101,12 @@ export interface TaskQuery {
   /** 0 = no limit; negative is refused (INVALID_ARGUMENT). */
   limit?: number;
   oldest_first?: boolean;
+  /** Epoch seconds: tasks whose last event is at or after it. */
+  since?: number;
+  /** Epoch seconds: tasks whose last event is before it. */
+  until?: number;
+  /** Words that must all appear in name, args, kwargs, result or exception. */
+  search?: string;
 }
 
 export interface GetTaskRequest {
@@ -145,4 +153,14 @@ export interface StatsReply {
   backend: string;
   backend_state: BackendState | (string & {});
   results_fetched: number;
+  /** The durable store: kind and location ("memory" when there is none). */
+  store: string;
+  store_state: 'ok' | 'failing' | 'none' | (string & {});
+  store_tasks: number;
+  /** -1: unknown. */
+  store_bytes: number;
+  store_backlog: number;
+  store_dropped: number;
+  store_pruned: number;
+  store_written: number;
 }

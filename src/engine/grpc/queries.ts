@@ -9,12 +9,18 @@ import { TASK_STATES, type Task, type Worker } from '../model.js';
 import type { FilterMessage, TaskQuery, WorkerQuery } from './messages.js';
 import type { State } from '../state/state.js';
 import { scanTasks } from '../table/task-scan.js';
+import { searchWords } from '../table/search.js';
 
 export interface TaskQuerySpec {
   readonly match: TaskMatch;
   /** 0: no limit. */
   readonly limit: number;
   readonly oldestFirst: boolean;
+  /** Tasks whose last event is at or after / before (epoch seconds); null: no bound. */
+  readonly since: number | null;
+  readonly until: number | null;
+  /** Lower-cased words that must all appear in name, args, kwargs, result or exception; null: no search. */
+  readonly search: readonly string[] | null;
 }
 
 /** A filter over task records from a request's Filter message (throws UsageError). */
@@ -33,7 +39,28 @@ export function compileTaskQuery(q: TaskQuery): TaskQuerySpec {
     const what = workerStates.length === 1 ? 'is a worker state' : 'are worker states';
     throw new UsageError(`--state: ${workerStates.join(', ')} ${what}; task states: ${TASK_STATES.join(', ')}`);
   }
-  return { match: compileTaskFilter(q.filter), limit, oldestFirst: q.oldest_first === true };
+  const since = finiteOrNull(q.since, 'since');
+  const until = finiteOrNull(q.until, 'until');
+  const text = (q.search ?? '').trim();
+  const search = text === '' ? null : searchWords(text);
+  if (search !== null && search.length === 0) throw new UsageError(`--search: no words to look for in ${JSON.stringify(text)}`);
+  return { match: compileTaskFilter(q.filter), limit, oldestFirst: q.oldest_first === true, since, until, search };
+}
+
+function finiteOrNull(v: number | undefined, field: string): number | null {
+  if (v === undefined) return null;
+  if (!Number.isFinite(v)) throw new UsageError(`${field} must be a time (epoch seconds), got ${v}`);
+  return v;
+}
+
+/** Whether a task passes the time window and the search words (what the column scan does not judge). */
+function passesExtra(q: TaskQuerySpec, t: Task): boolean {
+  if (q.since !== null && t.timestamp < q.since) return false;
+  if (q.until !== null && t.timestamp >= q.until) return false;
+  if (q.search === null) return true;
+  const text = [t.name, t.args, t.kwargs, t.result, t.exception].filter((x) => x !== null).join(' ').toLowerCase();
+  const words = new Set(searchWords(text));
+  return q.search.every((w) => words.has(w));
 }
 
 /**
@@ -42,7 +69,15 @@ export function compileTaskQuery(q: TaskQuery): TaskQuerySpec {
  * them into messages before the next event changes them.
  */
 export function queryTasks(state: State, q: TaskQuerySpec): Task[] {
-  return scanTasks(state.table, q.match, q.limit, q.oldestFirst);
+  if (q.since === null && q.until === null && q.search === null) return scanTasks(state.table, q.match, q.limit, q.oldestFirst);
+  // A window or a search: judge every task the filter passes (memory holds at most --max-tasks).
+  const out: Task[] = [];
+  for (const t of scanTasks(state.table, q.match, 0, q.oldestFirst)) {
+    if (!passesExtra(q, t)) continue;
+    out.push(t);
+    if (q.limit !== 0 && out.length >= q.limit) break;
+  }
+  return out;
 }
 
 export interface WorkerQuerySpec {

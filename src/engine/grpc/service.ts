@@ -7,22 +7,34 @@ import * as grpc from '@grpc/grpc-js';
 import { ClearlyError } from '../../errors.js';
 import type { Dispatcher } from './dispatch.js';
 import { compileFilter } from '../table/filter.js';
-import { compileTaskQuery, compileWorkerQuery, queryTasks, queryWorkers } from './queries.js';
-import type { SeenNames } from '../state/seen-names.js';
-import type { CaptureItem, CaptureRequest, GetTaskRequest, ResetReply, SeenTasksReply, StatsReply, TaskMessage, TaskQuery, WorkerMessage, WorkerQuery } from './messages.js';
-import type { ResultBackend } from '../backend/results.js';
-import type { State } from '../state/state.js';
-import { taskMessage, workerMessage } from './wire.js';
+import { compileTaskQuery, compileWorkerQuery, type TaskQuerySpec, type WorkerQuerySpec } from './queries.js';
+import type {
+  CaptureItem,
+  CaptureRequest,
+  GetTaskRequest,
+  ResetReply,
+  SeenTasksReply,
+  StatsReply,
+  TaskMessage,
+  TaskQuery,
+  WorkerMessage,
+  WorkerQuery,
+} from './messages.js';
 
 export interface ServiceContext {
-  readonly state: State;
   /** Live clients; payloads are encoded CaptureItems (see proto.ts `serverService`). */
   readonly dispatcher: Dispatcher<Buffer>;
-  readonly results: ResultBackend;
-  readonly seen: SeenNames;
-  stats(): StatsReply;
+  /** The stored tasks a compiled query matches, as messages (memory, or the durable store). */
+  tasks(q: TaskQuerySpec): Promise<TaskMessage[]>;
+  /** One task with its whole result when the backend has it; undefined when unknown. */
+  task(uuid: string): Promise<TaskMessage | undefined>;
+  workers(q: WorkerQuerySpec): WorkerMessage[];
+  seen(): string[];
+  stats(): Promise<StatsReply>;
   /** Forget everything stored; returns how much was forgotten. */
-  reset(): ResetReply;
+  reset(): Promise<ResetReply>;
+  /** What NOT_FOUND says the server keeps (e.g. "the last 10000 tasks since it started"). */
+  readonly keeps: string;
   /** --debug lines (clients coming and going, errors answered). */
   debug(message: string): void;
 }
@@ -48,6 +60,8 @@ function toStatus(e: unknown): GrpcError {
         return { code: grpc.status.UNAVAILABLE, details: e.message };
       case 'PROTOCOL':
       case 'INTERNAL':
+      case 'DATA':
+      case 'CANT_CREATE':
         return { code: grpc.status.INTERNAL, details: e.message };
     }
   }
@@ -77,18 +91,13 @@ async function writeAll<T>(call: Stream<unknown, T>, items: readonly T[]): Promi
 }
 
 /** Answer a server-streaming query: build every item (a bad request fails the call), write, end. */
-function streamAll<T>(call: Stream<unknown, T>, ctx: ServiceContext, build: () => T[]): void {
-  let items: T[];
-  try {
-    items = build();
-  } catch (e) {
-    failStream(call, e, ctx);
-    return;
-  }
-  writeAll(call, items).then(
-    () => call.end(),
-    (e: unknown) => failStream(call, e, ctx),
-  );
+function streamAll<T>(call: Stream<unknown, T>, ctx: ServiceContext, build: () => Promise<T[]>): void {
+  new Promise<T[]>((resolve) => resolve(build()))
+    .then((items) => writeAll(call, items))
+    .then(
+      () => call.end(),
+      (e: unknown) => failStream(call, e, ctx),
+    );
 }
 
 function failStream(call: Stream<unknown, unknown>, e: unknown, ctx: ServiceContext): void {
@@ -134,27 +143,16 @@ export function clearlyImplementation(ctx: ServiceContext): grpc.UntypedServiceI
     },
 
     FilterTasks(call: Stream<TaskQuery, TaskMessage>): void {
-      // Messages are built now, in one go: the tasks are live objects the next event changes.
-      streamAll(call, ctx, () =>
-        queryTasks(ctx.state, compileTaskQuery(call.request)).map((t) =>
-          taskMessage(t, t.state, false, t.timestamp, ctx.results.get(t.uuid)),
-        ),
-      );
+      streamAll(call, ctx, () => ctx.tasks(compileTaskQuery(call.request)));
     },
 
     GetTask(call: grpc.ServerUnaryCall<GetTaskRequest, TaskMessage>, callback: grpc.sendUnaryData<TaskMessage>): void {
       const uuid = (call.request.uuid ?? '').trim();
       const answer = async (): Promise<TaskMessage> => {
         if (uuid === '') throw new ClearlyError('USAGE', 'uuid is required');
-        const task = ctx.state.getTask(uuid);
-        if (task === undefined) {
-          throw new ClearlyError(
-            'NOT_FOUND',
-            `task ${uuid} is not known to this server (it keeps the last ${ctx.stats().max_tasks} tasks since it started)`,
-          );
-        }
-        const whole = await ctx.results.fetch(task, GET_TASK_BACKEND_TIMEOUT_MS);
-        return taskMessage(task, task.state, false, task.timestamp, whole);
+        const m = await ctx.task(uuid);
+        if (m === undefined) throw new ClearlyError('NOT_FOUND', `task ${uuid} is not known to this server (it keeps ${ctx.keeps})`);
+        return m;
       };
       answer().then(
         (m) => callback(null, m),
@@ -167,13 +165,11 @@ export function clearlyImplementation(ctx: ServiceContext): grpc.UntypedServiceI
     },
 
     FilterWorkers(call: Stream<WorkerQuery, WorkerMessage>): void {
-      streamAll(call, ctx, () =>
-        queryWorkers(ctx.state, compileWorkerQuery(call.request)).map((w) => workerMessage(w, w.alive ? 'ONLINE' : 'OFFLINE')),
-      );
+      streamAll(call, ctx, async () => ctx.workers(compileWorkerQuery(call.request)));
     },
 
     SeenTasks(_call: grpc.ServerUnaryCall<unknown, SeenTasksReply>, callback: grpc.sendUnaryData<SeenTasksReply>): void {
-      unary(callback, () => ({ names: ctx.seen.sorted() }));
+      unary(callback, async () => ({ names: ctx.seen() }));
     },
 
     Reset(_call: grpc.ServerUnaryCall<unknown, ResetReply>, callback: grpc.sendUnaryData<ResetReply>): void {
@@ -186,13 +182,9 @@ export function clearlyImplementation(ctx: ServiceContext): grpc.UntypedServiceI
   };
 }
 
-function unary<T>(callback: grpc.sendUnaryData<T>, fn: () => T): void {
-  let value: T;
-  try {
-    value = fn();
-  } catch (e) {
-    callback(toStatus(e));
-    return;
-  }
-  callback(null, value);
+function unary<T>(callback: grpc.sendUnaryData<T>, fn: () => Promise<T>): void {
+  new Promise<T>((resolve) => resolve(fn())).then(
+    (value) => callback(null, value),
+    (e: unknown) => callback(toStatus(e)),
+  );
 }

@@ -59,7 +59,24 @@ export interface StatsSources {
   readonly backend: string;
   readonly backendState: BackendState;
   readonly resultsFetched: number;
+  readonly store: StoreStats;
 }
+
+/** What `stats` says of the durable store (refreshed by the collector's tick: asking costs nothing). */
+export interface StoreStats {
+  /** `memory`, `sqlite PATH` or `postgres URL` (masked). */
+  readonly store: string;
+  readonly state: 'ok' | 'failing' | 'none';
+  readonly tasks: number;
+  /** -1: unknown. */
+  readonly bytes: number;
+  readonly backlog: number;
+  readonly dropped: number;
+  readonly pruned: number;
+  readonly written: number;
+}
+
+export const NO_STORE: StoreStats = { store: 'memory', state: 'none', tasks: 0, bytes: -1, backlog: 0, dropped: 0, pruned: 0, written: 0 };
 
 /** `now`: epoch seconds. */
 export function statsReply(s: StatsSources, now: number): StatsReply {
@@ -86,5 +103,13 @@ export function statsReply(s: StatsSources, now: number): StatsReply {
     backend: s.backend,
     backend_state: s.backendState,
     results_fetched: s.resultsFetched,
+    store: s.store.store,
+    store_state: s.store.state,
+    store_tasks: s.store.tasks,
+    store_bytes: s.store.bytes,
+    store_backlog: s.store.backlog,
+    store_dropped: s.store.dropped,
+    store_pruned: s.store.pruned,
+    store_written: s.store.written,
   };
 }

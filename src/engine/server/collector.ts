@@ -1,26 +1,38 @@
 /**
  * The server's engine, put together once: a session on the broker feeds the State; every change
- * goes to the live clients (the dispatcher, each record encoded once), the seen task names and
- * the result backend. What the gRPC service answers from (`context`), and how it stops.
+ * goes, after the reducer applied it, to the live clients (the dispatcher, each record encoded
+ * once), the seen task names, the result backend and the durable store's writer (a map insert; it
+ * writes in batches, off the event path). What the gRPC service answers from (`context`), and how
+ * it stops.
  *
- * New sinks of changes (the durable store, metrics) join here, in `onChange`, after the State
- * has applied the event: they never hold the reducer up.
+ * With a store, the newest `--max-tasks` tasks, the workers and the names are loaded back at start
+ * (the rest stays on disk), so tasks running across a restart go on from where they were, and
+ * history queries are answered by the store.
  */
 import { openResultBackend, type ResultBackend } from '../backend/results.js';
 import type { SourceStatus } from '../broker/source.js';
 import { Dispatcher } from '../grpc/dispatch.js';
 import type { BrokerState, ResetReply } from '../grpc/messages.js';
 import { encodeCaptureItem } from '../grpc/proto.js';
-import type { ServiceContext } from '../grpc/service.js';
-import { EventRate, statsReply } from '../grpc/stats.js';
+import { queryWorkers } from '../grpc/queries.js';
+import { GET_TASK_BACKEND_TIMEOUT_MS, type ServiceContext } from '../grpc/service.js';
+import { EventRate, NO_STORE, statsReply, type StoreStats } from '../grpc/stats.js';
 import { taskMessage, workerMessage } from '../grpc/wire.js';
 import type { Change } from '../model.js';
 import { startSession, type Session } from '../session.js';
 import { SeenNames } from '../state/seen-names.js';
+import { openStore } from '../store/open.js';
+import { taskFromRow, workerFromRow } from '../store/rows.js';
+import type { RetentionPolicy, Store } from '../store/store.js';
+import type { StoreUrl } from '../store/url.js';
+import { StoreWriter } from '../store/writer.js';
+import { memoryHistory, storeHistory, type History } from './history.js';
 
 export interface CollectorOptions {
   readonly broker: string;
   readonly backend: string | undefined;
+  readonly store: StoreUrl;
+  readonly retention: RetentionPolicy;
   readonly maxTasks: number;
   readonly maxWorkers: number;
   readonly clientBuffer: number;
@@ -33,20 +45,28 @@ export interface Collector {
   readonly session: Session;
   readonly results: ResultBackend;
   readonly dispatcher: Dispatcher<Buffer>;
+  readonly store: Store | null;
   /** What the gRPC service reads and calls. */
   readonly context: ServiceContext;
   /** Epoch seconds. */
   readonly startedAt: number;
-  /** Starts the work that needs the rest in place (the result backend's subscription, the rate tick). */
+  /** Starts the work that needs the rest in place (the result backend's subscription, the ticks). */
   start(): Promise<void>;
-  /** Ends every live stream, then stops the broker session and the backend (bounded waits). */
+  /** Ends every live stream, writes what the store has not got yet, stops the broker session. */
   stop(): Promise<void>;
 }
 
 const now = (): number => Date.now() / 1000;
+const PRUNE_EVERY_MS = 60_000;
+const STORE_STATS_EVERY_MS = 5_000;
 
-/** Connects to the broker (UnavailableError, exit 69, when it cannot) and builds the rest around it. */
+/**
+ * Opens the store first (a PostgreSQL that cannot be reached is exit 69, an unusable file exit
+ * 73/65), then connects to the broker (exit 69 when it cannot) and builds the rest around them.
+ */
 export async function startCollector(o: CollectorOptions): Promise<Collector> {
+  const store = await openStore(o.store);
+  let session: Session;
   const results = openResultBackend(o.backend, { maxResults: o.maxTasks, log: o.log });
   const dispatcher = new Dispatcher<Buffer>(
     {
@@ -61,6 +81,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     { clientBuffer: o.clientBuffer },
   );
   const seen = new SeenNames();
+  let writer: StoreWriter | null = null;
   let brokerState: BrokerState = 'connected';
   const onChange = (change: Change): void => {
     if (change.kind === 'task') {
@@ -69,32 +90,67 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       results.onTask(change.task);
     }
     dispatcher.publish(change);
+    writer?.onChange(change);
   };
-  const session = await startSession({
-    broker: o.broker,
-    debug: o.debug,
-    log: o.log,
-    maxTasks: o.maxTasks,
-    maxWorkers: o.maxWorkers,
-    onChange,
-    onStatus: (s: SourceStatus) => {
-      brokerState = s.kind === 'lost' ? 'reconnecting' : 'connected';
-    },
-  });
+  try {
+    session = await startSession({
+      broker: o.broker,
+      debug: o.debug,
+      log: o.log,
+      maxTasks: o.maxTasks,
+      maxWorkers: o.maxWorkers,
+      onChange,
+      onStatus: (s: SourceStatus) => {
+        brokerState = s.kind === 'lost' ? 'reconnecting' : 'connected';
+      },
+    });
+  } catch (e) {
+    await store?.close().catch(() => undefined);
+    throw e;
+  }
   const { state, counters } = session.pipeline;
   const startedAt = now();
   const rate = new EventRate();
   rate.sample(startedAt, 0);
-  let tick: NodeJS.Timeout | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  let storeStats: StoreStats = NO_STORE;
+  let pruned = 0;
+
+  let history: History;
+  if (store === null) {
+    history = memoryHistory(state, results, session.masked, GET_TASK_BACKEND_TIMEOUT_MS);
+  } else {
+    writer = new StoreWriter({ store, broker: session.masked, results, log: o.log });
+    history = storeHistory(state, store, writer, results, session.masked, GET_TASK_BACKEND_TIMEOUT_MS);
+  }
+  const location = store === null ? 'memory' : `${store.kind} ${store.location}`;
+
+  const refreshStoreStats = async (): Promise<void> => {
+    if (store === null || writer === null) return;
+    try {
+      const [size, stored] = await Promise.all([store.size(), store.counters()]);
+      pruned = stored['tasks_pruned'] ?? pruned;
+      const w = writer.stats;
+      storeStats = { store: location, state: w.state, tasks: size.tasks, bytes: size.bytes ?? -1, backlog: w.backlog, dropped: w.dropped, pruned, written: w.written };
+    } catch {
+      const w = writer.stats;
+      storeStats = { ...storeStats, store: location, state: 'failing', backlog: w.backlog, dropped: w.dropped, written: w.written };
+    }
+  };
 
   const context: ServiceContext = {
-    state,
     dispatcher,
-    results,
-    seen,
+    tasks: (q) => history.tasks(q),
+    task: (uuid) => history.task(uuid),
+    workers: (q) => queryWorkers(state, q).map((w) => workerMessage(w, w.alive ? 'ONLINE' : 'OFFLINE')),
+    seen: () => seen.sorted(),
+    keeps: store === null ? `the last ${o.maxTasks} tasks since it started` : `every task in its store ${location} (retention permitting)`,
     debug: o.debug ? o.log : (): void => {},
-    stats: () =>
-      statsReply(
+    stats: async () => {
+      // A store's size is a counter read and a stat of its files: fresh for every answer.
+      if (store !== null) await refreshStoreStats();
+      const w = writer?.stats;
+      return statsReply(
         {
           counters,
           state,
@@ -110,15 +166,23 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
           backend: results.masked,
           backendState: results.state,
           resultsFetched: results.fetched,
+          store: w === undefined ? storeStats : { ...storeStats, state: w.state, backlog: w.backlog, dropped: w.dropped, written: w.written },
         },
         now(),
-      ),
-    reset: (): ResetReply => {
-      const reply = { tasks: state.taskCount, workers: state.workerCount };
+      );
+    },
+    reset: async (): Promise<ResetReply> => {
+      const size = store === null ? null : await store.size().catch(() => null);
+      const reply = { tasks: Math.max(state.taskCount, size?.tasks ?? 0), workers: state.workerCount };
       state.clear();
       seen.clear();
       results.clear();
-      o.log(`reset: forgot ${reply.tasks} tasks and ${reply.workers} workers`);
+      if (store !== null && writer !== null) {
+        writer.clear();
+        await store.clear();
+        await refreshStoreStats();
+      }
+      o.log(`reset: forgot ${reply.tasks} tasks and ${reply.workers} workers${store === null ? '' : `, in memory and in the store ${location}`}`);
       return reply;
     },
   };
@@ -127,16 +191,43 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     session,
     results,
     dispatcher,
+    store,
     context,
     startedAt,
     async start() {
+      if (store !== null && writer !== null) {
+        // Oldest first, so memory's order of last change is the store's.
+        const recent = await store.recent(o.maxTasks);
+        for (let i = recent.length - 1; i >= 0; i--) state.restoreTask(taskFromRow(recent[i]!));
+        for (const w of await store.workers()) state.restoreWorker(workerFromRow(w), now());
+        for (const n of await store.names()) seen.add(n);
+        writer.start();
+        await refreshStoreStats();
+        timers.push(setInterval(() => void refreshStoreStats(), STORE_STATS_EVERY_MS));
+        const prune = (): void => {
+          store.prune(o.retention, now()).then(
+            (n) => {
+              if (n > 0) o.log(`retention: pruned ${n} tasks from the store`);
+            },
+            (e: unknown) => o.log(`retention: could not prune the store (${(e as Error).message})`),
+          );
+        };
+        prune();
+        timers.push(setInterval(prune, PRUNE_EVERY_MS));
+      }
       await results.start();
-      tick = setInterval(() => rate.sample(now(), counters.events), 1000);
+      timers.push(setInterval(() => rate.sample(now(), counters.events), 1000));
+      for (const t of timers) t.unref();
     },
     async stop() {
-      clearInterval(tick);
+      for (const t of timers) clearInterval(t);
       dispatcher.endAll();
       await Promise.all([withTimeout(session.close(), 1500), withTimeout(results.close(), 500)]);
+      if (store !== null && writer !== null) {
+        writer.count('events_processed', counters.events);
+        await withTimeout(writer.stop(), 5_000);
+        await withTimeout(store.close(), 2_000);
+      }
     },
   };
 }
@@ -152,3 +243,4 @@ export function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
     p.then(done, done);
   });
 }
+

@@ -24,6 +24,8 @@ export class State {
   private readonly workerTable: WorkerTable;
   /** Task entries dropped by `clear`, evicted ones included (for `tasksCreated`). */
   private clearedTasks = 0;
+  /** Task entries put back from the durable store (not created by events). */
+  private restoredTasks = 0;
 
   constructor(opts: StateOptions) {
     this.taskTable = new TaskTable(opts.maxTasks);
@@ -108,7 +110,27 @@ export class State {
    * Every entry is still stored, was evicted, or was cleared: no counter on the event path.
    */
   get tasksCreated(): number {
-    return this.clearedTasks + this.taskTable.size + this.taskTable.evicted;
+    return this.clearedTasks + this.taskTable.size + this.taskTable.evicted - this.restoredTasks;
+  }
+
+  /**
+   * Puts a task the durable store kept back in memory, as the reducer left it (no change is
+   * reported): later events then follow the state rule from where it was. Loaded oldest first, so
+   * the table's order of last change is the store's.
+   */
+  restoreTask(task: Task): void {
+    if (this.taskTable.get(task.uuid) !== undefined) return;
+    const entry = this.taskTable.upsert(task.uuid);
+    Object.assign(entry.task, task);
+    this.taskTable.settle(entry);
+    this.restoredTasks++;
+  }
+
+  /** Puts a worker the store kept back; alive only if its heartbeat window has not run out at `now`. */
+  restoreWorker(worker: Worker, now: number): void {
+    const w = this.workerTable.get(worker.hostname) ?? this.workerTable.create(worker.hostname);
+    Object.assign(w, worker);
+    if (w.alive && isExpired(w, now)) w.alive = false;
   }
 
   /** Forget every task and worker, and reset the eviction counters (`tasksCreated` keeps counting). */

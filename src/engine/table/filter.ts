@@ -117,6 +117,8 @@ export interface TaskMatch {
   readonly worker: Negatable | null;
   /** Whether a task in this state passes the `--state` values. */
   readonly stateOk: (state: string) => boolean;
+  /** The `--state` values `stateOk` decides by (for a store, which asks SQL). */
+  readonly states: StateSets;
 }
 
 /** What a task filter reads of a task. */
@@ -145,7 +147,7 @@ function compile(spec: FilterSpec): Compiled {
   const worker = compileRegex(spec.worker, '--worker');
   const { taskIn, workerIn, out } = parseStates(spec.states);
   const stateOk = (state: string): boolean => !out.has(state) && (taskIn.size === 0 || taskIn.has(state));
-  return { task: { tasks: spec.tasks, pattern, worker, stateOk }, worker, workerIn, out, workers: spec.workers };
+  return { task: { tasks: spec.tasks, pattern, worker, stateOk, states: { taskIn, workerIn, out } }, worker, workerIn, out, workers: spec.workers };
 }
 
 /** The task side of a filter (throws UsageError on a bad regex or state). */

@@ -68,6 +68,7 @@ export const SCHEMA: Schema = {
       {"no":30,"name":"revoked","type":"double","oneof":"_revoked"},
       {"no":31,"name":"rejected","type":"double","oneof":"_rejected"},
       {"no":32,"name":"celery_state","type":"string","oneof":"_celery_state"},
+      {"no":40,"name":"broker","type":"string","oneof":"_broker"},
     ],
     "clearly.v1.WorkerMessage": [
       {"no":1,"name":"hostname","type":"string"},
@@ -88,6 +89,9 @@ export const SCHEMA: Schema = {
       {"no":1,"name":"filter","type":"message","message":"clearly.v1.Filter"},
       {"no":2,"name":"limit","type":"int32"},
       {"no":3,"name":"oldest_first","type":"bool"},
+      {"no":10,"name":"since","type":"double","oneof":"_since"},
+      {"no":11,"name":"until","type":"double","oneof":"_until"},
+      {"no":12,"name":"search","type":"string"},
     ],
     "clearly.v1.GetTaskRequest": [
       {"no":1,"name":"uuid","type":"string"},
@@ -127,6 +131,14 @@ export const SCHEMA: Schema = {
       {"no":18,"name":"backend","type":"string"},
       {"no":19,"name":"backend_state","type":"string"},
       {"no":20,"name":"results_fetched","type":"uint64"},
+      {"no":40,"name":"store","type":"string"},
+      {"no":41,"name":"store_state","type":"string"},
+      {"no":42,"name":"store_tasks","type":"uint64"},
+      {"no":43,"name":"store_bytes","type":"int64"},
+      {"no":44,"name":"store_backlog","type":"uint64"},
+      {"no":45,"name":"store_dropped","type":"uint64"},
+      {"no":46,"name":"store_pruned","type":"uint64"},
+      {"no":47,"name":"store_written","type":"uint64"},
     ],
   },
 };

@@ -1,0 +1,79 @@
+/**
+ * Where the server answers history from: its memory (the State's task table) when it has no store,
+ * the store when it has one. With a store, every task query is answered by the store, after the
+ * changes not yet written are flushed, so the answer is what memory would give over the whole
+ * history. One task is looked up in memory first (the freshest copy), then in the store.
+ */
+import type { ResultBackend } from '../backend/results.js';
+import type { TaskMessage } from '../grpc/messages.js';
+import { queryTasks, type TaskQuerySpec } from '../grpc/queries.js';
+import { taskMessage } from '../grpc/wire.js';
+import type { State } from '../state/state.js';
+import type { StoreQuery } from '../store/query.js';
+import { taskFromRow, wholeOf, type TaskRow } from '../store/rows.js';
+import type { Store } from '../store/store.js';
+import type { StoreWriter } from '../store/writer.js';
+
+export interface History {
+  tasks(q: TaskQuerySpec): Promise<TaskMessage[]>;
+  /** undefined when neither memory nor the store has it. */
+  task(uuid: string): Promise<TaskMessage | undefined>;
+}
+
+/** `broker`: the masked URL each message says the task was heard on. */
+export function memoryHistory(state: State, results: ResultBackend, broker: string, backendTimeoutMs: number): History {
+  return {
+    // Messages are built now, in one go: the tasks are live objects the next event changes.
+    tasks: async (q) => queryTasks(state, q).map((t) => ({ ...taskMessage(t, t.state, false, t.timestamp, results.get(t.uuid)), broker })),
+    task: async (uuid) => {
+      const t = state.getTask(uuid);
+      if (t === undefined) return undefined;
+      const whole = await results.fetch(t, backendTimeoutMs);
+      return { ...taskMessage(t, t.state, false, t.timestamp, whole), broker };
+    },
+  };
+}
+
+/** The store's form of a compiled query (its regexes and states, decided in the store's pages). */
+export function storeQuery(q: TaskQuerySpec): StoreQuery {
+  return {
+    statesIn: q.match.tasks ? [...q.match.states.taskIn] : ['\u0000none'],
+    statesOut: [...q.match.states.out],
+    pattern: q.match.pattern,
+    worker: q.match.worker,
+    since: q.since,
+    until: q.until,
+    search: q.search === null ? null : q.search.join(' '),
+    retried: false,
+    limit: q.limit,
+    oldestFirst: q.oldestFirst,
+  };
+}
+
+function rowMessage(r: TaskRow): TaskMessage {
+  const t = taskFromRow(r);
+  return { ...taskMessage(t, t.state, false, t.timestamp, wholeOf(r)), broker: r.broker };
+}
+
+export function storeHistory(
+  state: State,
+  store: Store,
+  writer: StoreWriter,
+  results: ResultBackend,
+  broker: string,
+  backendTimeoutMs: number,
+): History {
+  const memory = memoryHistory(state, results, broker, backendTimeoutMs);
+  return {
+    tasks: async (q) => {
+      await writer.flush();
+      return (await store.queryTasks(storeQuery(q))).map(rowMessage);
+    },
+    task: async (uuid) => {
+      const live = await memory.task(uuid);
+      if (live !== undefined) return live;
+      const row = await store.getTask(uuid);
+      return row === null ? undefined : rowMessage(row);
+    },
+  };
+}

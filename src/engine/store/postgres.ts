@@ -1,0 +1,214 @@
+/**
+ * The store in PostgreSQL (node-postgres), for a team: several `clearly server`s (two on one
+ * broker for availability, or one per broker) may write one database. They converge on one row per
+ * task because every write is an upsert that applies the state rule in SQL (rule-sql.ts), rows in
+ * uuid order (so concurrent writers lock in the same order), in multi-row statements.
+ */
+import pg from 'pg';
+import { StoreError, UnavailableError } from '../../errors.js';
+import { collect, type StoreQuery } from './query.js';
+import { TASK_COLUMNS, WORKER_COLUMNS, type TaskRow, type WorkerRow } from './rows.js';
+import { upsertSet } from './rule-sql.js';
+import { APP_MARK, markStatements, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import type { RetentionPolicy, Store, StoreSize, WriteBatch } from './store.js';
+
+/** Rows per INSERT: 39 parameters each, well under PostgreSQL's 65,535. */
+const ROWS_PER_STATEMENT = 400;
+const PRUNE_CHUNK = 5_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+const FIX = 'check the URL in --store (CLEARLY_STORE), or use --store memory or a file path';
+
+/** int8 (seq, clock, counters) as numbers: they stay far below 2^53. */
+const TYPES = {
+  getTypeParser: (oid: number, format?: string) =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'),
+};
+
+const TASK_INSERT_COLUMNS = TASK_COLUMNS.join(', ');
+const TASK_SET = upsertSet(TASK_COLUMNS, 'postgres');
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly location: string,
+  ) {}
+
+  /** Connects and migrates; UnavailableError (exit 69) when the database cannot be reached. */
+  static async open(url: string, masked: string): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, types: TYPES });
+    // A lost connection surfaces in the next call; an idle client's error must not crash the process.
+    pool.on('error', () => {});
+    const store = new PostgresStore(pool, masked);
+    try {
+      await store.migrate();
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      if (e instanceof StoreError) throw e;
+      throw new UnavailableError(`cannot use the PostgreSQL store ${masked}: ${(e as Error).message}: ${FIX}`, { cause: e });
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Two servers starting at once: one migrates, the other waits and finds it done.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('clearly.schema'))");
+      const meta = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'clearly_meta'");
+      let version = 0;
+      if ((meta.rows[0]?.n ?? 0) > 0) {
+        const rows = await client.query<{ key: string; value: string }>('SELECT key, value FROM clearly_meta');
+        const m = new Map(rows.rows.map((r) => [r.key, r.value]));
+        if (m.get('app') !== APP_MARK) throw new StoreError('DATA', `${this.location} is not a clearly store (clearly_meta says otherwise): ${FIX}`);
+        version = Number(m.get('schema_version') ?? 0);
+      } else {
+        const ours = await client.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('tasks', 'workers', 'task_names', 'counters')",
+        );
+        if ((ours.rows[0]?.n ?? 0) > 0) {
+          throw new StoreError('DATA', `${this.location} has tables named like clearly's (tasks, workers…) that are not a clearly store; clearly leaves them alone: ${FIX}`);
+        }
+      }
+      if (version > SCHEMA_VERSION) {
+        throw new StoreError('DATA', `${this.location} was written by a newer clearly (store schema ${version}, this one knows up to ${SCHEMA_VERSION}): upgrade clearly`);
+      }
+      for (let v = version + 1; v <= SCHEMA_VERSION; v++) for (const sql of MIGRATIONS.postgres[v - 1] ?? []) await client.query(sql);
+      if (version < SCHEMA_VERSION) for (const sql of markStatements('postgres', SCHEMA_VERSION)) await client.query(sql);
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  async write(batch: WriteBatch): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const tasks = [...batch.tasks].sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+      for (let i = 0; i < tasks.length; i += ROWS_PER_STATEMENT) {
+        const chunk = tasks.slice(i, i + ROWS_PER_STATEMENT);
+        const params: unknown[] = [];
+        const values = chunk.map((row) => {
+          const cells = TASK_COLUMNS.map((c) => {
+            if (c === 'seq') return "nextval('task_seq')";
+            params.push(row[c]);
+            return `$${params.length}`;
+          });
+          return `(${cells.join(', ')})`;
+        });
+        await client.query(`INSERT INTO tasks (${TASK_INSERT_COLUMNS}) VALUES ${values.join(', ')} ON CONFLICT (uuid) DO UPDATE SET ${TASK_SET}`, params);
+      }
+      if (batch.workers.length > 0) {
+        const params: unknown[] = [];
+        const values = batch.workers.map((w) => `(${WORKER_COLUMNS.map((c) => (params.push(w[c]), `$${params.length}`)).join(', ')})`);
+        const set = WORKER_COLUMNS.filter((c) => c !== 'hostname').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+        await client.query(`INSERT INTO workers (${WORKER_COLUMNS.join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (hostname) DO UPDATE SET ${set}`, params);
+      }
+      if (batch.names.length > 0) {
+        await client.query('INSERT INTO task_names (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING', [batch.names]);
+      }
+      const counters = Object.entries({ ...batch.counters, task_writes: tasks.length }).filter(([, v]) => v !== 0);
+      if (counters.length > 0) {
+        await client.query(
+          'INSERT INTO counters (key, value) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT (key) DO UPDATE SET value = counters.value + EXCLUDED.value',
+          [counters.map(([k]) => k), counters.map(([, v]) => v)],
+        );
+      }
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async rows<T extends object>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.pool.query<T>(sql, params)).rows;
+  }
+
+  queryTasks(q: StoreQuery): Promise<TaskRow[]> {
+    return collect(q, 'postgres', (page) => this.rows<TaskRow>(page.sql, page.params));
+  }
+  async getTask(uuid: string): Promise<TaskRow | null> {
+    return (await this.rows<TaskRow>(`SELECT ${TASK_INSERT_COLUMNS} FROM tasks WHERE uuid = $1`, [uuid]))[0] ?? null;
+  }
+  changedSince(seq: number, limit: number): Promise<TaskRow[]> {
+    return this.rows<TaskRow>(`SELECT ${TASK_INSERT_COLUMNS} FROM tasks WHERE seq > $1 ORDER BY seq ASC LIMIT $2`, [seq, limit]);
+  }
+  recent(limit: number): Promise<TaskRow[]> {
+    return this.rows<TaskRow>(`SELECT ${TASK_INSERT_COLUMNS} FROM tasks ORDER BY seq DESC LIMIT $1`, [limit]);
+  }
+  workers(): Promise<WorkerRow[]> {
+    return this.rows<WorkerRow>(`SELECT ${WORKER_COLUMNS.join(', ')} FROM workers ORDER BY hostname`);
+  }
+  async names(): Promise<string[]> {
+    return (await this.rows<{ name: string }>('SELECT name FROM task_names ORDER BY name')).map((r) => r.name);
+  }
+  async counters(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const r of await this.rows<{ key: string; value: number }>('SELECT key, value FROM counters')) out[r.key] = r.value;
+    return out;
+  }
+  async lastSeq(): Promise<number> {
+    return (await this.rows<{ s: number | null }>('SELECT max(seq) AS s FROM tasks'))[0]?.s ?? 0;
+  }
+
+  /** The planner's estimate past 100,000 rows (counting millions would take seconds), exact below. */
+  private async count(): Promise<number> {
+    const est = (await this.rows<{ n: number }>("SELECT reltuples::bigint AS n FROM pg_class WHERE relname = 'tasks' AND relkind = 'r'"))[0]?.n ?? -1;
+    if (est >= 100_000) return est;
+    return (await this.rows<{ n: number }>('SELECT count(*)::bigint AS n FROM tasks'))[0]?.n ?? 0;
+  }
+
+  async size(): Promise<StoreSize> {
+    const bytes = (await this.rows<{ b: number }>(
+      "SELECT (pg_total_relation_size('tasks') + pg_total_relation_size('workers') + pg_total_relation_size('task_names'))::bigint AS b",
+    ))[0]?.b;
+    return { tasks: await this.count(), bytes: bytes ?? null };
+  }
+
+  async prune(policy: RetentionPolicy, now: number): Promise<number> {
+    let pruned = 0;
+    for (;;) {
+      const r = await this.pool.query(
+        'DELETE FROM tasks WHERE uuid IN (SELECT uuid FROM tasks WHERE finished_at IS NOT NULL AND finished_at < $1 LIMIT $2)',
+        [now - policy.retentionSeconds, PRUNE_CHUNK],
+      );
+      pruned += r.rowCount ?? 0;
+      if ((r.rowCount ?? 0) < PRUNE_CHUNK) break;
+    }
+    let excess = (await this.count()) - policy.maxStored;
+    for (const which of ['finished_at IS NOT NULL', 'finished_at IS NULL']) {
+      while (excess > 0) {
+        const r = await this.pool.query(`DELETE FROM tasks WHERE uuid IN (SELECT uuid FROM tasks WHERE ${which} ORDER BY seq ASC LIMIT $1)`, [
+          Math.min(excess, PRUNE_CHUNK),
+        ]);
+        const n = r.rowCount ?? 0;
+        pruned += n;
+        excess -= n;
+        if (n === 0) break;
+      }
+    }
+    if (pruned > 0) {
+      await this.pool.query(
+        "INSERT INTO counters (key, value) VALUES ('tasks_pruned', $1) ON CONFLICT (key) DO UPDATE SET value = counters.value + EXCLUDED.value",
+        [pruned],
+      );
+    }
+    return pruned;
+  }
+
+  async clear(): Promise<void> {
+    await this.pool.query('TRUNCATE tasks, workers, task_names, counters');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The state rule (state/task-state.ts) in SQL, for the upsert of a task row: when two writes of
+ * one task meet in the database (two servers on one broker, or a row written again after it was
+ * forgotten from memory), the stored row and the incoming one are merged as the reducer merges a
+ * late event, so the database converges on the state the reducer would reach, never regressing.
+ *
+ * The incoming row plays the event that put it in its state, at `state_at`: it is late when the
+ * stored task is finished and the row's state is older than `finished_at`, or when neither state
+ * is RETRY and the incoming state ranks lower (a REJECTED without requeue ranking with REVOKED).
+ * A late row changes no state column; every other column takes the incoming value where it has
+ * one (Celery merges a late event's fields). `celery_state` follows Celery's uncorrected rule the
+ * same way. Written once for both dialects: `t` is the stored row, `n` the incoming one.
+ */
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** celery.states.PRECEDENCE (lower wins), custom states in between FAILURE and REVOKED. */
+function precedence(state: string): string {
+  return (
+    `CASE ${state} WHEN 'SUCCESS' THEN 0 WHEN 'FAILURE' THEN 1 WHEN 'REVOKED' THEN 3 WHEN 'STARTED' THEN 4 ` +
+    `WHEN 'RECEIVED' THEN 5 WHEN 'REJECTED' THEN 6 WHEN 'RETRY' THEN 7 WHEN 'PENDING' THEN 8 ELSE 2 END`
+  );
+}
+
+/** The corrected rank: a REJECTED that did not requeue ranks with REVOKED. */
+function rank(state: string, requeue: string): string {
+  return `(CASE WHEN ${state} = 'REJECTED' AND COALESCE(${requeue}, 0) = 0 THEN 3 ELSE ${precedence(state)} END)`;
+}
+
+/** Whether row `x` is finished (model.ts isFinished). */
+function finished(x: string): string {
+  return `(${x}.state IN ('SUCCESS', 'FAILURE', 'REVOKED') OR (${x}.state = 'REJECTED' AND COALESCE(${x}.requeue, 0) = 0))`;
+}
+
+/** True when the incoming row `n` is late against the stored row `t`. */
+export function lateSql(t: string, n: string): string {
+  return (
+    `((${t}.finished_at IS NOT NULL AND ${finished(t)} AND ${n}.state_at < ${t}.finished_at) OR ` +
+    `(${n}.state <> 'RETRY' AND ${t}.state <> 'RETRY' AND ${rank(`${n}.state`, `${n}.requeue`)} > ${rank(`${t}.state`, `${t}.requeue`)}))`
+  );
+}
+
+/** Celery's own lateness, for `celery_state`. */
+function celeryLateSql(t: string, n: string): string {
+  return (
+    `(${n}.celery_state <> 'RETRY' AND ${t}.celery_state <> 'RETRY' AND ` +
+    `${precedence(`${n}.celery_state`)} > ${precedence(`${t}.celery_state`)})`
+  );
+}
+
+/** Columns the rule decides: they keep the stored value when the incoming row is late. */
+const STATE_COLUMNS = ['state', 'state_at', 'finished_at', 'requeue'] as const;
+/** Columns that are never overwritten once set (identity). */
+const KEEP = new Set(['uuid']);
+
+/**
+ * The `SET` list of `INSERT … ON CONFLICT (uuid) DO UPDATE SET …` for these columns. `seq` always
+ * takes the incoming value (the row changed); `broker` keeps the first writer's.
+ */
+export function upsertSet(columns: readonly string[], dialect: Dialect): string {
+  // SQLite names the stored row by its table and the incoming one `excluded`; PostgreSQL too
+  // (with EXCLUDED upper-cased by convention only).
+  const t = 'tasks';
+  const n = dialect === 'sqlite' ? 'excluded' : 'EXCLUDED';
+  const late = lateSql(t, n);
+  const parts: string[] = [];
+  for (const c of columns) {
+    if (KEEP.has(c)) continue;
+    if ((STATE_COLUMNS as readonly string[]).includes(c)) parts.push(`${c} = CASE WHEN ${late} THEN ${t}.${c} ELSE ${n}.${c} END`);
+    else if (c === 'celery_state') parts.push(`celery_state = CASE WHEN ${celeryLateSql(t, n)} THEN ${t}.celery_state ELSE ${n}.celery_state END`);
+    else if (c === 'seq') parts.push(`seq = ${n}.seq`);
+    else if (c === 'broker') parts.push(`broker = ${t}.broker`);
+    else if (c === 'timestamp' || c === 'clock') parts.push(`${c} = ${n}.${c}`);
+    else parts.push(`${c} = COALESCE(${n}.${c}, ${t}.${c})`);
+  }
+  return parts.join(', ');
+}

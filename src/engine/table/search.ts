@@ -1,0 +1,8 @@
+/**
+ * The words of a `--search`: runs of letters and digits, lower-cased, as both full-text indexes of
+ * the store tokenize them (SQLite FTS5 unicode61; PostgreSQL `simple` over the text with every
+ * other character made a space), so memory and the store agree on what a word is. At most 16.
+ */
+export function searchWords(text: string): string[] {
+  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 16);
+}

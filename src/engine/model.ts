@@ -43,6 +43,11 @@ export interface Task {
   finishedAt: number | null;
   /** task-rejected's `requeue` (the message went back to the queue), null until a rejection. */
   requeue: boolean | null;
+  /**
+   * Events applied to this task: which of two snapshots of it saw more of the stream (the store's
+   * upsert, store/rule-sql.ts, when two servers write one database).
+   */
+  events: number;
   /** Timestamp of the event that set the current state (epoch seconds). */
   timestamp: number;
   /** Worker nodename that handled it (never the client of task-sent). */
@@ -111,6 +116,7 @@ export function newTask(uuid: string): Task {
     celeryState: 'PENDING',
     finishedAt: null,
     requeue: null,
+    events: 0,
     timestamp: 0,
     worker: null,
     client: null,

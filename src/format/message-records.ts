@@ -20,6 +20,7 @@ function taskOf(m: Decoded<TaskMessage>): Task {
     celeryState: m.celery_state ?? m.state ?? '',
     finishedAt: null,
     requeue: null,
+    events: 0,
     timestamp: m.timestamp ?? 0,
     worker: orNull(m.worker),
     client: orNull(m.client),

@@ -56,6 +56,8 @@ export interface TaskRecord {
   routing_key: string | null;
   parent_id: string | null;
   root_id: string | null;
+  /** Set where Celery's own State would differ (README, "Where clearly differs"). */
+  celery_state?: string;
 }
 export interface WorkerRecord {
   kind: 'worker';

@@ -9,7 +9,7 @@ import { TASK_STATES, type Task, type Worker } from '../model.js';
 import type { FilterMessage, TaskQuery, WorkerQuery } from './messages.js';
 import type { State } from '../state/state.js';
 import { scanTasks } from '../table/task-scan.js';
-import { searchWords } from '../table/search.js';
+import { searchWords, textWords } from '../table/search.js';
 
 export interface TaskQuerySpec {
   readonly match: TaskMatch;
@@ -59,7 +59,7 @@ function passesExtra(q: TaskQuerySpec, t: Task): boolean {
   if (q.until !== null && t.timestamp >= q.until) return false;
   if (q.search === null) return true;
   const text = [t.name, t.args, t.kwargs, t.result, t.exception].filter((x) => x !== null).join(' ').toLowerCase();
-  const words = new Set(searchWords(text));
+  const words = new Set(textWords(text));
   return q.search.every((w) => words.has(w));
 }
 

@@ -115,6 +115,7 @@ export function applyTaskEvent(task: Task, ev: TaskEvent): TaskState {
  */
 export function applyTaskEventAs(task: Task, ev: TaskEvent, state: TaskState, late: boolean): TaskState {
   const ts = ev.timestamp;
+  task.events++;
   if (!isLateForCelery(state, task.celeryState)) task.celeryState = state;
   switch (ev.subject) {
     case 'sent':

@@ -89,14 +89,20 @@ export class PostgresStore implements Store {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // `seq` follows the batch's order (the order tasks last changed: "newest first" reads it),
+      // so the numbers are taken first, in that order; the rows are then written in uuid order so
+      // that two servers writing the same tasks lock them in the same order and never deadlock.
+      const seqs = (
+        await client.query<{ s: number }>("SELECT nextval('task_seq') AS s FROM generate_series(1, $1::int)", [batch.tasks.length])
+      ).rows.map((r) => Number(r.s)).sort((a, b) => a - b);
+      const seqOf = new Map<TaskRow, number>(batch.tasks.map((row, i) => [row, seqs[i]!]));
       const tasks = [...batch.tasks].sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
       for (let i = 0; i < tasks.length; i += ROWS_PER_STATEMENT) {
         const chunk = tasks.slice(i, i + ROWS_PER_STATEMENT);
         const params: unknown[] = [];
         const values = chunk.map((row) => {
           const cells = TASK_COLUMNS.map((c) => {
-            if (c === 'seq') return "nextval('task_seq')";
-            params.push(row[c]);
+            params.push(c === 'seq' ? seqOf.get(row) : row[c]);
             return `$${params.length}`;
           });
           return `(${cells.join(', ')})`;

@@ -70,7 +70,7 @@ export function pageSql(q: StoreQuery, d: Dialect, afterSeq: number | null, rows
 
 /** PostgreSQL: every column but the generated `search` (not a TaskRow field). */
 const TASK_SELECT =
-  'uuid, name, state, celery_state, state_at, finished_at, requeue, timestamp, worker, client, retries, args, kwargs, ' +
+  'uuid, name, state, celery_state, state_at, finished_at, requeue, events, timestamp, worker, client, retries, args, kwargs, ' +
   'result, result_json, exception, traceback, runtime, eta, expires, queue, exchange, routing_key, parent_id, root_id, ' +
   'clock, sent, received, started, succeeded, failed, retried, revoked, rejected, terminated, signum, expired, broker, seq';
 

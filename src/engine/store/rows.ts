@@ -11,7 +11,7 @@ import { stateTime } from '../state/task-state.js';
 
 /** The task columns, in the tables' order (store/schema.ts). */
 export const TASK_COLUMNS = [
-  'uuid', 'name', 'state', 'celery_state', 'state_at', 'finished_at', 'requeue', 'timestamp', 'worker', 'client',
+  'uuid', 'name', 'state', 'celery_state', 'state_at', 'finished_at', 'requeue', 'events', 'timestamp', 'worker', 'client',
   'retries', 'args', 'kwargs', 'result', 'result_json', 'exception', 'traceback', 'runtime', 'eta', 'expires', 'queue',
   'exchange', 'routing_key', 'parent_id', 'root_id', 'clock', 'sent', 'received', 'started', 'succeeded', 'failed',
   'retried', 'revoked', 'rejected', 'terminated', 'signum', 'expired', 'broker', 'seq',
@@ -27,6 +27,8 @@ export interface TaskRow {
   finished_at: number | null;
   /** 0/1/null: SQL has no booleans in SQLite. */
   requeue: number | null;
+  /** Events the writer had applied to the task (rule-sql.ts: the more advanced snapshot wins). */
+  events: number;
   timestamp: number;
   worker: string | null;
   client: string | null;
@@ -77,6 +79,7 @@ export function taskRow(task: Task, broker: string, whole: WholeResult | undefin
     state_at: stateTime(task, task.state, task.timestamp),
     finished_at: isFinished(task) ? task.finishedAt : null,
     requeue: flag(task.requeue),
+    events: task.events,
     timestamp: task.timestamp,
     worker: task.worker,
     client: task.client,
@@ -120,6 +123,7 @@ export function taskFromRow(r: TaskRow): Task {
   t.celeryState = r.celery_state;
   t.finishedAt = r.finished_at;
   t.requeue = bool(r.requeue);
+  t.events = r.events;
   t.timestamp = r.timestamp;
   t.worker = r.worker;
   t.client = r.client;

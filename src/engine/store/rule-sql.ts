@@ -4,7 +4,12 @@
  * forgotten from memory), the stored row and the incoming one are merged as the reducer merges a
  * late event, so the database converges on the state the reducer would reach, never regressing.
  *
- * The incoming row plays the event that put it in its state, at `state_at`: it is late when the
+ * A row that saw more of the task's events than the stored one (`events`: two servers reading one
+ * stream, one ahead of the other) replaces its state outright: its state is where the reducer
+ * went from there, a path no pairwise comparison can rebuild (SUCCESS, a later RETRY, RECEIVED).
+ * A row that saw fewer is behind (the other server's older snapshot, or a task a server had
+ * forgotten and heard of again through a late event): it moves no state. With as many events the
+ * incoming row plays the event that put it in its state, at `state_at`: it is late when the
  * stored task is finished and the row's state is older than `finished_at`, or when neither state
  * is RETRY and the incoming state ranks lower (a REJECTED without requeue ranking with REVOKED).
  * A late row changes no state column; every other column takes the incoming value where it has
@@ -35,16 +40,16 @@ function finished(x: string): string {
 /** True when the incoming row `n` is late against the stored row `t`. */
 export function lateSql(t: string, n: string): string {
   return (
-    `((${t}.finished_at IS NOT NULL AND ${finished(t)} AND ${n}.state_at < ${t}.finished_at) OR ` +
-    `(${n}.state <> 'RETRY' AND ${t}.state <> 'RETRY' AND ${rank(`${n}.state`, `${n}.requeue`)} > ${rank(`${t}.state`, `${t}.requeue`)}))`
+    `(${n}.events < ${t}.events OR (${n}.events = ${t}.events AND ((${t}.finished_at IS NOT NULL AND ${finished(t)} AND ${n}.state_at < ${t}.finished_at) OR ` +
+    `(${n}.state <> 'RETRY' AND ${t}.state <> 'RETRY' AND ${rank(`${n}.state`, `${n}.requeue`)} > ${rank(`${t}.state`, `${t}.requeue`)}))))`
   );
 }
 
 /** Celery's own lateness, for `celery_state`. */
 function celeryLateSql(t: string, n: string): string {
   return (
-    `(${n}.celery_state <> 'RETRY' AND ${t}.celery_state <> 'RETRY' AND ` +
-    `${precedence(`${n}.celery_state`)} > ${precedence(`${t}.celery_state`)})`
+    `(${n}.events < ${t}.events OR (${n}.events = ${t}.events AND ${n}.celery_state <> 'RETRY' AND ${t}.celery_state <> 'RETRY' AND ` +
+    `${precedence(`${n}.celery_state`)} > ${precedence(`${t}.celery_state`)}))`
   );
 }
 
@@ -71,6 +76,7 @@ export function upsertSet(columns: readonly string[], dialect: Dialect): string 
     else if (c === 'seq') parts.push(`seq = ${n}.seq`);
     else if (c === 'broker') parts.push(`broker = ${t}.broker`);
     else if (c === 'timestamp' || c === 'clock') parts.push(`${c} = ${n}.${c}`);
+    else if (c === 'events') parts.push(`events = CASE WHEN ${n}.events > ${t}.events THEN ${n}.events ELSE ${t}.events END`);
     else parts.push(`${c} = COALESCE(${n}.${c}, ${t}.${c})`);
   }
   return parts.join(', ');

@@ -14,7 +14,7 @@ const SQLITE_V1 = [
   `CREATE TABLE counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
   `CREATE TABLE tasks (
     uuid TEXT PRIMARY KEY, name TEXT, state TEXT NOT NULL, celery_state TEXT NOT NULL, state_at REAL NOT NULL,
-    finished_at REAL, requeue INTEGER, timestamp REAL NOT NULL, worker TEXT, client TEXT, retries INTEGER NOT NULL,
+    finished_at REAL, requeue INTEGER, events INTEGER NOT NULL, timestamp REAL NOT NULL, worker TEXT, client TEXT, retries INTEGER NOT NULL,
     args TEXT, kwargs TEXT, result TEXT, result_json TEXT, exception TEXT, traceback TEXT, runtime REAL, eta TEXT,
     expires TEXT, queue TEXT, exchange TEXT, routing_key TEXT, parent_id TEXT, root_id TEXT, clock INTEGER NOT NULL,
     sent REAL, received REAL, started REAL, succeeded REAL, failed REAL, retried REAL, revoked REAL, rejected REAL,
@@ -58,7 +58,7 @@ const POSTGRES_V1 = [
   `CREATE SEQUENCE task_seq`,
   `CREATE TABLE tasks (
     uuid TEXT PRIMARY KEY, name TEXT, state TEXT NOT NULL, celery_state TEXT NOT NULL, state_at DOUBLE PRECISION NOT NULL,
-    finished_at DOUBLE PRECISION, requeue SMALLINT, timestamp DOUBLE PRECISION NOT NULL, worker TEXT, client TEXT,
+    finished_at DOUBLE PRECISION, requeue SMALLINT, events INTEGER NOT NULL, timestamp DOUBLE PRECISION NOT NULL, worker TEXT, client TEXT,
     retries INTEGER NOT NULL, args TEXT, kwargs TEXT, result TEXT, result_json TEXT, exception TEXT, traceback TEXT,
     runtime DOUBLE PRECISION, eta TEXT, expires TEXT, queue TEXT, exchange TEXT, routing_key TEXT, parent_id TEXT,
     root_id TEXT, clock BIGINT NOT NULL, sent DOUBLE PRECISION, received DOUBLE PRECISION, started DOUBLE PRECISION,

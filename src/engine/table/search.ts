@@ -4,5 +4,10 @@
  * other character made a space), so memory and the store agree on what a word is. At most 16.
  */
 export function searchWords(text: string): string[] {
-  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 16);
+  return textWords(text).slice(0, 16);
+}
+
+/** Every word of a text searched in memory (no bound: a task's args can hold many). */
+export function textWords(text: string): string[] {
+  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }

@@ -1,0 +1,119 @@
+/**
+ * The PostgreSQL store against a real PostgreSQL (a database of the test's own, test/helpers/postgres.ts):
+ * the same answers as memory, the state rule in its upsert, the refusals.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskEvent, TaskSubject } from '../../../src/engine/events/types.js';
+import { queryTasks } from '../../../src/engine/grpc/queries.js';
+import { newTask, type Task } from '../../../src/engine/model.js';
+import { storeQuery } from '../../../src/engine/server/history.js';
+import { applyTaskEvent } from '../../../src/engine/state/task-state.js';
+import { PostgresStore } from '../../../src/engine/store/postgres.js';
+import { taskRow } from '../../../src/engine/store/rows.js';
+import { StoreError, UnavailableError } from '../../../src/errors.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
+import { rng } from '../../helpers/rng.js';
+import { filledState, randomQueries, rowsInUpdateOrder } from './helpers.js';
+
+const noWrites = { workers: [], names: [], counters: {} };
+let db: TestDatabase;
+let store: PostgresStore;
+const state = filledState(20_000, 13);
+
+beforeAll(async () => {
+  db = await createTestDatabase('store');
+  store = await PostgresStore.open(db.url, db.url);
+  const rows = rowsInUpdateOrder(state);
+  for (let i = 0; i < rows.length; i += 1000) await store.write({ tasks: rows.slice(i, i + 1000), ...noWrites });
+}, 60_000);
+
+afterAll(async () => {
+  await store?.close();
+  await db?.drop();
+});
+
+describe('queries over PostgreSQL give what memory gives', () => {
+  it('holds every task', async () => {
+    expect((await store.size()).tasks).toBe(state.taskCount);
+  });
+
+  it.each(randomQueries(state, 9, 60).map((q, i) => [i, q] as const))('random query %i', async (_i, { query, spec }) => {
+    const want = queryTasks(state, spec).map((t) => t.uuid);
+    const got = (await store.queryTasks(storeQuery(spec))).map((r) => r.uuid);
+    expect({ query, got }).toEqual({ query, got: want });
+  });
+});
+
+function ev(uuid: string, subject: TaskSubject, timestamp: number, over: Partial<TaskEvent> = {}): TaskEvent {
+  return {
+    kind: 'task', type: `task-${subject}`, subject, uuid, hostname: 'w1@h', timestamp, clock: 0, pid: 1, utcoffset: 0,
+    name: undefined, args: undefined, kwargs: undefined, retries: undefined, root_id: undefined, parent_id: undefined,
+    eta: undefined, expires: undefined, queue: undefined, exchange: undefined, routing_key: undefined, result: undefined,
+    runtime: undefined, exception: undefined, traceback: undefined, terminated: undefined, signum: undefined,
+    expired: undefined, requeue: undefined, ...over,
+  };
+}
+
+describe('the state rule in the PostgreSQL upsert', () => {
+  it('two writers interleaving their snapshots (concurrently, in one batch each) converge on the reducer\'s state', async () => {
+    const rand = rng(21);
+    const subjects: TaskSubject[] = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'];
+    const finals = new Map<string, string>();
+    const writers: Task[][][] = [[], []]; // writer -> rounds of snapshots
+    for (let n = 0; n < 300; n++) {
+      const uuid = `pg-${n}`;
+      const events = Array.from({ length: 2 + Math.floor(rand() * 6) }, () =>
+        ev(uuid, subjects[Math.floor(rand() * subjects.length)]!, Math.floor(rand() * 20), { requeue: rand() < 0.3 }),
+      );
+      const final = newTask(uuid);
+      for (const e of events) applyTaskEvent(final, e);
+      finals.set(uuid, final.state);
+      for (const w of [0, 1]) {
+        const t = newTask(uuid);
+        let round = 0;
+        for (const e of events) {
+          applyTaskEvent(t, e);
+          if (rand() < 0.5) (writers[w]![round++] ??= []).push({ ...t });
+        }
+        (writers[w]![round] ??= []).push({ ...t });
+      }
+    }
+    // Both write their rounds at the same time: rows of one task collide inside concurrent transactions.
+    await Promise.all(
+      writers.map(async (rounds) => {
+        for (const r of rounds) await store.write({ tasks: (r ?? []).map((t) => taskRow(t, 'b', undefined)), ...noWrites });
+      }),
+    );
+    const wrong: string[] = [];
+    for (const [uuid, want] of finals) {
+      const row = await store.getTask(uuid);
+      if (row?.state !== want) wrong.push(`${uuid}: ${row?.state} != ${want}`);
+    }
+    expect(wrong).toEqual([]);
+  }, 60_000);
+});
+
+describe('opening', () => {
+  it('refuses a database whose tables are named like clearly\'s but are not a clearly store', async () => {
+    const other = await createTestDatabase('other');
+    const c = new pg.Client({ connectionString: other.url });
+    await c.connect();
+    await c.query('CREATE TABLE tasks (id serial primary key, title text)');
+    await c.end();
+    try {
+      await expect(PostgresStore.open(other.url, 'postgres://x/other')).rejects.toThrow(StoreError);
+      await expect(PostgresStore.open(other.url, 'postgres://x/other')).rejects.toThrow(/not a clearly store; clearly leaves them alone/);
+    } finally {
+      await other.drop();
+    }
+  });
+
+  it('a PostgreSQL that cannot be reached is UnavailableError (exit 69) naming the masked URL', async () => {
+    const e = await PostgresStore.open('postgres://clearly:secret@127.0.0.1:1/none', 'postgres://clearly:****@127.0.0.1:1/none').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(UnavailableError);
+    expect((e as UnavailableError).exitCode).toBe(69);
+    expect((e as Error).message).toMatch(/^cannot use the PostgreSQL store postgres:\/\/clearly:\*\*\*\*@127\.0\.0\.1:1\/none: .*--store/);
+    expect((e as Error).message).not.toContain('secret');
+  });
+});

@@ -1,0 +1,196 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryTasks } from '../../../src/engine/grpc/queries.js';
+import { newTask, type Task } from '../../../src/engine/model.js';
+import { storeQuery } from '../../../src/engine/server/history.js';
+import { applyTaskEvent } from '../../../src/engine/state/task-state.js';
+import { SqliteDb } from '../../../src/engine/store/sqlite-db.js';
+import { taskRow } from '../../../src/engine/store/rows.js';
+import { StoreError } from '../../../src/errors.js';
+import type { TaskEvent, TaskSubject } from '../../../src/engine/events/types.js';
+import { rng } from '../../helpers/rng.js';
+import { filledState, randomQueries, rowsInUpdateOrder } from './helpers.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'clearly-sqlite-test-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const fresh = (name: string): SqliteDb => new SqliteDb(join(dir, name));
+const noWrites = { workers: [], names: [], counters: {} };
+
+describe('opening', () => {
+  it('creates the file 0600 in a 0700 directory, and opens it again', () => {
+    const path = join(dir, 'made', 'deeper', 'store.sqlite');
+    fresh('made/deeper/store.sqlite').close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'made', 'deeper')).mode & 0o777).toBe(0o700);
+    new SqliteDb(path).close();
+  });
+
+  it('refuses a file that is not SQLite, and leaves it as it was', () => {
+    const path = join(dir, 'notes.txt');
+    writeFileSync(path, 'my precious notes\n');
+    expect(() => new SqliteDb(path)).toThrow(StoreError);
+    expect(() => new SqliteDb(path)).toThrow(/is not a clearly store.*--store/);
+    expect(readFileSync(path, 'utf8')).toBe('my precious notes\n');
+    try {
+      new SqliteDb(path);
+    } catch (e) {
+      expect((e as StoreError).exitCode).toBe(65);
+    }
+  });
+
+  it("refuses another program's SQLite file, and one from a newer clearly", () => {
+    const other = join(dir, 'other.sqlite');
+    const db = new Database(other);
+    db.exec('CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance REAL)');
+    db.close();
+    expect(() => new SqliteDb(other)).toThrow(/SQLite file of something else, not a clearly store/);
+    const newer = join(dir, 'newer.sqlite');
+    fresh('newer.sqlite').close();
+    const raw = new Database(newer);
+    raw.exec("UPDATE clearly_meta SET value = '99' WHERE key = 'schema_version'");
+    raw.close();
+    expect(() => new SqliteDb(newer)).toThrow(/written by a newer clearly \(store schema 99, this one knows up to 1\)/);
+  });
+
+  it('cannot create under a directory it may not write: exit 73 with the path and the fix', () => {
+    const locked = join(dir, 'locked');
+    mkdirSync(locked, { mode: 0o500 });
+    chmodSync(locked, 0o500);
+    const path = join(locked, 'sub', 'store.sqlite');
+    let error: unknown;
+    try {
+      new SqliteDb(path);
+    } catch (e) {
+      error = e;
+    }
+    // root may write anywhere: then the store simply opens.
+    if (process.getuid?.() === 0) expect(error).toBeUndefined();
+    else {
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as StoreError).exitCode).toBe(73);
+      expect((error as Error).message).toMatch(new RegExp(`cannot create the store ${path}.*--store`));
+    }
+  });
+});
+
+describe('queries over the store give what memory gives', () => {
+  const state = filledState(30_000, 11);
+  let db: SqliteDb;
+  beforeAll(() => {
+    db = fresh('queries.sqlite');
+    const rows = rowsInUpdateOrder(state);
+    for (let i = 0; i < rows.length; i += 1000) db.write({ tasks: rows.slice(i, i + 1000), ...noWrites });
+  });
+  afterAll(() => db.close());
+
+  it('holds every task, with the reducer\'s own fields', () => {
+    expect(db.size().tasks).toBe(state.taskCount);
+    const t = [...state.tasks()][0]!;
+    const row = db.getTask(t.uuid)!;
+    expect([row.state, row.celery_state, row.finished_at]).toEqual([t.state, t.celeryState, t.finishedAt]);
+  });
+
+  it.each(randomQueries(state, 5, 150).map((q, i) => [i, q] as const))('random query %i', async (_i, { query, spec }) => {
+    const want = queryTasks(state, spec).map((t) => t.uuid);
+    const got = (await db.queryTasks(storeQuery(spec))).map((r) => r.uuid);
+    expect({ query, got }).toEqual({ query, got: want });
+  });
+});
+
+function ev(uuid: string, subject: TaskSubject, timestamp: number, over: Partial<TaskEvent> = {}): TaskEvent {
+  return {
+    kind: 'task', type: `task-${subject}`, subject, uuid, hostname: 'w1@h', timestamp, clock: 0, pid: 1, utcoffset: 0,
+    name: undefined, args: undefined, kwargs: undefined, retries: undefined, root_id: undefined, parent_id: undefined,
+    eta: undefined, expires: undefined, queue: undefined, exchange: undefined, routing_key: undefined, result: undefined,
+    runtime: undefined, exception: undefined, traceback: undefined, terminated: undefined, signum: undefined,
+    expired: undefined, requeue: undefined, ...over,
+  };
+}
+
+describe('the state rule in the upsert', () => {
+  it('two writers that interleave their snapshots converge on the state the reducer reaches', () => {
+    const db = fresh('converge.sqlite');
+    const rand = rng(3);
+    const subjects: TaskSubject[] = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'];
+    let checked = 0;
+    for (let n = 0; n < 400; n++) {
+      const uuid = `u-${n}`;
+      // A random event sequence (any order, any subjects), applied by two "servers".
+      const events = Array.from({ length: 2 + Math.floor(rand() * 6) }, () =>
+        ev(uuid, subjects[Math.floor(rand() * subjects.length)]!, Math.floor(rand() * 20), { requeue: rand() < 0.3 }),
+      );
+      const final = newTask(uuid);
+      for (const e of events) applyTaskEvent(final, e);
+      // Each writer writes its own snapshots in order (its final state last); the two interleave.
+      const writers: Task[][] = [0, 1].map(() => {
+        const t = newTask(uuid);
+        const own: Task[] = [];
+        for (const e of events) {
+          applyTaskEvent(t, e);
+          if (rand() < 0.5) own.push({ ...t });
+        }
+        own.push({ ...t });
+        return own;
+      });
+      while (writers.some((w) => w.length > 0)) {
+        const w = writers[writers[0]!.length === 0 ? 1 : writers[1]!.length === 0 ? 0 : rand() < 0.5 ? 0 : 1]!;
+        db.write({ tasks: [taskRow(w.shift()!, 'b', undefined)], ...noWrites });
+      }
+      const row = db.getTask(uuid)!;
+      expect({ uuid, events: events.map((e) => `${e.subject}@${e.timestamp}${e.requeue ? 'r' : ''}`), state: row.state }).toEqual({
+        uuid,
+        events: events.map((e) => `${e.subject}@${e.timestamp}${e.requeue ? 'r' : ''}`),
+        state: final.state,
+      });
+      checked++;
+    }
+    expect(checked).toBe(400);
+    db.close();
+  });
+
+  it('a late write of a task forgotten from memory merges its fields without moving a finished task back', () => {
+    const db = fresh('late.sqlite');
+    const done = newTask('t1');
+    for (const e of [ev('t1', 'received', 1, { name: 'a' }), ev('t1', 'started', 2), ev('t1', 'succeeded', 3, { result: '1' })]) applyTaskEvent(done, e);
+    db.write({ tasks: [taskRow(done, 'b', undefined)], ...noWrites });
+    // Re-created in memory from an earlier attempt's retry, as a server that had evicted it would.
+    const late = newTask('t1');
+    applyTaskEvent(late, ev('t1', 'retried', 1.5, { exception: 'E()' }));
+    db.write({ tasks: [taskRow(late, 'b', undefined)], ...noWrites });
+    // A row that saw fewer events moves no state (neither clearly's nor Celery's); its fields merge.
+    expect(db.getTask('t1')).toMatchObject({ state: 'SUCCESS', celery_state: 'SUCCESS', result: '1', exception: 'E()', retried: 1.5, succeeded: 3, events: 3 });
+    db.close();
+  });
+});
+
+describe('retention', () => {
+  it('prunes finished tasks past the retention first, then the oldest finished past --max-stored, unfinished last', () => {
+    const db = fresh('prune.sqlite');
+    const task = (uuid: string, state: string, finishedAt: number | null): Task =>
+      Object.assign(newTask(uuid), { state, celeryState: state, finishedAt, timestamp: finishedAt ?? 50 });
+    const rows = [
+      task('old-done', 'SUCCESS', 10),
+      task('old-running', 'STARTED', null),
+      task('a', 'SUCCESS', 95),
+      task('b', 'FAILURE', 96),
+      task('c', 'STARTED', null),
+      task('d', 'SUCCESS', 98),
+    ].map((t) => taskRow(t, 'b', undefined));
+    db.write({ tasks: rows, ...noWrites });
+    expect(db.prune({ retentionSeconds: 50, maxStored: 100 }, 100)).toBe(1); // old-done
+    expect(db.prune({ retentionSeconds: 1000, maxStored: 3 }, 100)).toBe(2); // a, b: the oldest finished
+    expect(db.recent(10).map((r) => r.uuid).sort()).toEqual(['c', 'd', 'old-running']);
+    expect(db.prune({ retentionSeconds: 1000, maxStored: 1 }, 100)).toBe(2); // d, then the oldest unfinished
+    expect(db.recent(10).map((r) => r.uuid)).toEqual(['c']);
+    expect(db.counters()['tasks_pruned']).toBe(5);
+    expect(db.size().tasks).toBe(1);
+    db.close();
+  });
+});

@@ -20,6 +20,8 @@ export const EXIT = {
   INTERNAL: 70,
   /** A file or directory that cannot be created or written (EX_CANTCREAT): the store's path. */
   CANT_CREATE: 73,
+  /** Try again later (EX_TEMPFAIL): an address asked for explicitly is taken (`server --metrics`). */
+  TEMPFAIL: 75,
   /** `--timeout` ran out while waiting (as coreutils `timeout`). */
   TIMEOUT: 124,
   /** Interrupted before anything finished (not used for Ctrl-C on streams, which exit 0). */
@@ -27,7 +29,7 @@ export const EXIT = {
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-export type ErrorCode = 'USAGE' | 'UNAVAILABLE' | 'NOT_FOUND' | 'TIMEOUT' | 'PROTOCOL' | 'INTERNAL' | 'DATA' | 'CANT_CREATE';
+export type ErrorCode = 'USAGE' | 'UNAVAILABLE' | 'NOT_FOUND' | 'TIMEOUT' | 'PROTOCOL' | 'INTERNAL' | 'DATA' | 'CANT_CREATE' | 'TEMPFAIL';
 
 const EXIT_FOR: Record<ErrorCode, ExitCode> = {
   USAGE: EXIT.USAGE,
@@ -38,6 +40,7 @@ const EXIT_FOR: Record<ErrorCode, ExitCode> = {
   INTERNAL: EXIT.INTERNAL,
   DATA: EXIT.DATA,
   CANT_CREATE: EXIT.CANT_CREATE,
+  TEMPFAIL: EXIT.TEMPFAIL,
 };
 
 export class ClearlyError extends Error {

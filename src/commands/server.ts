@@ -4,14 +4,18 @@
  * or SIGINT, which end the streams, remove our broker queue, exit 0. Logs go to stderr only.
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
+import { celeryExporterOptions, parseMetricsAddress, type MetricsAddress } from '../cli/metrics-options.js';
 import { note } from '../cli/output.js';
+import { exposition } from '../engine/metrics/prom-registry.js';
+import type { Collector } from '../engine/server/collector.js';
+import { listenMetrics, MetricsBindError, type MetricsListener } from '../engine/server/metrics-listen.js';
 import { startCollector } from '../engine/server/collector.js';
 import { address, listen, LOOPBACK } from '../engine/server/listen.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
 import { compactDuration } from '../engine/health/health.js';
 import { parseDuration } from '../engine/health/thresholds.js';
 import { describeStore, parseStoreUrl, type StoreUrl } from '../engine/store/url.js';
-import { UsageError } from '../errors.js';
+import { ClearlyError, UnavailableError, UsageError } from '../errors.js';
 
 const options = {
   broker: {
@@ -48,6 +52,21 @@ const options = {
     default: 10_000,
     describe: 'Records held for a live client that reads slowly; past it, its oldest are dropped and counted',
   },
+  metrics: {
+    type: 'string',
+    describe:
+      'Serve Prometheus /metrics and /health on [HOST:]PORT, or off. Default 127.0.0.1:9808 ' +
+      "(celery-exporter's port; when it is taken, a warning and no metrics; when given, exit 75)",
+  },
+  'metric-prefix': { type: 'string', default: 'celery_', describe: "Prefix of celery-exporter's metric names" },
+  'metric-static-label': { type: 'string', array: true, describe: 'NAME=VALUE added to every metric (repeatable)' },
+  'metrics-generic-hostname': {
+    type: 'string',
+    array: true,
+    describe: 'hostname="generic" on task_sent (sent) or on the other task metrics (worker), to cap cardinality',
+  },
+  'metrics-default-queue': { type: 'string', default: 'celery', describe: 'queue_name of a task whose events name no queue' },
+  'metrics-purge-offline': { type: 'string', default: '10m', describe: 'Remove every metric of a host offline this long (0: never)' },
   debug: { type: 'boolean', default: false, describe: 'Log clients, errors and undecodable messages in detail on stderr' },
 } as const;
 
@@ -61,6 +80,8 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('CELERY_BROKER_URL=redis://localhost:6379/0 $0 server', "Celery's own environment works too")
     .example('$0 server -b redis://localhost:6379/0 --store postgres://clearly@db/clearly', "a team's shared history in PostgreSQL")
     .example('$0 server -b redis://localhost:6379/0 --store memory', 'keep nothing across restarts')
+    .example('$0 server -b redis://localhost:6379/0 --metrics 0.0.0.0:9808', 'Prometheus may scrape from other hosts')
+    .example('$0 server -b redis://localhost:6379/0 --metrics off', 'no /metrics')
     .example('$0 server -b redis://localhost:6379/0 --host 0.0.0.0', 'reachable from other hosts (on purpose: args can hold secrets)');
 }
 
@@ -85,6 +106,17 @@ export async function handler(argv: ServerArgs): Promise<number> {
   const maxStored = wholeNumber(argv.maxStored, '--max-stored', 1);
   const retentionSeconds = parseDuration(argv.retention, '--retention');
   const store = parseStoreUrl(argv.store, parseBrokerUrl(brokerUrl, '--broker / CLEARLY_BROKER'));
+  const metricsAt = parseMetricsAddress(argv.metrics);
+  const metricsOptions =
+    metricsAt.kind === 'off'
+      ? null
+      : celeryExporterOptions({
+          metricPrefix: argv.metricPrefix,
+          metricStaticLabel: argv.metricStaticLabel,
+          metricsGenericHostname: argv.metricsGenericHostname,
+          metricsDefaultQueue: argv.metricsDefaultQueue,
+          metricsPurgeOffline: argv.metricsPurgeOffline === '0' ? 0 : parseDuration(argv.metricsPurgeOffline, '--metrics-purge-offline'),
+        });
   // Listen for signals from the start: one arriving mid-start-up still ends in a clean shutdown.
   const stop = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -100,6 +132,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
     maxWorkers,
     clientBuffer,
     debug: argv.debug,
+    metrics: metricsOptions,
     log: note,
   });
   let listener;
@@ -109,7 +142,9 @@ export async function handler(argv: ServerArgs): Promise<number> {
     await collector.stop();
     throw e;
   }
+  let metrics: MetricsListener | null;
   try {
+    metrics = await serveMetrics(collector, metricsAt);
     await collector.start();
   } catch (e) {
     await Promise.all([listener.shutdown(0), collector.stop()]);
@@ -125,18 +160,44 @@ export async function handler(argv: ServerArgs): Promise<number> {
   if (!LOOPBACK.test(argv.host)) {
     note(`warning: listening on ${argv.host}: anyone who can reach this port can read task arguments and results`);
   }
+  if (metrics !== null) note(`metrics on http://${address(metrics.host, metrics.port)}/metrics (Prometheus), health on /health`);
 
   const signal = await stop;
   note(`${signal}: shutting down`);
   // Ending the streams first lets the listener's shutdown finish at once.
   const stopping = collector.stop();
-  await Promise.all([listener.shutdown(300), stopping]);
+  await Promise.all([listener.shutdown(300), stopping, metrics?.close()]);
   const c = session.pipeline.counters;
   note(
     `served ${c.events} events (${c.decodeErrors} undecodable) in ${(Date.now() / 1000 - collector.startedAt).toFixed(0)}s; ` +
       `${collector.dispatcher.dropped} records dropped for slow clients`,
   );
   return 0;
+}
+
+/**
+ * Binds /metrics. The default address taken (a second server on the host, or celery-exporter
+ * itself): said once, and the server runs without metrics. An address given with --metrics or
+ * CLEARLY_METRICS that is taken: exit 75 (EX_TEMPFAIL), naming the port and the flag.
+ */
+async function serveMetrics(collector: Collector, at: MetricsAddress): Promise<MetricsListener | null> {
+  const m = collector.metrics;
+  if (at.kind === 'off' || m === null) return null;
+  const expo = exposition(
+    () => m.families(),
+    () => void m.purge(Date.now() / 1000),
+  );
+  try {
+    return await listenMetrics(expo, () => collector.health(), at.host, at.port);
+  } catch (e) {
+    if (!(e instanceof MetricsBindError)) throw e;
+    if (!at.explicit) {
+      note(`warning: ${e.message} (another clearly server or celery-exporter?): running without /metrics; choose one with --metrics HOST:PORT`);
+      return null;
+    }
+    if (e.taken) throw new ClearlyError('TEMPFAIL', `${e.message}: port ${at.port} is in use; choose another with --metrics (CLEARLY_METRICS) or --metrics off`, { cause: e });
+    throw new UnavailableError(`${e.message} (--metrics / CLEARLY_METRICS)`, { cause: e });
+  }
 }
 
 /** The start-up line about history: where it is kept (the path, or the masked URL), and for how long. */

@@ -2,8 +2,8 @@
  * The server's engine, put together once: a session on the broker feeds the State; every change
  * goes, after the reducer applied it, to the live clients (the dispatcher, each record encoded
  * once), the seen task names, the result backend and the durable store's writer (a map insert; it
- * writes in batches, off the event path). What the gRPC service answers from (`context`), and how
- * it stops.
+ * writes in batches, off the event path) and the metrics (field increments on cached series,
+ * metrics/). What the gRPC service answers from (`context`), `/health`'s verdict, and how it stops.
  *
  * With a store, the newest `--max-tasks` tasks, the workers and the names are loaded back at start
  * (the rest stays on disk), so tasks running across a restart go on from where they were, and
@@ -18,6 +18,8 @@ import { queryWorkers } from '../grpc/queries.js';
 import { GET_TASK_BACKEND_TIMEOUT_MS, type ServiceContext } from '../grpc/service.js';
 import { EventRate, NO_STORE, statsReply, type StoreStats } from '../grpc/stats.js';
 import { taskMessage, workerMessage } from '../grpc/wire.js';
+import { CeleryExporterMetrics, type CeleryExporterOptions } from '../metrics/celery-exporter.js';
+import { serverHealth, type HealthVerdict } from '../metrics/health.js';
 import type { Change } from '../model.js';
 import { startSession, type Session } from '../session.js';
 import { SeenNames } from '../state/seen-names.js';
@@ -37,6 +39,8 @@ export interface CollectorOptions {
   readonly maxWorkers: number;
   readonly clientBuffer: number;
   readonly debug: boolean;
+  /** celery-exporter's metric set fed from the changes; null: no metrics (`--metrics off`). */
+  readonly metrics: CeleryExporterOptions | null;
   /** Notices for the operator (stderr). */
   readonly log: (message: string) => void;
 }
@@ -46,6 +50,9 @@ export interface Collector {
   readonly results: ResultBackend;
   readonly dispatcher: Dispatcher<Buffer>;
   readonly store: Store | null;
+  readonly metrics: CeleryExporterMetrics | null;
+  /** `/health`: the broker connection is up and events arrive (or workers are online). */
+  health(): HealthVerdict;
   /** What the gRPC service reads and calls. */
   readonly context: ServiceContext;
   /** Epoch seconds. */
@@ -59,6 +66,8 @@ export interface Collector {
 const now = (): number => Date.now() / 1000;
 const PRUNE_EVERY_MS = 60_000;
 const STORE_STATS_EVERY_MS = 5_000;
+/** Without events this long, and no worker online, `/health` says 503. */
+const SILENT_AFTER_S = 60;
 
 /**
  * Opens the store first (a PostgreSQL that cannot be reached is exit 69, an unusable file exit
@@ -83,6 +92,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
   const seen = new SeenNames();
   let writer: StoreWriter | null = null;
   let brokerState: BrokerState = 'connected';
+  const metrics = o.metrics === null ? null : new CeleryExporterMetrics(o.metrics);
   const onChange = (change: Change): void => {
     if (change.kind === 'task') {
       seen.add(change.task.name);
@@ -91,6 +101,8 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     }
     dispatcher.publish(change);
     writer?.onChange(change);
+    // Only a worker's change needs the time (when it went offline): no clock read per task event.
+    metrics?.onChange(change, change.kind === 'worker' ? now() : 0);
   };
   try {
     session = await startSession({
@@ -115,6 +127,8 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
   const timers: NodeJS.Timeout[] = [];
   let storeStats: StoreStats = NO_STORE;
   let pruned = 0;
+  let lastEventAt: number | null = null;
+  let eventsSeen = 0;
 
   let history: History;
   if (store === null) {
@@ -177,6 +191,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       state.clear();
       seen.clear();
       results.clear();
+      metrics?.clear();
       if (store !== null && writer !== null) {
         writer.clear();
         await store.clear();
@@ -192,8 +207,14 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     results,
     dispatcher,
     store,
+    metrics,
     context,
     startedAt,
+    health: () => {
+      let online = 0;
+      for (const w of state.workers()) if (w.alive) online++;
+      return serverHealth({ brokerState, broker: session.masked, lastEventAt, startedAt, workersOnline: online, now: now(), silentAfter: SILENT_AFTER_S });
+    },
     async start() {
       if (store !== null && writer !== null) {
         // Oldest first, so memory's order of last change is the store's.
@@ -216,7 +237,16 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
         timers.push(setInterval(prune, PRUNE_EVERY_MS));
       }
       await results.start();
-      timers.push(setInterval(() => rate.sample(now(), counters.events), 1000));
+      timers.push(
+        setInterval(() => {
+          const t = now();
+          rate.sample(t, counters.events);
+          if (counters.events !== eventsSeen) {
+            eventsSeen = counters.events;
+            lastEventAt = t;
+          }
+        }, 1000),
+      );
       for (const t of timers) t.unref();
     },
     async stop() {

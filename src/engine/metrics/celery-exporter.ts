@@ -162,6 +162,8 @@ export class CeleryExporterMetrics {
     switch (ch.status) {
       case 'ONLINE':
       case 'HEARTBEAT': {
+        // exporter.py sets worker_up from worker events only: not when a task event revives a worker.
+        if (ch.event === null) return;
         if (w === undefined) {
           w = { up: this.workerUp.series(this.labels1(host)), active: null, offlineSince: null };
           this.workers.set(host, w);

@@ -1,0 +1,191 @@
+/**
+ * `clearly server`'s /metrics as Prometheus scrapes it (the BUILT CLI), fed by a real Celery worker
+ * on both brokers: celery-exporter's counters and histogram counts equal the workload's known
+ * numbers, `promtool check metrics` passes, worker_up drops to 0 after a SIGKILL, /health answers;
+ * and the port rules: a taken explicit --metrics exits 75, a taken default only warns.
+ */
+import { createServer, type Server } from 'node:net';
+import { hostname } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBrokerReachable, BROKER_KINDS, BROKERS, deleteQueue, uniqueQueue } from '../helpers/brokers.js';
+import { runWorkload, startWorker, type WorkerHandle } from '../helpers/celery.js';
+import { runClearly, spawnClearly, type ClearlyProcess } from '../helpers/cli.js';
+import { fetchText, parseExposition, promtoolCheck, sampleSum, sampleValue, type Exposition } from '../helpers/prom.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const HOST = hostname(); // Celery's %h and the publisher's gen<pid>@host: the label is the part after @
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+describe.each(BROKER_KINDS)('clearly server /metrics on %s', (kind) => {
+  const broker = BROKERS[kind];
+  const queue = uniqueQueue('clearly-metrics');
+  let server: ClearlyProcess;
+  let worker: WorkerHandle;
+  let base: string;
+  const scrape = async (): Promise<Exposition> => parseExposition((await fetchText(`${base}/metrics`)).text);
+  // No queue_name: a worker's event that overtakes the publisher's task-sent finds no queue yet
+  // and is labelled with the default queue (`celery`), exactly as celery-exporter does; the sums
+  // over queue_name are the workload's numbers.
+  const task = (name: string) => ({ name, hostname: HOST });
+
+  beforeAll(async () => {
+    await assertBrokerReachable(broker);
+    server = spawnClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--metrics', '127.0.0.1:0'], { timeoutMs: 600_000 });
+    const m = await server.waitForStderr(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, 20_000);
+    base = `http://127.0.0.1:${m[1]}`;
+    worker = await startWorker({ broker, queues: [queue], concurrency: 2 });
+    await Promise.all([
+      runWorkload({ broker, queue, call: { task: 'tasks.add', args: [2, 3], count: 5 } }),
+      runWorkload({ broker, queue, call: { task: 'tasks.fail', args: ['mailbox 17 is full'], count: 3, expect: 'FAILURE' } }),
+      runWorkload({ broker, queue, call: { task: 'tasks.slow', args: [0.3], count: 2 } }),
+      runWorkload({ broker, queue, scenarios: ['flaky'] }),
+    ]);
+    let last: Exposition | undefined;
+    await waitFor('every task to finish in the counters', async () => {
+      const e = await scrape();
+      const done =
+        sampleSum(e, 'celery_task_succeeded_total', task('tasks.add')) === 5 &&
+        sampleSum(e, 'celery_task_failed_total', { ...task('tasks.fail'), exception: 'HarnessError' }) === 3 &&
+        sampleSum(e, 'celery_task_succeeded_total', task('tasks.slow')) === 2 &&
+        sampleSum(e, 'celery_task_succeeded_total', task('tasks.flaky')) === 1;
+      last = e;
+      return done ? true : undefined;
+    }).catch((err: Error) => {
+      const seen = last?.samples.filter((x) => x.name.endsWith('_total') && x.value > 0).map((x) => `${x.name}${JSON.stringify(x.labels)} ${x.value}`);
+      throw new Error(`${err.message}; counters > 0: ${seen?.join('; ')}`);
+    });
+  }, 150_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await server?.stop('SIGTERM');
+    await deleteQueue(broker, queue).catch(() => {});
+  }, 60_000);
+
+  it('counts every event of the workload under its counter, labelled by name, host and queue', async () => {
+    const e = await scrape();
+    const v = (metric: string, name: string, extra: Record<string, string> = {}) => sampleSum(e, `celery_task_${metric}_total`, { ...task(name), ...extra });
+    for (const [name, runs, ok] of [['tasks.add', 5, 5], ['tasks.slow', 2, 2], ['tasks.fail', 3, 0]] as const) {
+      expect([name, v('sent', name), v('received', name), v('started', name), v('succeeded', name)]).toEqual([name, runs, runs, runs, ok]);
+      expect(v('retried', name)).toBe(0);
+      expect(v('rejected', name)).toBe(0);
+      expect(v('revoked', name)).toBe(0);
+    }
+    expect(v('failed', 'tasks.fail', { exception: 'HarnessError' })).toBe(3);
+    // task-sent names the queue: every publisher-side series has it.
+    expect(sampleValue(e, 'celery_task_sent_total', { ...task('tasks.add'), queue_name: queue })).toBe(5);
+    expect(v('failed', 'tasks.add', { exception: '' })).toBe(0); // zero-initialised, as exporter.py
+    // flaky(2): two retries, three runs, one success; each retry is a new message (task-sent from the worker).
+    expect([v('retried', 'tasks.flaky'), v('received', 'tasks.flaky'), v('started', 'tasks.flaky'), v('succeeded', 'tasks.flaky')]).toEqual([2, 3, 3, 1]);
+    expect(v('sent', 'tasks.flaky')).toBe(3);
+  });
+
+  it('observes runtime per success and queue wait per start, in celery-exporter buckets', async () => {
+    const e = await scrape();
+    const h = (metric: string, name: string, suffix: string, le?: string) =>
+      sampleSum(e, `celery_task_${metric}_${suffix}`, { ...task(name), ...(le === undefined ? {} : { le }) });
+    expect(h('runtime', 'tasks.add', 'count')).toBe(5);
+    expect(h('runtime', 'tasks.slow', 'count')).toBe(2);
+    expect(h('runtime', 'tasks.fail', 'count')).toBeUndefined(); // runtime is observed on success only
+    // slow(0.3): above the 0.25 bucket, inside 0.5.
+    expect([h('runtime', 'tasks.slow', 'bucket', '0.25'), h('runtime', 'tasks.slow', 'bucket', '0.5'), h('runtime', 'tasks.slow', 'bucket', '+Inf')]).toEqual([0, 2, 2]);
+    expect(h('runtime', 'tasks.slow', 'sum')).toBeGreaterThanOrEqual(0.6);
+    // Queue wait is observed at task-started when task-sent came first (exporter.py: `task.sent is
+    // not None`); the publisher's task-sent can arrive after the worker's events on its own
+    // connection, so per name: at most one per start, and all of them under 30 min.
+    let waits = 0;
+    for (const [name, runs] of [['tasks.add', 5], ['tasks.fail', 3], ['tasks.slow', 2], ['tasks.flaky', 3]] as const) {
+      const n = h('queue_wait_time', name, 'count') ?? 0;
+      expect(n).toBeLessThanOrEqual(runs);
+      if (n > 0) expect(h('queue_wait_time', name, 'bucket', '1800.0')).toBe(n);
+      waits += n;
+    }
+    expect(waits).toBeGreaterThan(0);
+    expect(e.types.get('celery_task_runtime')).toBe('histogram');
+    expect(e.types.get('celery_task_queue_wait_time')).toBe('histogram');
+  });
+
+  it('passes promtool check metrics, with the Prometheus text content type', async () => {
+    const r = await fetchText(`${base}/metrics`);
+    expect(r.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const check = await promtoolCheck(r.text);
+    expect(check.output).toBe('');
+    expect(check.exitCode).toBe(0);
+  });
+
+  it('/health is 200 with one line while the broker is up and the worker is online', async () => {
+    const r = await fetchText(`${base}/health`);
+    expect(r.status).toBe(200);
+    expect(r.text).toMatch(/^OK: broker connected, [1-9]\d* workers? online\n$/);
+    expect((await fetchText(`${base}/nope`)).status).toBe(404);
+  });
+
+  it('celery_worker_up goes to 0 (and stays, not removed) after the worker is SIGKILLed', async () => {
+    expect(sampleValue(await scrape(), 'celery_worker_up', { hostname: HOST })).toBe(1);
+    await worker.kill('SIGKILL');
+    await waitFor('worker_up to drop to 0', async () => (sampleValue(await scrape(), 'celery_worker_up', { hostname: HOST }) === 0 ? true : undefined), 60_000);
+    expect(sampleValue(await scrape(), 'celery_worker_tasks_active', { hostname: HOST })).toBe(0);
+  }, 90_000);
+});
+
+describe('clearly server --metrics: the port rules', () => {
+  const broker = BROKERS.redis;
+  const occupy = (port: number): Promise<Server | null> =>
+    new Promise((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(null)); // taken by someone else: just as taken
+      s.listen({ host: '127.0.0.1', port, exclusive: true }, () => resolve(s));
+    });
+
+  it('exits 75 naming the port and the flag when an explicit --metrics port is taken', async () => {
+    const s = (await occupy(0))!;
+    const port = (s.address() as { port: number }).port;
+    try {
+      const r = await runClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--metrics', `127.0.0.1:${port}`]);
+      expect(r.exitCode).toBe(75);
+      expect(r.stderr).toContain(`cannot serve metrics on 127.0.0.1:${port}: the port is taken`);
+      expect(r.stderr).toContain('--metrics (CLEARLY_METRICS)');
+      // The same through the environment variable.
+      const env = await runClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0'], { env: { CLEARLY_METRICS: `127.0.0.1:${port}` } });
+      expect(env.exitCode).toBe(75);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('warns once and runs without metrics when the default 127.0.0.1:9808 is taken', async () => {
+    const s = await occupy(9808);
+    const server = spawnClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0'], { env: { CLEARLY_METRICS: undefined } });
+    try {
+      await server.waitForStderr(/server listening on/, 20_000);
+      await sleep(300);
+      const err = server.stderr();
+      expect(err.match(/cannot serve metrics on 127\.0\.0\.1:9808: the port is taken/g)).toHaveLength(1);
+      expect(err).toContain('running without /metrics');
+      expect(err).not.toContain('metrics on http://');
+    } finally {
+      const r = await server.stop('SIGTERM');
+      s?.close();
+      expect(r.exitCode).toBe(0);
+    }
+  });
+
+  it('--metrics off serves nothing', async () => {
+    const server = spawnClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--metrics', 'off']);
+    try {
+      await server.waitForStderr(/server listening on/, 20_000);
+      expect(server.stderr()).not.toMatch(/metrics/);
+    } finally {
+      await server.stop('SIGTERM');
+    }
+  });
+});

@@ -9,6 +9,7 @@ import { note } from '../cli/output.js';
 import { exposition } from '../engine/metrics/prom-registry.js';
 import type { Collector } from '../engine/server/collector.js';
 import { listenMetrics, MetricsBindError, type MetricsListener } from '../engine/server/metrics-listen.js';
+import { startQueuePoll, type QueuePoll } from '../engine/server/queue-poll.js';
 import { startCollector } from '../engine/server/collector.js';
 import { address, listen, LOOPBACK } from '../engine/server/listen.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
@@ -66,6 +67,8 @@ const options = {
     describe: 'hostname="generic" on task_sent (sent) or on the other task metrics (worker), to cap cardinality',
   },
   'metrics-default-queue': { type: 'string', default: 'celery', describe: 'queue_name of a task whose events name no queue' },
+  queue: { type: 'string', array: true, describe: 'A queue whose length /metrics reports even before a task event names it (repeatable)' },
+  'metrics-queue-interval': { type: 'string', default: '15s', describe: 'How often queue lengths and consumers are polled for /metrics (0: never)' },
   'metrics-purge-offline': { type: 'string', default: '10m', describe: 'Remove every metric of a host offline this long (0: never)' },
   debug: { type: 'boolean', default: false, describe: 'Log clients, errors and undecodable messages in detail on stderr' },
 } as const;
@@ -107,6 +110,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
   const retentionSeconds = parseDuration(argv.retention, '--retention');
   const store = parseStoreUrl(argv.store, parseBrokerUrl(brokerUrl, '--broker / CLEARLY_BROKER'));
   const metricsAt = parseMetricsAddress(argv.metrics);
+  const queueIntervalS = argv.metricsQueueInterval === '0' ? 0 : parseDuration(argv.metricsQueueInterval, '--metrics-queue-interval');
   const metricsOptions =
     metricsAt.kind === 'off'
       ? null
@@ -160,11 +164,16 @@ export async function handler(argv: ServerArgs): Promise<number> {
   if (!LOOPBACK.test(argv.host)) {
     note(`warning: listening on ${argv.host}: anyone who can reach this port can read task arguments and results`);
   }
+  let queuePoll: QueuePoll | null = null;
+  if (metrics !== null && collector.metrics !== null && queueIntervalS > 0) {
+    queuePoll = startQueuePoll({ broker: brokerUrl, metrics: collector.metrics, queues: argv.queue ?? [], intervalMs: queueIntervalS * 1000, log: note });
+  }
   if (metrics !== null) note(`metrics on http://${address(metrics.host, metrics.port)}/metrics (Prometheus), health on /health`);
 
   const signal = await stop;
   note(`${signal}: shutting down`);
   // Ending the streams first lets the listener's shutdown finish at once.
+  queuePoll?.stop();
   const stopping = collector.stop();
   await Promise.all([listener.shutdown(300), stopping, metrics?.close()]);
   const c = session.pipeline.counters;

@@ -210,3 +210,15 @@ export function parseTaskInfo(v: unknown): TaskInfo | null {
       : null,
   };
 }
+
+// --- active_queues ---------------------------------------------------------------------------
+
+/** `active_queues`: the names of the queues the worker consumes from. */
+export function parseActiveQueues(reply: ControlReply): Parsed<string[]> {
+  const v = valueOf(reply);
+  if (!v.ok) return v;
+  if (!Array.isArray(v.value)) return fail(`${reply.hostname}: active_queues reply is not a list`);
+  const names: string[] = [];
+  for (const q of v.value) if (isObj(q) && typeof q['name'] === 'string') names.push(q['name']);
+  return { ok: true, value: names };
+}

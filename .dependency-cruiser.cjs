@@ -127,8 +127,21 @@ module.exports = {
       name: 'io-at-the-edges',
       comment: 'Broker, database, network and metrics libraries only in the engine\'s I/O folders and the CLI.',
       severity: 'error',
-      from: { path: '^src/(engine/(repr|events|state|table|health)/|engine/metrics/(?!prom-)|engine/(model|pipeline)\\.ts$|format/)' },
+      from: { path: '^src/(engine/(repr|events|state|table|health|aggregate)/|engine/metrics/(?!prom-)|engine/(model|pipeline)\\.ts$|format/)' },
       to: { path: IO_LIBRARIES },
+    },
+    {
+      name: 'aggregate-is-a-leaf',
+      comment: 'Aggregations read TaskSamples, a shape of their own: nothing else of the engine, no I/O.',
+      severity: 'error',
+      from: { path: '^src/engine/aggregate/' },
+      to: { path: ENGINE, pathNot: '^src/engine/aggregate/' },
+    },
+    {
+      name: 'aggregate-does-no-io',
+      severity: 'error',
+      from: { path: '^src/engine/aggregate/' },
+      to: { dependencyTypes: ['core'] },
     },
     {
       name: 'metrics-reads-only-changes',

@@ -58,7 +58,8 @@ export async function samplesFromBroker(broker: string, seconds: number, o: { pa
     await session.close();
   }
   for (const t of session.pipeline.state.tasks()) {
-    if (o.pattern !== undefined && !o.pattern.test(t.name ?? '') && !o.pattern.test(t.uuid)) continue;
+    const p = o.pattern;
+    if (p !== undefined && !p.test(t.name ?? '') && !p.test(t.uuid) && !p.test(t.routing_key ?? '')) continue;
     onSample(sampleFromTask(t));
   }
 }

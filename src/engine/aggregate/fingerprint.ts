@@ -20,7 +20,11 @@ export interface FailureCause {
 
 const REPR = /^([A-Za-z_][\w.]*)\(([\s\S]*)\)$/;
 
-/** `BounceError("mailbox 'x' gone")` -> BounceError, mailbox 'x' gone. */
+/**
+ * `BounceError("mailbox 'x' gone")` -> BounceError, mailbox 'x' gone. Each top-level argument
+ * that is one string literal is unquoted (so its own quoted parts are what normalise to <str>);
+ * `HarnessError('disk 3 full', 42)` -> `disk 3 full, 42`.
+ */
 export function splitException(exception: string): { type: string; message: string } {
   const text = exception.trim();
   const m = REPR.exec(text);
@@ -30,23 +34,47 @@ export function splitException(exception: string): { type: string; message: stri
     if (colon !== null) return { type: colon[1]!, message: colon[2]! };
     return { type: 'UnknownException', message: text };
   }
-  return { type: m[1]!, message: unquote(m[2]!.replace(/,\s*$/, '')) };
+  return { type: m[1]!, message: splitArgs(m[2]!).map(unquote).join(', ') };
 }
 
-/** A single Python string literal's content; anything else as it is. */
+/** Top-level comma-separated arguments of a repr's call, quotes and brackets respected. */
+export function splitArgs(args: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let start = 0;
+  for (let i = 0; i < args.length; i++) {
+    const c = args[i]!;
+    if (quote !== null) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(args.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  const last = args.slice(start).trim();
+  if (last !== '' || out.length > 0) out.push(last);
+  return out.filter((a) => a !== '');
+}
+
+/** A single Python string literal's content, escapes undone; anything else as it is. */
 function unquote(arg: string): string {
-  const m = /^([rbuRBU]?)(['"])([\s\S]*)\2$/.exec(arg.trim());
+  const m = /^([rbuRBU]?)(['"])([\s\S]*)\2$/.exec(arg);
   if (m === null) return arg;
-  const body = m[3]!;
-  // Only one literal: the same quote unescaped inside means several arguments.
-  if (new RegExp(`(^|[^\\\\])${m[2]}`).test(body)) return arg;
-  return body.replace(/\\(['"\\])/g, '$1');
+  return m[3]!.replace(/\\(['"\\])/g, '$1').replace(/\\n/g, '\n');
 }
 
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
 const HEX = /\b(?:0x[0-9a-f]+|(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,})\b/gi;
 const QUOTED = /'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|<[^<>\s]+@[^<>\s]+>/g;
-const NUMBER = /(?<![\w.])[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?(?![\w])/gi;
+// A number, with or without a unit after it (30s, 5ms); not a digit inside a word (worker3).
+const NUMBER = /(?<![\w.])[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?(?!\d)/gi;
 
 export function normalizeMessage(message: string): string {
   return message

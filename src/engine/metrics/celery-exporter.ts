@@ -141,7 +141,7 @@ export class CeleryExporterMetrics {
     const task = ch.task;
     const generic = i === SENT ? this.genericSent : this.genericWorker;
     const host = generic ? 'generic' : this.host(ev.hostname);
-    const combo = this.combo(host, task.name ?? 'None', task.queue ?? this.defaultQueue);
+    const combo = this.combo(host, task.name ?? 'None', task.queue);
     if (i === FAILED) {
       this.failedSeries(combo, exceptionClass(ev.exception ?? task.exception)).value += 1;
     } else {
@@ -230,13 +230,16 @@ export class CeleryExporterMetrics {
     return h;
   }
 
-  private combo(host: string, name: string, queue: string): Combo {
+  /** `queue` null: no event named it yet (the default queue's label, not a queue to poll). */
+  private combo(host: string, name: string, taskQueue: string | null): Combo {
+    const queue = taskQueue ?? this.defaultQueue;
     let byName = this.combos.get(host);
     if (byName === undefined) this.combos.set(host, (byName = new Map()));
     let byQueue = byName.get(name);
     if (byQueue === undefined) byName.set(name, (byQueue = new Map()));
     let c = byQueue.get(queue);
     if (c === undefined) {
+      if (taskQueue !== null) this.queuesSeen.add(taskQueue);
       c = this.newCombo(host, name, queue);
       byQueue.set(queue, c);
     }
@@ -245,7 +248,6 @@ export class CeleryExporterMetrics {
 
   /** exporter.py: every counter but task_sent created at zero (task_failed with exception=""). */
   private newCombo(host: string, name: string, queue: string): Combo {
-    this.queuesSeen.add(queue);
     const values = [name, host, queue, ...this.staticValues];
     const counters = this.counters.map((f, i) => (i === SENT || i === FAILED ? null : f.series(values)));
     const combo: Combo = { values, counters, failedBy: new Map(), runtime: null, queueWait: null };

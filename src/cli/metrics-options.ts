@@ -3,7 +3,7 @@
  * or the default 127.0.0.1:9808, celery-exporter's port), whether that was asked for explicitly
  * (a taken port is then exit 75, not a warning), and celery-exporter's own options' equivalents.
  */
-import type { CeleryExporterOptions } from '../engine/metrics/celery-exporter.js';
+import { COMPAT_SETS, type CompatSet, type ServerMetricsOptions } from '../engine/metrics/server-metrics.js';
 import { UsageError } from '../errors.js';
 
 export const DEFAULT_METRICS_HOST = '127.0.0.1';
@@ -33,11 +33,12 @@ export interface MetricsFlags {
   readonly metricsGenericHostname: readonly string[] | undefined;
   readonly metricsDefaultQueue: string;
   readonly metricsPurgeOffline: number;
+  readonly metricsCompat?: readonly string[] | undefined;
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-export function celeryExporterOptions(f: MetricsFlags): CeleryExporterOptions {
+export function celeryExporterOptions(f: MetricsFlags): ServerMetricsOptions {
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(f.metricPrefix) && f.metricPrefix !== '') {
     throw new UsageError(`--metric-prefix must be a valid Prometheus metric name prefix, got ${JSON.stringify(f.metricPrefix)}`);
   }
@@ -53,7 +54,12 @@ export function celeryExporterOptions(f: MetricsFlags): CeleryExporterOptions {
   for (const g of generic) {
     if (g !== 'sent' && g !== 'worker') throw new UsageError(`--metrics-generic-hostname takes sent or worker, got ${JSON.stringify(g)}`);
   }
+  const compat = (f.metricsCompat ?? []).map((c): CompatSet => {
+    if (!(COMPAT_SETS as readonly string[]).includes(c)) throw new UsageError(`--metrics-compat takes ${COMPAT_SETS.join(', ')}, got ${JSON.stringify(c)}`);
+    return c as CompatSet;
+  });
   return {
+    compat,
     prefix: f.metricPrefix,
     staticLabels,
     defaultQueue: f.metricsDefaultQueue,

@@ -69,6 +69,12 @@ const options = {
   'metrics-default-queue': { type: 'string', default: 'celery', describe: 'queue_name of a task whose events name no queue' },
   queue: { type: 'string', array: true, describe: 'A queue whose length /metrics reports even before a task event names it (repeatable)' },
   'metrics-queue-interval': { type: 'string', default: '15s', describe: 'How often queue lengths and consumers are polled for /metrics (0: never)' },
+  'metrics-compat': {
+    type: 'string',
+    array: true,
+    choices: ['flower'],
+    describe: "Also expose another monitor's metric set: flower (Flower's dashboards, Datadog's Celery check)",
+  },
   'metrics-purge-offline': { type: 'string', default: '10m', describe: 'Remove every metric of a host offline this long (0: never)' },
   debug: { type: 'boolean', default: false, describe: 'Log clients, errors and undecodable messages in detail on stderr' },
 } as const;
@@ -85,6 +91,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('$0 server -b redis://localhost:6379/0 --store memory', 'keep nothing across restarts')
     .example('$0 server -b redis://localhost:6379/0 --metrics 0.0.0.0:9808', 'Prometheus may scrape from other hosts')
     .example('$0 server -b redis://localhost:6379/0 --metrics off', 'no /metrics')
+    .example('$0 server -b redis://localhost:6379/0 --metrics-compat flower', "Flower's metric names too, for its dashboards")
     .example('$0 server -b redis://localhost:6379/0 --host 0.0.0.0', 'reachable from other hosts (on purpose: args can hold secrets)');
 }
 
@@ -120,6 +127,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
           metricsGenericHostname: argv.metricsGenericHostname,
           metricsDefaultQueue: argv.metricsDefaultQueue,
           metricsPurgeOffline: argv.metricsPurgeOffline === '0' ? 0 : parseDuration(argv.metricsPurgeOffline, '--metrics-purge-offline'),
+          metricsCompat: argv.metricsCompat,
         });
   // Listen for signals from the start: one arriving mid-start-up still ends in a clean shutdown.
   const stop = new Promise<NodeJS.Signals>((resolve) => {
@@ -166,7 +174,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
   }
   let queuePoll: QueuePoll | null = null;
   if (metrics !== null && collector.metrics !== null && queueIntervalS > 0) {
-    queuePoll = startQueuePoll({ broker: brokerUrl, metrics: collector.metrics, queues: argv.queue ?? [], intervalMs: queueIntervalS * 1000, log: note });
+    queuePoll = startQueuePoll({ broker: brokerUrl, metrics: collector.metrics.exporter, queues: argv.queue ?? [], intervalMs: queueIntervalS * 1000, log: note });
   }
   if (metrics !== null) note(`metrics on http://${address(metrics.host, metrics.port)}/metrics (Prometheus), health on /health`);
 
@@ -194,7 +202,7 @@ async function serveMetrics(collector: Collector, at: MetricsAddress): Promise<M
   if (at.kind === 'off' || m === null) return null;
   const expo = exposition(
     () => m.families(),
-    () => void m.purge(Date.now() / 1000),
+    () => m.beforeScrape(Date.now() / 1000, collector.snapshot()),
   );
   try {
     return await listenMetrics(expo, () => collector.health(), at.host, at.port);

@@ -4,8 +4,11 @@
  * numbers, `promtool check metrics` passes, worker_up drops to 0 after a SIGKILL, /health answers;
  * and the port rules: a taken explicit --metrics exits 75, a taken default only warns.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBrokerReachable, BROKER_KINDS, BROKERS, deleteQueue, queueLength, uniqueQueue } from '../helpers/brokers.js';
 import { runWorkload, startWorker, type WorkerHandle } from '../helpers/celery.js';
@@ -13,6 +16,28 @@ import { runClearly, spawnClearly, type ClearlyProcess } from '../helpers/cli.js
 import { fetchText, parseExposition, promtoolCheck, sampleSum, sampleValue, type Exposition } from '../helpers/prom.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Debian's prometheus server scraping `target` every second, on a free port, with a throwaway TSDB. */
+async function startPrometheus(target: string): Promise<{ prometheus: ChildProcess; url: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'clearly-prom-'));
+  const config = `${dir}/prometheus.yml`;
+  writeFileSync(config, `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: clearly\n    static_configs:\n      - targets: ['${target}']\n`);
+  const port = await freePort();
+  const prometheus = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${dir}/data`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  prometheus.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return { prometheus, url: `http://127.0.0.1:${port}` };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
 const HOST = hostname(); // Celery's %h and the publisher's gen<pid>@host: the label is the part after @
 
 async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
@@ -40,7 +65,7 @@ describe.each(BROKER_KINDS)('clearly server /metrics on %s', (kind) => {
 
   beforeAll(async () => {
     await assertBrokerReachable(broker);
-    server = spawnClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--metrics', '127.0.0.1:0', '--queue', idle, '--metrics-queue-interval', '1s'], {
+    server = spawnClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--metrics', '127.0.0.1:0', '--queue', idle, '--metrics-queue-interval', '1s', '--metrics-compat', 'flower'], {
       timeoutMs: 600_000,
     });
     const m = await server.waitForStderr(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, 20_000);
@@ -117,6 +142,55 @@ describe.each(BROKER_KINDS)('clearly server /metrics on %s', (kind) => {
     expect(e.types.get('celery_task_runtime')).toBe('histogram');
     expect(e.types.get('celery_task_queue_wait_time')).toBe('histogram');
   });
+
+  it("clearly's own metrics and latency legs, and Flower's set with --metrics-compat flower", async () => {
+    const e = await scrape();
+    expect(sampleValue(e, 'clearly_events_processed_total', {})).toBeGreaterThan(50);
+    expect(sampleValue(e, 'clearly_broker_connected', {})).toBe(1);
+    expect(sampleValue(e, 'clearly_decode_errors_total', {})).toBe(0);
+    expect(sampleValue(e, 'clearly_store_backlog', {})).toBeUndefined(); // --store memory
+    // Each leg once per run: runtime per finished run (successes and failures), total per task.
+    expect(sampleSum(e, 'clearly_task_runtime_seconds_count', { name: 'tasks.slow' })).toBe(2);
+    expect(sampleSum(e, 'clearly_task_runtime_seconds_count', { name: 'tasks.fail' })).toBe(3);
+    expect(sampleSum(e, 'clearly_task_total_seconds_count', { name: 'tasks.add' })).toBe(5);
+    expect(sampleSum(e, 'clearly_task_queued_seconds_count', { name: 'tasks.add' })).toBe(5);
+    expect(sampleSum(e, 'clearly_task_prefetched_seconds_count', { name: 'tasks.add' })).toBe(5);
+    expect(sampleSum(e, 'clearly_task_runtime_seconds_bucket', { name: 'tasks.slow', le: '0.25' })).toBe(0);
+    expect(sampleSum(e, 'clearly_task_runtime_seconds_bucket', { name: 'tasks.slow', le: '0.5' })).toBe(2);
+    // Flower: events by the full node name and type; prefetch time a gauge.
+    expect(sampleValue(e, 'flower_events_total', { worker: worker.hostname, type: 'task-succeeded', task: 'tasks.add' })).toBe(5);
+    expect(sampleValue(e, 'flower_events_total', { worker: worker.hostname, type: 'task-failed', task: 'tasks.fail' })).toBe(3);
+    expect(sampleValue(e, 'flower_task_runtime_seconds_count', { worker: worker.hostname, task: 'tasks.slow' })).toBe(2);
+    expect(sampleValue(e, 'flower_worker_online', { worker: worker.hostname })).toBe(1);
+    expect(e.types.get('flower_task_prefetch_time_seconds')).toBe('gauge');
+    expect(e.types.get('flower_worker_prefetched_tasks')).toBe('gauge');
+    // The last heartbeat's `active`: at most the pool's 2 processes (it may predate the last task's end).
+    const executing = await waitFor('a heartbeat with active', async () =>
+      sampleValue(await scrape(), 'flower_worker_number_of_currently_executing_tasks', { worker: worker.hostname }), 15_000);
+    expect(executing).toBeGreaterThanOrEqual(0);
+    expect(executing).toBeLessThanOrEqual(2);
+  });
+
+  it('a real Prometheus scrapes it, and PromQL over its HTTP API returns the workload', async () => {
+    const { prometheus, url } = await startPrometheus(base.replace('http://', ''));
+    try {
+      const query = async (q: string): Promise<number | undefined> => {
+        const r = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: { value: [number, string] }[] } };
+        const v = r.data.result[0]?.value[1];
+        return v === undefined ? undefined : Number(v);
+      };
+      await waitFor('Prometheus to have scraped clearly', async () => ((await query('up{job="clearly"}').catch(() => undefined)) === 1 ? true : undefined), 30_000);
+      expect(await query(`sum(celery_task_succeeded_total{name="tasks.add"})`)).toBe(5);
+      expect(await query(`sum(celery_task_failed_total{name="tasks.fail",exception="HarnessError"})`)).toBe(3);
+      expect(await query(`sum(celery_task_runtime_count{name="tasks.slow"})`)).toBe(2);
+      expect(await query(`celery_worker_up{hostname="${HOST}"}`)).toBe(1);
+      const p50 = await query(`histogram_quantile(0.5, sum by (le) (celery_task_runtime_bucket{name="tasks.slow"}))`);
+      expect(p50).toBeGreaterThan(0.25);
+      expect(p50).toBeLessThanOrEqual(0.5);
+    } finally {
+      prometheus.kill('SIGTERM');
+    }
+  }, 60_000);
 
   it('passes promtool check metrics, with the Prometheus text content type', async () => {
     const r = await fetchText(`${base}/metrics`);

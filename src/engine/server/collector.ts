@@ -18,7 +18,8 @@ import { queryWorkers } from '../grpc/queries.js';
 import { GET_TASK_BACKEND_TIMEOUT_MS, type ServiceContext } from '../grpc/service.js';
 import { EventRate, NO_STORE, statsReply, type StoreStats } from '../grpc/stats.js';
 import { taskMessage, workerMessage } from '../grpc/wire.js';
-import { CeleryExporterMetrics, type CeleryExporterOptions } from '../metrics/celery-exporter.js';
+import type { CollectorSnapshot } from '../metrics/clearly-metrics.js';
+import { ServerMetrics, type ServerMetricsOptions } from '../metrics/server-metrics.js';
 import { serverHealth, type HealthVerdict } from '../metrics/health.js';
 import type { Change } from '../model.js';
 import { startSession, type Session } from '../session.js';
@@ -39,8 +40,8 @@ export interface CollectorOptions {
   readonly maxWorkers: number;
   readonly clientBuffer: number;
   readonly debug: boolean;
-  /** celery-exporter's metric set fed from the changes; null: no metrics (`--metrics off`). */
-  readonly metrics: CeleryExporterOptions | null;
+  /** The metrics fed from the changes (celery-exporter's set, clearly's, Flower's); null: none (`--metrics off`). */
+  readonly metrics: ServerMetricsOptions | null;
   /** Notices for the operator (stderr). */
   readonly log: (message: string) => void;
 }
@@ -50,7 +51,9 @@ export interface Collector {
   readonly results: ResultBackend;
   readonly dispatcher: Dispatcher<Buffer>;
   readonly store: Store | null;
-  readonly metrics: CeleryExporterMetrics | null;
+  readonly metrics: ServerMetrics | null;
+  /** The collector's own numbers now (clearly_ metrics, read at scrape time). */
+  snapshot(): CollectorSnapshot;
   /** `/health`: the broker connection is up and events arrive (or workers are online). */
   health(): HealthVerdict;
   /** What the gRPC service reads and calls. */
@@ -92,7 +95,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
   const seen = new SeenNames();
   let writer: StoreWriter | null = null;
   let brokerState: BrokerState = 'connected';
-  const metrics = o.metrics === null ? null : new CeleryExporterMetrics(o.metrics);
+  const metrics = o.metrics === null ? null : new ServerMetrics(o.metrics);
   const onChange = (change: Change): void => {
     if (change.kind === 'task') {
       seen.add(change.task.name);
@@ -210,6 +213,24 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     metrics,
     context,
     startedAt,
+    snapshot: () => {
+      const w = writer?.stats;
+      return {
+        eventsProcessed: counters.events,
+        decodeErrors: counters.decodeErrors,
+        messages: counters.messages,
+        consumerLagSeconds: counters.lastEventTimestamp > 0 ? Math.max(0, now() - counters.lastEventTimestamp) : 0,
+        brokerConnected: brokerState === 'connected',
+        clients: dispatcher.size,
+        recordsDropped: dispatcher.dropped,
+        tasksInMemory: state.taskCount,
+        workersInMemory: state.workerCount,
+        tasksEvicted: state.evictedTasks,
+        storeBacklog: w?.backlog ?? null,
+        storeDropped: w?.dropped ?? null,
+        storeWritten: w?.written ?? null,
+      };
+    },
     health: () => {
       let online = 0;
       for (const w of state.workers()) if (w.alive) online++;

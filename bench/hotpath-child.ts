@@ -15,6 +15,7 @@ import { SeenNames } from '../src/engine/state/seen-names.js';
 import type { Change } from '../src/engine/model.js';
 import { Pipeline } from '../src/engine/pipeline.js';
 import { encodeCaptureItem } from '../src/engine/grpc/proto.js';
+import { ServerMetrics } from '../src/engine/metrics/server-metrics.js';
 import { State } from '../src/engine/state/state.js';
 import { taskMessage, workerMessage } from '../src/engine/grpc/wire.js';
 import { makePalette } from '../src/format/colors.js';
@@ -23,9 +24,11 @@ import { buildMessages, type Transport } from './lib/messages.js';
 /**
  * - state: decode + reduce, nothing listening (the server with no live client);
  * - ndjson: + the records as NDJSON lines batched for stdout (`watch --broker --json`, its LivePrinter);
- * - dispatch: + the server's fan-out to one live client (CaptureItem protobuf per record).
+ * - dispatch: + the server's fan-out to one live client (CaptureItem protobuf per record);
+ * - metrics: dispatch + the server's metrics (celery-exporter's set and clearly's latency legs,
+ *   as `clearly server` feeds them by default).
  */
-export const VARIANTS = ['state', 'ndjson', 'dispatch'] as const;
+export const VARIANTS = ['state', 'ndjson', 'dispatch', 'metrics'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface ChildRequest {
@@ -97,7 +100,8 @@ function harness(variant: Variant): Harness {
         outputs: () => writer.written,
       };
     }
-    case 'dispatch': {
+    case 'dispatch':
+    case 'metrics': {
       // The server's encoders (server.ts), no result backend; one client with Capture's default filter.
       let items = 0;
       const dispatcher = new Dispatcher<Buffer>({
@@ -111,10 +115,13 @@ function harness(variant: Variant): Harness {
       });
       dispatcher.add(nullStream, compileFilter({ tasks: true, workers: false }));
       const seen = new SeenNames();
+      const metrics = variant === 'metrics' ? new ServerMetrics() : null;
       return {
         onChange: (change) => {
           if (change.kind === 'task') seen.add(change.task.name);
           dispatcher.publish(change);
+          // As the collector: the clock is read only for a worker's change.
+          metrics?.onChange(change, change.kind === 'worker' ? Date.now() / 1000 : 0);
         },
         turn: () => undefined,
         outputs: () => items,

@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { StoreError, UnavailableError } from '../../errors.js';
-import { collect, type StoreQuery } from './query.js';
+import { collect, pageSql, type StoreQuery } from './query.js';
 import { TASK_COLUMNS, WORKER_COLUMNS, type TaskRow, type WorkerRow } from './rows.js';
 import { upsertSet } from './rule-sql.js';
 import { APP_MARK, markStatements, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -138,6 +138,10 @@ export class PostgresStore implements Store {
     return (await this.pool.query<T>(sql, params)).rows;
   }
 
+  queryPage(q: StoreQuery, afterSeq: number | null, rows: number): Promise<TaskRow[]> {
+    const page = pageSql(q, 'postgres', afterSeq, rows);
+    return this.rows<TaskRow>(page.sql, page.params);
+  }
   queryTasks(q: StoreQuery): Promise<TaskRow[]> {
     return collect(q, 'postgres', (page) => this.rows<TaskRow>(page.sql, page.params));
   }

@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from '
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../errors.js';
-import { collect, type StoreQuery } from './query.js';
+import { collect, pageSql, type StoreQuery } from './query.js';
 import { TASK_COLUMNS, WORKER_COLUMNS, type TaskRow, type WorkerRow } from './rows.js';
 import { upsertSet } from './rule-sql.js';
 import { APP_MARK, markStatements, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -154,6 +154,11 @@ export class SqliteDb {
       for (const [k, v] of Object.entries(batch.counters)) if (v !== 0) this.addCounter.run(k, v);
       if (stored > 0) this.addCounter.run('task_writes', stored);
     })();
+  }
+
+  queryPage(q: StoreQuery, afterSeq: number | null, rows: number): TaskRow[] {
+    const page = pageSql(q, 'sqlite', afterSeq, rows);
+    return this.stmt(page.sql).all(...page.params) as TaskRow[];
   }
 
   async queryTasks(q: StoreQuery): Promise<TaskRow[]> {

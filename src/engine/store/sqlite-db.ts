@@ -27,10 +27,21 @@ function cannotCreate(path: string, e: unknown): StoreError {
   return new StoreError('CANT_CREATE', `cannot create the store ${path} (${why}): ${FIX}`, { cause: e });
 }
 
+/**
+ * mkdir -p, 0700, one level at a time: Node's own `recursive` loops for ever where a parent
+ * answers ENOENT to mkdir although it exists (under /proc, for one).
+ */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  mkdirSync(dir, { mode: 0o700 });
+}
+
 /** Creates the directory (0700) and an empty file (0600) if missing; refuses a file that is not SQLite. */
 function prepareFile(path: string): void {
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makeDirs(dirname(path));
   } catch (e) {
     throw cannotCreate(path, e);
   }

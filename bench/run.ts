@@ -18,13 +18,14 @@ import { latency } from './latency.js';
 import { memory } from './memory.js';
 import { queries } from './queries.js';
 import { scrape } from './scrape.js';
+import { store } from './store.js';
 import { runMeasurement, type BenchContext, type Measurement } from './lib/context.js';
 import { FilledServers } from './lib/filled-server.js';
 import { describeMachine } from './lib/machine.js';
 import { USAGE, parseOnly } from './lib/args.js';
 import { mergeResults, readResults, writeResults, type MeasurementName, type Results } from './lib/results.js';
 
-const ALL: Readonly<Record<MeasurementName, Measurement>> = { hotpath, ingest, latency, memory, queries, coldstart, scrape };
+const ALL: Readonly<Record<MeasurementName, Measurement>> = { hotpath, ingest, latency, memory, queries, coldstart, store, scrape };
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

@@ -4,6 +4,9 @@
  * Known sleeps give the runtime percentiles; three known causes, with different numbers and quoted
  * values in their messages, give three groups.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBrokerReachable, BROKER_KINDS, BROKERS, deleteQueue, uniqueQueue } from '../helpers/brokers.js';
 import { runWorkload, startWorker, type PublishedTask, type WorkerHandle } from '../helpers/celery.js';
@@ -156,4 +159,49 @@ describe.each(BROKER_KINDS)('stats --by-name and failures on %s', (kind) => {
     expect(r.exitCode).toBe(0);
     expect(ndjson<GroupRec>(r.stdout).map((g) => [g.count, g.message])).toEqual([[2, 'disk <num> full, <num>']]);
   }, 60_000);
+});
+
+describe('stats --by-name and failures read the store past memory', () => {
+  const broker = BROKERS.redis;
+  const queue = uniqueQueue('clearly-byname-store');
+  let server: ClearlyProcess;
+  let worker: WorkerHandle;
+  let address: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'clearly-byname-'));
+    // Memory holds 3 tasks; the store holds them all.
+    server = spawnClearly(['server', '--broker', broker, '--store', `sqlite:${dir}/h.db`, '--max-tasks', '3', '--port', '0', '--metrics', 'off'], { timeoutMs: 600_000 });
+    address = `127.0.0.1:${(await server.waitForStderr(/server listening on 127\.0\.0\.1:(\d+) /, 20_000))[1]}`;
+    worker = await startWorker({ broker, queues: [queue], concurrency: 2 });
+    await Promise.all([
+      runWorkload({ broker, queue, call: { task: 'tasks.add', args: [1, 1], count: 6 } }),
+      runWorkload({ broker, queue, call: { task: 'tasks.fail', args: ['quota 5 exceeded'], count: 2, expect: 'FAILURE' } }),
+      runWorkload({ broker, queue, call: { task: 'tasks.fail', args: ['quota 9 exceeded'], count: 2, expect: 'FAILURE' } }),
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await server?.stop('SIGTERM');
+    await deleteQueue(broker, queue).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('counts every stored task, not only the 3 in memory', async () => {
+    const deadline = Date.now() + 45_000;
+    let rows: NameRec[] = [];
+    for (;;) {
+      rows = ndjson<NameRec>((await runClearly(['stats', '--by-name', '--json', '--since', '1h', '--server', address, '--pattern', queue])).stdout);
+      const add = rows.find((r) => r.name === 'tasks.add');
+      const fail = rows.find((r) => r.name === 'tasks.fail');
+      if (add?.states['SUCCESS'] === 6 && fail?.states['FAILURE'] === 4) break;
+      if (Date.now() > deadline) throw new Error(`the store did not get every task: ${JSON.stringify(rows)}`);
+      await sleep(500);
+    }
+    expect(rows.find((r) => r.name === 'tasks.add')!.runtime_ms).not.toBeNull();
+    const groups = ndjson<GroupRec>((await runClearly(['failures', '--json', '--server', address, '--pattern', queue])).stdout);
+    expect(groups.map((g) => [g.count, g.message])).toEqual([[4, 'quota <num> exceeded, <num>']]);
+  });
 });

@@ -50,7 +50,12 @@ export async function samplesFromServer(server: string, q: { since?: number; pat
 }
 
 /** Listen to the broker for `seconds`, then hand on every task heard (newest state of each). */
-export async function samplesFromBroker(broker: string, seconds: number, o: { pattern?: RegExp; debug?: boolean }, onSample: (s: TaskSample) => void): Promise<void> {
+export async function samplesFromBroker(
+  broker: string,
+  seconds: number,
+  o: { pattern?: RegExp; negate?: boolean; debug?: boolean },
+  onSample: (s: TaskSample) => void,
+): Promise<void> {
   const session = await startSession({ broker, debug: o.debug ?? false, log: note, onChange: () => {} });
   try {
     await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -59,7 +64,8 @@ export async function samplesFromBroker(broker: string, seconds: number, o: { pa
   }
   for (const t of session.pipeline.state.tasks()) {
     const p = o.pattern;
-    if (p !== undefined && !p.test(t.name ?? '') && !p.test(t.uuid) && !p.test(t.routing_key ?? '')) continue;
+    // As the server's filter: a match on name, uuid or routing key; `!re` keeps the rest.
+    if (p !== undefined && (p.test(t.name ?? '') || p.test(t.uuid) || p.test(t.routing_key ?? '')) === (o.negate === true)) continue;
     onSample(sampleFromTask(t));
   }
 }
@@ -84,13 +90,15 @@ export async function collectSamples(f: SampleSourceFlags, onSample: (s: TaskSam
   if (f.since !== undefined) throw new UsageError('--since reads a server\'s history; a broker keeps none: listen with --for D instead');
   const seconds = parseDuration(f.for ?? '10s', '--for');
   let pattern: RegExp | undefined;
+  let negate = false;
   if (f.pattern !== undefined && f.pattern !== '') {
+    negate = f.pattern.startsWith('!');
     try {
-      pattern = new RegExp(f.pattern);
+      pattern = new RegExp(negate ? f.pattern.slice(1) : f.pattern);
     } catch (e) {
       throw new UsageError(`--pattern is not a valid regex: ${(e as Error).message}`);
     }
   }
   note(`listening to ${f.broker} for ${f.for ?? '10s'}`);
-  await samplesFromBroker(f.broker, seconds, { ...(pattern === undefined ? {} : { pattern }), debug: f.debug }, onSample);
+  await samplesFromBroker(f.broker, seconds, { ...(pattern === undefined ? {} : { pattern, negate }), debug: f.debug }, onSample);
 }

@@ -69,6 +69,7 @@ const options = {
   'metrics-default-queue': { type: 'string', default: 'celery', describe: 'queue_name of a task whose events name no queue' },
   queue: { type: 'string', array: true, describe: 'A queue whose length /metrics reports even before a task event names it (repeatable)' },
   'metrics-queue-interval': { type: 'string', default: '15s', describe: 'How often queue lengths and consumers are polled for /metrics (0: never)' },
+  'health-silence': { type: 'string', default: '60s', describe: '/health says 503 after this long without events while no worker is online' },
   'metrics-compat': {
     type: 'string',
     array: true,
@@ -145,6 +146,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
     clientBuffer,
     debug: argv.debug,
     metrics: metricsOptions,
+    healthSilenceSeconds: parseDuration(argv.healthSilence, '--health-silence'),
     log: note,
   });
   let listener;

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBrokerReachable, BROKER_KINDS, BROKERS, deleteQueue, queueLength, uniqueQueue } from '../helpers/brokers.js';
+import { assertBrokerReachable, BROKER_KINDS, BROKERS, deleteQueue, queueLength, redisDb, uniqueQueue } from '../helpers/brokers.js';
 import { runWorkload, startWorker, type WorkerHandle } from '../helpers/celery.js';
 import { runClearly, spawnClearly, type ClearlyProcess } from '../helpers/cli.js';
 import { fetchText, parseExposition, promtoolCheck, sampleSum, sampleValue, type Exposition } from '../helpers/prom.js';
@@ -278,6 +278,24 @@ describe('clearly server --metrics: the port rules', () => {
       const r = await server.stop('SIGTERM');
       s?.close();
       expect(r.exitCode).toBe(0);
+    }
+  });
+
+  it('/health is 503 with one line when no event arrives and no worker is online (--health-silence)', async () => {
+    // Redis db 15: no test worker publishes on its event channels (/15.celeryev/*).
+    const quiet = redisDb(BROKERS.redis, 15);
+    const server = spawnClearly(['server', '--broker', quiet, '--store', 'memory', '--port', '0', '--metrics', '127.0.0.1:0', '--health-silence', '2s']);
+    try {
+      const m = await server.waitForStderr(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, 20_000);
+      const health = () => fetchText(`http://127.0.0.1:${m[1]}/health`);
+      expect((await health()).status).toBe(200); // just started
+      const r = await waitFor('a 503', async () => {
+        const h = await health();
+        return h.status === 503 ? h : undefined;
+      }, 15_000);
+      expect(r.text).toMatch(/^no event received since start for \d+s and no worker online \(are workers started with -E\?\)\n$/);
+    } finally {
+      await server.stop('SIGTERM');
     }
   });
 

@@ -40,6 +40,8 @@ export interface CollectorOptions {
   readonly maxWorkers: number;
   readonly clientBuffer: number;
   readonly debug: boolean;
+  /** `/health`: seconds without events (and no worker online) before it says 503; default 60. */
+  readonly healthSilenceSeconds?: number;
   /** The metrics fed from the changes (celery-exporter's set, clearly's, Flower's); null: none (`--metrics off`). */
   readonly metrics: ServerMetricsOptions | null;
   /** Notices for the operator (stderr). */
@@ -69,7 +71,7 @@ export interface Collector {
 const now = (): number => Date.now() / 1000;
 const PRUNE_EVERY_MS = 60_000;
 const STORE_STATS_EVERY_MS = 5_000;
-/** Without events this long, and no worker online, `/health` says 503. */
+/** Without events this long (seconds), and no worker online, `/health` says 503 (`--health-silence`). */
 const SILENT_AFTER_S = 60;
 
 /**
@@ -234,7 +236,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     health: () => {
       let online = 0;
       for (const w of state.workers()) if (w.alive) online++;
-      return serverHealth({ brokerState, broker: session.masked, lastEventAt, startedAt, workersOnline: online, now: now(), silentAfter: SILENT_AFTER_S });
+      return serverHealth({ brokerState, broker: session.masked, lastEventAt, startedAt, workersOnline: online, now: now(), silentAfter: o.healthSilenceSeconds ?? SILENT_AFTER_S });
     },
     async start() {
       if (store !== null && writer !== null) {

@@ -203,5 +203,5 @@ describe('stats --by-name and failures read the store past memory', () => {
     expect(rows.find((r) => r.name === 'tasks.add')!.runtime_ms).not.toBeNull();
     const groups = ndjson<GroupRec>((await runClearly(['failures', '--json', '--server', address, '--pattern', queue])).stdout);
     expect(groups.map((g) => [g.count, g.message])).toEqual([[4, 'quota <num> exceeded, <num>']]);
-  });
+  }, 60_000);
 });

@@ -8,7 +8,7 @@ import { note } from './output.js';
 import type { LivePrinter } from './printer.js';
 import type { CaptureRequest, DecodedCaptureItem } from '../engine/grpc/messages.js';
 import type { Change } from '../engine/model.js';
-import { startSession } from '../engine/session.js';
+import { startSession, startSimulatedSession, type SimulatedSessionOptions } from '../engine/session.js';
 import type { FilterSpec } from '../engine/table/filter.js';
 import { UnavailableError } from '../errors.js';
 import { taskRecordFromMessage, workerRecordFromMessage } from '../format/message-records.js';
@@ -41,6 +41,18 @@ export function brokerFeed(broker: string, debug: boolean): OpenFeed {
         const c = session.pipeline.counters;
         return { from: ` from ${c.events} events`, extra: c.decodeErrors > 0 ? `, ${c.decodeErrors} undecodable messages` : '' };
       },
+    };
+  };
+}
+
+/** From a simulated cluster in this process (`clearly demo`): engine changes, as from a broker. */
+export function demoFeed(o: Omit<SimulatedSessionOptions, 'log' | 'onChange'>): OpenFeed {
+  return (target) => {
+    const session = startSimulatedSession({ ...o, log: note, onChange: (change) => target.change(change) });
+    note(`watching ${session.masked}, no broker needed (Ctrl-C to stop)`);
+    return {
+      close: () => session.close(),
+      summary: () => ({ from: ` from ${session.pipeline.counters.events} simulated events`, extra: '' }),
     };
   };
 }

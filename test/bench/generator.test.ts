@@ -23,15 +23,15 @@ import {
   type EventMessage,
   type GenEvent,
   type WorkerTaskEvent,
-} from '../../bench/generator/encode.js';
+} from '../../src/engine/simulate/encode.js';
 import { parseOptions, planShard } from '../../bench/generator/options.js';
 import type { Publisher } from '../../bench/generator/publisher.js';
 import { redisDb } from '../../bench/generator/publish-redis.js';
-import { pyFloat, pyStr } from '../../bench/generator/pyjson.js';
-import { dict, float, pyrepr, saferepr, tuple, type PyValue } from '../../bench/generator/repr.js';
+import { pyFloat, pyStr } from '../../src/engine/simulate/pyjson.js';
+import { dict, float, pyrepr, saferepr, tuple, type PyValue } from '../../src/engine/simulate/repr.js';
 import { runShard } from '../../bench/generator/run.js';
 import { BROKERS, ISOLATED_DB, redisDb as onDb } from '../helpers/brokers.js';
-import { isoUtc, Workload, type WorkloadOptions } from '../../bench/generator/workload.js';
+import { isoUtc, Workload, type WorkloadOptions } from '../../src/engine/simulate/workload.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = fileURLToPath(new URL('../../bench/generator/cli.ts', import.meta.url));

@@ -1,9 +1,10 @@
 /**
- * Live streams of records, for `watch`: where they come from (a clearly server's Capture stream,
- * or a session straight on the broker), and the run loop that prints them until `--count`,
+ * Live streams of records, for `watch` and `demo`: where they come from (a clearly server's Capture
+ * stream, a session straight on the broker, or a simulated cluster in the process), and the run loop that prints them until `--count`,
  * `--timeout`, Ctrl-C or a closed pipe, then says on stderr what it printed.
  */
-import { ServerConnection } from './client.js';
+import { parseServerAddress, ServerConnection, type Reading } from './client.js';
+import { backoffMs } from '../engine/broker/source.js';
 import { note } from './output.js';
 import type { LivePrinter } from './printer.js';
 import type { CaptureRequest, DecodedCaptureItem } from '../engine/grpc/messages.js';
@@ -57,16 +58,32 @@ export function demoFeed(o: Omit<SimulatedSessionOptions, 'log' | 'onChange'>): 
   };
 }
 
-/** From a clearly server, which filters by the same rules; a slow reader is told what it missed. */
+/**
+ * From a clearly server, which filters by the same rules; a slow reader is told what it missed.
+ * The first connection must work (no server: exit 69 at once, as every client command). Once
+ * connected, a server that goes away (restarted, upgraded, its host rebooted) is waited for: one
+ * notice on stderr, new connections with backoff (0.5 s doubling to 10 s) until it is back, then
+ * one notice saying how long it was gone; what it recorded meanwhile is not replayed.
+ */
 export function serverFeed(server: string, spec: FilterSpec): OpenFeed {
   return (target) => {
-    const conn = new ServerConnection(server);
+    const address = parseServerAddress(server);
     const request: CaptureRequest = {
       filter: { pattern: spec.pattern ?? '', states: [...(spec.states ?? [])], worker: spec.worker ?? '' },
       tasks: spec.tasks,
       workers: spec.workers,
     };
     let missed = 0;
+    let reconnects = 0;
+    let closed = false;
+    /** When the stream was lost (ms), while we try to get it back. */
+    let lostAt: number | null = null;
+    let everConnected = false;
+    let attempt = 0;
+    let conn: ServerConnection | undefined;
+    let reading: Reading | undefined;
+    let retryTimer: NodeJS.Timeout | undefined;
+
     const onItem = (c: DecodedCaptureItem): void => {
       switch (c.item) {
         case 'task':
@@ -81,23 +98,60 @@ export function serverFeed(server: string, spec: FilterSpec): OpenFeed {
         }
       }
     };
-    const reading = conn.capture(request, {
-      onItem,
-      onConnected: () => note(`watching the clearly server at ${conn.address} (Ctrl-C to stop)`),
-    });
-    reading.done.then(
-      // A live stream has no natural end: the server closed it (shutting down).
-      () => target.fail(new UnavailableError(`the clearly server at ${conn.address} ended the stream (shutting down?)`)),
-      (e: unknown) => target.fail(e),
-    );
+    const onConnected = (): void => {
+      attempt = 0;
+      if (!everConnected) {
+        everConnected = true;
+        note(`watching the clearly server at ${address} (Ctrl-C to stop)`);
+      } else if (lostAt !== null) {
+        reconnects++;
+        note(`reconnected to the clearly server at ${address} after ${((Date.now() - lostAt) / 1000).toFixed(1)}s; records meanwhile were missed`);
+      }
+      lostAt = null;
+    };
+    /** The stream ended or failed: give up (first connection, or not a connection problem) or try again. */
+    const onEnd = (error: unknown): void => {
+      conn?.close();
+      if (closed) return;
+      const retryable = error === undefined || error instanceof UnavailableError;
+      if (!everConnected || !retryable) {
+        // A live stream has no natural end: the server closed it (shutting down).
+        target.fail(error ?? new UnavailableError(`the clearly server at ${address} ended the stream (shutting down?)`));
+        return;
+      }
+      if (lostAt === null) {
+        lostAt = Date.now();
+        const why =
+          error instanceof Error ? error.message : `the clearly server at ${address} ended the stream (shutting down?)`;
+        note(`${why}; reconnecting…`);
+      }
+      retryTimer = setTimeout(connect, backoffMs(++attempt));
+    };
+    const connect = (): void => {
+      retryTimer = undefined;
+      if (closed) return;
+      // A fresh channel each time: grpc-js's own reconnect backoff would wait up to two minutes.
+      conn = new ServerConnection(address);
+      const r = conn.capture(request, { onItem, onConnected });
+      reading = r;
+      r.done.then(
+        () => onEnd(undefined),
+        (e: unknown) => onEnd(e),
+      );
+    };
+    connect();
     return {
       close: async () => {
-        reading.cancel();
-        conn.close();
+        closed = true;
+        if (retryTimer !== undefined) clearTimeout(retryTimer);
+        reading?.cancel();
+        conn?.close();
       },
       summary: () => ({
-        from: ` from the server at ${conn.address}`,
-        extra: missed > 0 ? `, ${missed} missed (this client read too slowly)` : '',
+        from: ` from the server at ${address}`,
+        extra:
+          (missed > 0 ? `, ${missed} missed (this client read too slowly)` : '') +
+          (reconnects > 0 ? `, reconnected ${reconnects} time${reconnects === 1 ? '' : 's'}` : ''),
       }),
     };
   };

@@ -1,6 +1,7 @@
 /**
  * Human text for records: one line per state change (dimmed time, state in its colour, retries,
- * name, uuid, worker), then the detail lines the display options ask for.
+ * name, uuid, worker), then the detail lines the display options ask for. In live output the
+ * time column never runs backwards: a late line says when its event happened instead.
  */
 import type { Palette } from './colors.js';
 import type { OutputRecord, TaskRecord, WorkerRecord } from './record.js';
@@ -17,6 +18,22 @@ export interface TextOptions {
   readonly errors?: boolean | undefined;
   /** Print a whole result from the result backend instead of the event's (bounded) repr. */
   readonly wholeResult?: boolean | undefined;
+  /**
+   * Live output: the latest time already shown. A line whose event happened before it (an
+   * inferred state, a late event, another worker's clock) shows this time in its time column, so
+   * the column never runs backwards, and says at its end when its event really happened.
+   */
+  readonly shownUpTo?: number | undefined;
+}
+
+/** The time column of a line, and the note a late line ends with ('' when on time). */
+function timeOf(timestamp: number, generated: boolean, p: Palette, o: TextOptions): { column: string; note: string } {
+  const own = formatTime(timestamp);
+  const shown = o.shownUpTo;
+  if (shown === undefined || !(timestamp < shown) || formatTime(shown) === own) {
+    return { column: p.dim(own), note: generated ? p.dim('(inferred)') : '' };
+  }
+  return { column: p.dim(formatTime(shown)), note: p.dim(`(${generated ? 'inferred, ' : ''}event at ${own})`) };
 }
 
 const INDENT = '    ';
@@ -46,12 +63,13 @@ function stateCell(state: string, p: Palette): string {
 }
 
 function renderTask(r: TaskRecord, p: Palette, o: TextOptions): string {
-  const head = [p.dim(formatTime(r.timestamp)), stateCell(r.state, p)];
+  const time = timeOf(r.timestamp, r.generated, p, o);
+  const head = [time.column, stateCell(r.state, p)];
   if (r.retries > 0) head.push(p.warn(`retry ${r.retries}`));
   head.push(p.name(r.name ?? '<unknown task>'), p.uuid(r.uuid));
   if (r.worker !== null) head.push(p.worker(r.worker));
   if (r.runtime !== null && (r.state === 'SUCCESS' || r.state === 'FAILURE')) head.push(p.dim(formatRuntime(r.runtime)));
-  if (r.generated) head.push(p.dim('(inferred)'));
+  if (time.note !== '') head.push(time.note);
   const lines = [head.join(' ')];
 
   // By default the params go with the first line of a task: PENDING, or RECEIVED when no
@@ -87,13 +105,15 @@ export function formatRuntime(seconds: number): string {
   return `${Math.floor(seconds / 60)}m${(seconds % 60).toFixed(0).padStart(2, '0')}s`;
 }
 
-function renderWorker(r: WorkerRecord, p: Palette): string {
-  const parts = [p.dim(formatTime(r.timestamp)), stateCell(r.state, p), p.worker(r.hostname)];
+function renderWorker(r: WorkerRecord, p: Palette, o: TextOptions): string {
+  const time = timeOf(r.timestamp, false, p, o);
+  const parts = [time.column, stateCell(r.state, p), p.worker(r.hostname)];
   if (r.pid !== null) parts.push(p.dim(`pid ${r.pid}`));
   if (r.active !== null) parts.push(`${p.label('active')} ${r.active}`);
   if (r.processed !== null) parts.push(`${p.label('processed')} ${r.processed}`);
   if (r.loadavg !== null) parts.push(`${p.label('load')} ${r.loadavg.map((n) => n.toFixed(2)).join(' ')}`);
   const sw = [r.sw_ident, r.sw_ver, r.sw_sys].filter((x): x is string => x !== null);
   if (sw.length > 0 && r.state === 'ONLINE') parts.push(p.dim(sw.join(' ')));
+  if (time.note !== '') parts.push(time.note);
   return parts.join(' ');
 }

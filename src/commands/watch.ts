@@ -7,6 +7,7 @@ import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption } from '../cli/client.js';
 import { brokerFeed, runLive, serverFeed, type OpenFeed } from '../cli/live.js';
 import { brokerOption, displayOptions, filterOptions, outputOptions } from '../cli/options.js';
+import { terminalWidth } from '../cli/output.js';
 import { LivePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
 import { UsageError } from '../errors.js';
@@ -61,6 +62,7 @@ export async function watchView(argv: ViewArgs, open: (spec: FilterSpec) => Open
   const filter = compileFilter(spec);
   const json = argv.json;
   const palette = makePalette(!json && shouldColour(process.stdout, process.env, argv.color));
-  const printer = new LivePrinter(process.stdout, { json, palette, text: argv, filter, limit: argv.count });
+  const text = { ...argv, width: terminalWidth(process.stdout, process.env) };
+  const printer = new LivePrinter(process.stdout, { json, palette, text, filter, limit: argv.count });
   return runLive(printer, open(spec), { timeoutSeconds: argv.timeout });
 }

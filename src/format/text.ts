@@ -5,7 +5,11 @@
  */
 import type { Palette } from './colors.js';
 import type { OutputRecord, TaskRecord, WorkerRecord } from './record.js';
-import { renderReprText } from './repr-render.js';
+import { parseRepr } from '../engine/repr/repr.js';
+import { fitTokens } from './fit.js';
+import { jsonToNode } from './json-node.js';
+import { prettyRepr } from './pretty.js';
+import { paintTokens, reprTokens, visible, type Token } from './repr-render.js';
 import { renderTraceback } from './traceback.js';
 
 /** `undefined` means "the default": see each field. */
@@ -16,8 +20,19 @@ export interface TextOptions {
   readonly results?: boolean | undefined;
   /** exception/traceback: default exception on FAILURE/RETRY/REJECTED and traceback on FAILURE; `true` adds RETRY tracebacks. */
   readonly errors?: boolean | undefined;
-  /** Print a whole result from the result backend instead of the event's (bounded) repr. */
-  readonly wholeResult?: boolean | undefined;
+  /**
+   * Terminal columns: each value (args, kwargs, result) is laid out to fit them, at most
+   * `maxValueLines` lines, the rest left out with a line saying how much and how to see it.
+   * Without it (not a terminal), each value is one line, whole.
+   */
+  readonly width?: number | undefined;
+  /** Lines a value may take with `width` (default 3). */
+  readonly maxValueLines?: number | undefined;
+  /**
+   * Every value whole, pretty-printed across lines at `width` (default 80), and the result from
+   * the result backend when there is one (`clearly task`).
+   */
+  readonly whole?: boolean | undefined;
   /**
    * Live output: the latest time already shown. A line whose event happened before it (an
    * inferred state, a late event, another worker's clock) shows this time in its time column, so
@@ -26,14 +41,21 @@ export interface TextOptions {
   readonly shownUpTo?: number | undefined;
 }
 
-/** The time column of a line, and the note a late line ends with ('' when on time). */
+/**
+ * Late by less than this, a line just shows the latest time (a few milliseconds between a
+ * worker's batch and the client's task-sent are no news); later than that it says its own.
+ */
+const LATE_NOTE_SECONDS = 1;
+
+/** The time column of a line, and the note it ends with ('' for none). */
 function timeOf(timestamp: number, generated: boolean, p: Palette, o: TextOptions): { column: string; note: string } {
   const own = formatTime(timestamp);
   const shown = o.shownUpTo;
-  if (shown === undefined || !(timestamp < shown) || formatTime(shown) === own) {
-    return { column: p.dim(own), note: generated ? p.dim('(inferred)') : '' };
-  }
-  return { column: p.dim(formatTime(shown)), note: p.dim(`(${generated ? 'inferred, ' : ''}event at ${own})`) };
+  const inferred = generated ? p.dim('(inferred)') : '';
+  if (shown === undefined || !(timestamp < shown)) return { column: p.dim(own), note: inferred };
+  const column = p.dim(formatTime(shown));
+  if (shown - timestamp < LATE_NOTE_SECONDS) return { column, note: inferred };
+  return { column, note: p.dim(`(${generated ? 'inferred, ' : ''}event at ${own})`) };
 }
 
 const INDENT = '    ';
@@ -76,16 +98,13 @@ function renderTask(r: TaskRecord, p: Palette, o: TextOptions): string {
   // task-sent came before it (publishers without task_send_sent_event).
   const params = o.params ?? (r.state === 'PENDING' || (r.state === 'RECEIVED' && r.sent === null));
   if (params) {
-    if (r.args_repr !== null) lines.push(`${INDENT}${p.label('args')} ${renderReprText(r.args_repr, p)}`);
-    if (r.kwargs_repr !== null && r.kwargs_repr !== '{}') {
-      lines.push(`${INDENT}${p.label('kwargs')} ${renderReprText(r.kwargs_repr, p, { kwargs: true })}`);
-    }
+    if (r.args_repr !== null) lines.push(valueLine('args', r.args_repr, undefined, r, p, o));
+    if (r.kwargs_repr !== null && r.kwargs_repr !== '{}') lines.push(valueLine('kwargs', r.kwargs_repr, undefined, r, p, o, true));
   }
-  if ((o.results ?? true) && r.state === 'SUCCESS' && r.result_repr !== null) {
-    // A line per state stays readable: the event's repr is cut at ~1KB, a backend result is not.
-    const text =
-      o.wholeResult === true && r.result_source === 'backend' ? JSON.stringify(r.result) : renderReprText(r.result_repr, p);
-    lines.push(`${INDENT}${p.label('result')} ${text}`);
+  if ((o.results ?? true) && r.state === 'SUCCESS') {
+    // The whole value from the backend where asked for and known; else the event's (cut at ~1KB) repr.
+    const backend = o.whole === true && r.result_source === 'backend' ? { value: r.result } : undefined;
+    if (backend !== undefined || r.result_repr !== null) lines.push(valueLine('result', r.result_repr ?? '', backend, r, p, o));
   }
   if (o.errors !== false) {
     const failing = r.state === 'FAILURE' || r.state === 'RETRY';
@@ -97,6 +116,57 @@ function renderTask(r: TaskRecord, p: Palette, o: TextOptions): string {
     }
   }
   return lines.join('\n');
+}
+
+/** Lines a value takes in live output before the rest is left out. */
+const MAX_VALUE_LINES = 3;
+/** Where continuation lines of a value start. */
+const VALUE_INDENT = INDENT + '  ';
+
+/**
+ * `    label value`: the value fitted to the terminal (`width`), pretty-printed whole (`whole`),
+ * or on one line; a value Celery cut says so. `json`: a whole value from the result backend.
+ */
+function valueLine(
+  label: string,
+  repr: string,
+  json: { value: unknown } | undefined,
+  r: TaskRecord,
+  p: Palette,
+  o: TextOptions,
+  kwargs = false,
+): string {
+  const prefix = `${INDENT}${p.label(label)} `;
+  const column = INDENT.length + label.length + 1;
+  if (o.whole === true) {
+    const parsed = json === undefined ? parseRepr(repr) : { node: jsonToNode(json.value), ok: true, truncated: false };
+    const text = parsed.ok ? prettyRepr(parsed.node, p, { width: o.width ?? 80, column, kwargs }) : p.raw(visible(repr));
+    return prefix + text + (parsed.truncated ? ' ' + p.dim(cutNote(label, true)) : '');
+  }
+  const rendered = reprTokens(repr, p, { kwargs });
+  const tokens: Token[] = rendered.truncated
+    ? [...rendered.tokens, { text: ' ', paint: p.dim, breakAfter: true }, { text: cutNote(label, false), paint: p.dim, breakAfter: false }]
+    : rendered.tokens;
+  if (o.width === undefined) return prefix + paintTokens(tokens);
+  return (
+    prefix +
+    fitTokens(tokens, {
+      width: o.width,
+      first: column,
+      indent: VALUE_INDENT,
+      maxLines: o.maxValueLines ?? MAX_VALUE_LINES,
+      dim: p.dim,
+      more: (left) => `… +${left} characters: clearly task ${r.uuid}${rendered.truncated ? ' (Celery cut the rest)' : ''}`,
+    })
+  );
+}
+
+/** What a cut value says: Celery cut its repr; `clearly task` also says how to get a result whole. */
+function cutNote(label: string, detail: boolean): string {
+  if (!detail) return '(cut by Celery)';
+  return label === 'result'
+    ? '(cut by Celery at 1024 characters; a result backend keeps it whole: clearly server --backend URL)'
+    : '(cut by Celery at 1024 characters)';
 }
 
 export function formatRuntime(seconds: number): string {

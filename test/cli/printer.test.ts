@@ -26,7 +26,7 @@ const timeColumn = (line: string): string => line.slice(0, 12);
 describe('LivePrinter: the time column never runs backwards', () => {
   it('shows a late (inferred) line at the latest time shown and says when its event happened', async () => {
     const s = sink();
-    const printer = new LivePrinter(s, { json: false, palette: makePalette(false), text: {}, filter: compileFilter({}) });
+    const printer = new LivePrinter(s, { json: false, palette: makePalette(false), text: {}, filter: compileFilter({ tasks: true, workers: true }) });
     const a = task('aaaaaaaa-0000-4000-8000-000000000001', { state: 'STARTED', timestamp: T0, received: T0 - 1, started: T0 });
     const b = task('bbbbbbbb-0000-4000-8000-000000000002', { state: 'RECEIVED', timestamp: T0 - 4.944, received: T0 - 4.944 });
     printer.record(taskRecord(a, 'STARTED', false, T0));
@@ -41,9 +41,22 @@ describe('LivePrinter: the time column never runs backwards', () => {
     expect(lines[2]).not.toMatch(/event at/);
   });
 
+  it('a line late by under a second keeps the column at the latest time and says nothing more', async () => {
+    const s = sink();
+    const printer = new LivePrinter(s, { json: false, palette: makePalette(false), text: {}, filter: compileFilter({ tasks: true, workers: true }) });
+    const a = task('aaaaaaaa-0000-4000-8000-000000000001', { state: 'PENDING', timestamp: T0, sent: T0 });
+    const b = task('bbbbbbbb-0000-4000-8000-000000000002', { state: 'RECEIVED', timestamp: T0 - 0.002, received: T0 - 0.002, sent: T0 - 0.01 });
+    printer.record(taskRecord(a, 'PENDING', false, T0));
+    printer.record(taskRecord(b, 'RECEIVED', false, T0 - 0.002));
+    await printer.writer.end();
+    const lines = s.out.join('').trimEnd().split('\n').filter((l) => !l.startsWith(' '));
+    expect(lines.map(timeColumn)).toEqual(['21:52:10.783', '21:52:10.783']);
+    expect(lines[1]).not.toMatch(/event at/);
+  });
+
   it('leaves --json records alone: timestamp is always the event time', async () => {
     const s = sink();
-    const printer = new LivePrinter(s, { json: true, palette: makePalette(false), text: {}, filter: compileFilter({}) });
+    const printer = new LivePrinter(s, { json: true, palette: makePalette(false), text: {}, filter: compileFilter({ tasks: true, workers: true }) });
     const a = task('aaaaaaaa-0000-4000-8000-000000000001', { state: 'STARTED', timestamp: T0 });
     const b = task('bbbbbbbb-0000-4000-8000-000000000002', { state: 'RECEIVED', timestamp: T0 - 5 });
     printer.record(taskRecord(a, 'STARTED', false, T0));

@@ -108,7 +108,7 @@ function renderTask(r: TaskRecord, p: Palette, o: TextOptions): string {
   }
   if (o.errors !== false) {
     const failing = r.state === 'FAILURE' || r.state === 'RETRY';
-    if (failing && r.exception !== null) lines.push(`${INDENT}${p.label('exception')} ${p.error(r.exception)}`);
+    if (failing && r.exception !== null) lines.push(exceptionLine(r.exception, r, p, o));
     const wantTb = r.state === 'FAILURE' || (o.errors === true && r.state === 'RETRY');
     if (wantTb && r.traceback !== null) {
       const tb = renderTraceback(r.traceback.trimEnd(), p);
@@ -157,6 +157,24 @@ function valueLine(
       maxLines: o.maxValueLines ?? MAX_VALUE_LINES,
       dim: p.dim,
       more: (left) => `… +${left} characters: clearly task ${r.uuid}${rendered.truncated ? ' (Celery cut the rest)' : ''}`,
+    })
+  );
+}
+
+/** `    exception …`: like a value, fitted to the terminal in live output (split at its spaces), whole in `clearly task`. */
+function exceptionLine(exception: string, r: TaskRecord, p: Palette, o: TextOptions): string {
+  const prefix = `${INDENT}${p.label('exception')} `;
+  const text = visible(exception);
+  if (o.whole === true || o.width === undefined) return prefix + p.error(text);
+  return (
+    prefix +
+    fitTokens([{ text, paint: p.error, breakAfter: false, str: true }], {
+      width: o.width,
+      first: INDENT.length + 'exception '.length,
+      indent: VALUE_INDENT,
+      maxLines: o.maxValueLines ?? MAX_VALUE_LINES,
+      dim: p.dim,
+      more: (left) => `… +${left} characters: clearly task ${r.uuid}`,
     })
   );
 }

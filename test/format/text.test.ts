@@ -164,3 +164,22 @@ describe('renderText: values fit the terminal', () => {
     expect(renderText(taskRecord(cut, 'SUCCESS', false, T0), plain)).toContain("result [{'id': 1}, {'id': 2, 'na...', ...}] (cut by Celery)");
   });
 });
+
+describe('renderText: a long exception fits the terminal too', () => {
+  it('wraps at its spaces, at most 3 lines, then says what is left out', () => {
+    const message = Array.from({ length: 80 }, (_, i) => `part${i}`).join(' ');
+    const t = task({ name: 'tasks.fail', state: 'FAILURE', timestamp: T0, failed: T0, exception: `ValueError('${message}')` });
+    const lines = renderText(taskRecord(t, 'FAILURE', false, T0), plain, { width: 80, errors: false }).split('\n');
+    expect(lines).toHaveLength(1);
+    const withErrors = renderText(taskRecord(t, 'FAILURE', false, T0), plain, { width: 80 }).split('\n').slice(1);
+    expect(withErrors[0]).toMatch(/^ {4}exception ValueError\('part0 part1 /);
+    expect(withErrors).toHaveLength(4);
+    for (const l of withErrors.slice(0, 3)) {
+      expect(l.length).toBeLessThanOrEqual(80);
+      expect(l).toMatch(/(part\d+|\('part0)$/);
+    }
+    expect(withErrors[3]).toMatch(/^ {6}… \+\d+ characters: clearly task /);
+    // Whole without a width.
+    expect(renderText(taskRecord(t, 'FAILURE', false, T0), plain).split('\n')[1]).toBe(`    exception ValueError('${message}')`);
+  });
+});

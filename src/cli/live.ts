@@ -63,7 +63,8 @@ export function demoFeed(o: Omit<SimulatedSessionOptions, 'log' | 'onChange'>): 
  * The first connection must work (no server: exit 69 at once, as every client command). Once
  * connected, a server that goes away (restarted, upgraded, its host rebooted) is waited for: one
  * notice on stderr, new connections with backoff (0.5 s doubling to 10 s) until it is back, then
- * one notice saying how long it was gone; what it recorded meanwhile is not replayed.
+ * one notice saying how long it was gone. It is asked for the tasks that changed since the newest
+ * one received (`resume_after`): they come first, in their current state, marked `resumed`.
  */
 export function serverFeed(server: string, spec: FilterSpec): OpenFeed {
   return (target) => {
@@ -83,10 +84,13 @@ export function serverFeed(server: string, spec: FilterSpec): OpenFeed {
     let conn: ServerConnection | undefined;
     let reading: Reading | undefined;
     let retryTimer: NodeJS.Timeout | undefined;
+    /** The newest task time received: a reconnection asks for what changed since (`resume_after`). */
+    let newest = -Infinity;
 
     const onItem = (c: DecodedCaptureItem): void => {
       switch (c.item) {
         case 'task':
+          if (c.task.timestamp !== undefined && !(c.task.timestamp <= newest)) newest = c.task.timestamp;
           return target.record(taskRecordFromMessage(c.task));
         case 'worker':
           return target.record(workerRecordFromMessage(c.worker));
@@ -105,7 +109,7 @@ export function serverFeed(server: string, spec: FilterSpec): OpenFeed {
         note(`watching the clearly server at ${address} (Ctrl-C to stop)`);
       } else if (lostAt !== null) {
         reconnects++;
-        note(`reconnected to the clearly server at ${address} after ${((Date.now() - lostAt) / 1000).toFixed(1)}s; records meanwhile were missed`);
+        note(`reconnected to the clearly server at ${address} after ${((Date.now() - lostAt) / 1000).toFixed(1)}s; the tasks it has that changed meanwhile come first, marked resumed`);
       }
       lostAt = null;
     };
@@ -132,7 +136,9 @@ export function serverFeed(server: string, spec: FilterSpec): OpenFeed {
       if (closed) return;
       // A fresh channel each time: grpc-js's own reconnect backoff would wait up to two minutes.
       conn = new ServerConnection(address);
-      const r = conn.capture(request, { onItem, onConnected });
+      // Back after a loss: first the tasks that changed meanwhile (their current state, `resumed`).
+      const since = Number.isFinite(newest) ? newest : lostAt === null ? undefined : lostAt / 1000;
+      const r = conn.capture(everConnected && since !== undefined ? { ...request, resume_after: since } : request, { onItem, onConnected });
       reading = r;
       r.done.then(
         () => onEnd(undefined),

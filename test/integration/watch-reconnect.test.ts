@@ -58,6 +58,8 @@ describe('watch --server across a server restart', () => {
     expect(stopped.exitCode, stopped.stderr).toBe(0);
     await watch.waitForStderr(/reconnecting/, 10_000);
     const before = new Set(watch.records().flatMap((r) => (r.kind === 'task' ? [r.uuid] : [])));
+    // What the new server heard of before watch got back comes first, marked resumed: none older than what watch had.
+    const newestBefore = Math.max(...watch.records().flatMap((r) => (r.kind === 'task' ? [r.timestamp] : [])));
     // Long enough for a few attempts to be refused: watch must not give up meanwhile.
     await new Promise((r) => setTimeout(r, 2500));
     expect(watch.stderr()).not.toMatch(/no clearly server/);
@@ -69,6 +71,10 @@ describe('watch --server across a server restart', () => {
       20_000,
     );
     expect(fresh.kind).toBe('task');
+
+    for (const r of watch.records() as Array<TaskRecord & { resumed?: boolean }>) {
+      if (r.resumed === true) expect(r.timestamp).toBeGreaterThanOrEqual(newestBefore);
+    }
 
     const result = await watch.stop('SIGINT');
     expect(result.exitCode, result.stderr).toBe(0);

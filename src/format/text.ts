@@ -92,6 +92,8 @@ function renderTask(r: TaskRecord, p: Palette, o: TextOptions): string {
   if (r.worker !== null) head.push(p.worker(r.worker));
   if (r.runtime !== null && (r.state === 'SUCCESS' || r.state === 'FAILURE')) head.push(p.dim(formatRuntime(r.runtime)));
   if (time.note !== '') head.push(time.note);
+  // Sent again after a reconnection: its current state, changed while the stream was away.
+  if (r.resumed === true) head.push(p.dim('(resumed)'));
   const lines = [head.join(' ')];
 
   // By default the params go with the first line of a task: PENDING, or RECEIVED when no

@@ -183,3 +183,12 @@ describe('renderText: a long exception fits the terminal too', () => {
     expect(renderText(taskRecord(t, 'FAILURE', false, T0), plain).split('\n')[1]).toBe(`    exception ValueError('${message}')`);
   });
 });
+
+describe('renderText: a resumed record says so', () => {
+  it('ends its line with (resumed)', () => {
+    const t = task({ name: 'tasks.add', state: 'SUCCESS', timestamp: T0, succeeded: T0, worker: 'w1@h', result: '5' });
+    const r = { ...taskRecord(t, 'SUCCESS', false, T0), resumed: true as const };
+    expect(renderText(r, plain).split('\n')[0]).toBe('05:33:46.366 SUCCESS   tasks.add e621a05c-8ef0-4b8e-8f28-734e94dc0b1d w1@h (resumed)');
+    expect(renderText(taskRecord(t, 'SUCCESS', false, T0), plain)).not.toContain('resumed');
+  });
+});

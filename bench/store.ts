@@ -5,7 +5,7 @@
  * - an SQLite store filled directly (batches of 1000 rows, as the writer makes them) with the
  *   generator's typical mix to 1M and 10M tasks (100k with --quick): rows written per second,
  *   bytes on disk per task, and the history queries timed in-process on the store (what the
- *   store's thread does for the server: SQL pages plus the regexes);
+ *   store does for the server: SQL pages in its thread, plus the regexes);
  * - start-up: a `clearly server` on the 10M store, from spawn to its first answer, and the same
  *   queries through it over gRPC.
  *
@@ -19,7 +19,8 @@ import { ServerConnection } from '../src/cli/client.js';
 import type { TaskQuery } from '../src/engine/grpc/messages.js';
 import { compileTaskQuery } from '../src/engine/grpc/queries.js';
 import { storeQuery } from '../src/engine/server/history.js';
-import { SqliteDb } from '../src/engine/store/sqlite-db.js';
+import { openStore } from '../src/engine/store/open.js';
+import type { Store } from '../src/engine/store/store.js';
 import { taskRow, type TaskRow } from '../src/engine/store/rows.js';
 import { step, lossPercent, type StepResult } from './ingest.js';
 import { withUnit, type BenchContext, type Measurement, type MeasurementBody } from './lib/context.js';
@@ -77,7 +78,7 @@ interface Point {
   readonly queries: ReadonlyMap<string, { ms: number; results: number }>;
 }
 
-async function timeQuery(db: SqliteDb, request: TaskQuery): Promise<{ ms: number; results: number }> {
+async function timeQuery(db: Store, request: TaskQuery): Promise<{ ms: number; results: number }> {
   const q = storeQuery(compileTaskQuery(request));
   await db.queryTasks(q); // warm the page cache once
   const times: number[] = [];
@@ -92,10 +93,11 @@ async function timeQuery(db: SqliteDb, request: TaskQuery): Promise<{ ms: number
 
 /** Fills `path` to each size in turn, measuring at each; returns the points and the newest time. */
 async function fillAndMeasure(ctx: BenchContext, path: string, sizes: readonly number[], base: readonly TaskRow[]): Promise<{ points: Point[]; newest: number }> {
-  const db = new SqliteDb(path);
+  const db = await openStore({ kind: 'sqlite', path, isDefault: false });
+  if (db === null) throw new Error('no store');
   const total = sizes[sizes.length - 1]!;
   const copies = Math.ceil(total / base.length);
-  const newestBase = Math.max(...base.map((r) => r.timestamp));
+  const newestBase = base.reduce((m, r) => Math.max(m, r.timestamp), 0);
   const points: Point[] = [];
   let written = 0;
   let writeMs = 0;
@@ -108,12 +110,12 @@ async function fillAndMeasure(ctx: BenchContext, path: string, sizes: readonly n
         const k = copies - 1 - Math.floor(written / base.length);
         const from = written % base.length;
         const rows = base.slice(from, Math.min(base.length, from + BATCH, from + (size - written))).map((r) => copyOf(r, k, k * COPY_STEP_S));
-        db.write({ tasks: rows, workers: [], names: [], counters: {} });
+        await db.write({ tasks: rows, workers: [], names: [], counters: {} });
         written += rows.length;
         newest = Math.max(newest, newestBase - k * COPY_STEP_S);
       }
       writeMs += performance.now() - t0;
-      const bytes = db.size().bytes ?? 0;
+      const bytes = (await db.size()).bytes ?? 0;
       ctx.log(`store: ${written.toLocaleString('en-US')} tasks written, ${(bytes / 2 ** 20).toFixed(0)} MiB, ${Math.round((written / writeMs) * 1000)} rows/s so far`);
       const queries = new Map<string, { ms: number; results: number }>();
       for (const q of STORE_QUERIES) {
@@ -124,7 +126,7 @@ async function fillAndMeasure(ctx: BenchContext, path: string, sizes: readonly n
       points.push({ tasks: written, bytesPerTask: bytes / written, rowsPerSecond: (written / writeMs) * 1000, queries });
     }
   } finally {
-    db.close();
+    await db.close();
   }
   return { points, newest };
 }
@@ -230,7 +232,7 @@ async function run(ctx: BenchContext): Promise<MeasurementBody> {
 
     notes.push(
       'Ingest: the generator at --max for the given seconds into a server with the store on, as the ingest measurement does without it (bench/ingest.ts; a fresh server per step). Rows written per second during ingest: the store_written counter over the publishing time plus the drain; the writer coalesces a task\'s changes within each ~250 ms batch, so rows are fewer than events.',
-      `Filled store: the workload's ${base.length.toLocaleString('en-US')} base tasks (through the real decoder and reducer) copied with fresh uuids, each copy ${COPY_STEP_S / 60} minutes older, written oldest first in batches of ${BATCH} by the same SqliteDb the server's store thread runs. Queries timed in-process on that SqliteDb (SQL pages plus the regex decided in JavaScript): median of 5 after one warm-up. "--since 1h" is the store's last hour.`,
+      `Filled store: the workload's ${base.length.toLocaleString('en-US')} base tasks (through the real decoder and reducer) copied with fresh uuids, each copy ${COPY_STEP_S / 60} minutes older, written oldest first in batches of ${BATCH} through the same store the server uses (its worker thread). Queries timed on that store from this process (SQL pages plus the regex decided in JavaScript, and the rows crossing from the thread): median of 5 after one warm-up. "--since 1h" is the store's last hour.`,
       'Start-up: spawn of `clearly server --store FILE` until its first GetStats answer (it loads the newest --max-tasks tasks, the workers and the names back, not the whole store). The gRPC rows time the FilterTasks call from a client in this process until the stream ends.',
     );
     return {

@@ -56,6 +56,11 @@ export interface TaskRecord {
   routing_key: string | null;
   parent_id: string | null;
   root_id: string | null;
+  sent?: number | null;
+  received?: number | null;
+  started?: number | null;
+  succeeded?: number | null;
+  failed?: number | null;
   /** Set where Celery's own State would differ (README, "Where clearly differs"). */
   celery_state?: string;
 }

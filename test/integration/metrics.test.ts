@@ -10,7 +10,8 @@ import { createServer, type Server } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBrokerReachable, BROKER_KINDS, BROKERS, deleteQueue, queueLength, redisDb, uniqueQueue } from '../helpers/brokers.js';
+import { assertBrokerReachable, BROKER_KINDS, BROKERS, deleteQueue, ISOLATED_DB, queueLength, redisDb, uniqueQueue } from '../helpers/brokers.js';
+import { isolatedBroker, type IsolatedBroker } from '../helpers/isolated.js';
 import { runWorkload, startWorker, type WorkerHandle } from '../helpers/celery.js';
 import { runClearly, spawnClearly, type ClearlyProcess } from '../helpers/cli.js';
 import { fetchText, parseExposition, promtoolCheck, sampleSum, sampleValue, type Exposition } from '../helpers/prom.js';
@@ -50,8 +51,12 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, tim
   }
 }
 
+// A broker of this file's own (a fresh RabbitMQ vhost, a Redis db whose event channels only we
+// use), so the counters are the workload's alone: other test files publish the same task names on
+// the shared brokers, and every worker on this machine has the same `hostname` label.
 describe.each(BROKER_KINDS)('clearly server /metrics on %s', (kind) => {
-  const broker = BROKERS[kind];
+  let own: IsolatedBroker;
+  let broker: string;
   const queue = uniqueQueue('clearly-metrics');
   const idle = uniqueQueue('clearly-metrics-idle'); // no worker consumes it: its length only grows
   let server: ClearlyProcess;
@@ -64,6 +69,8 @@ describe.each(BROKER_KINDS)('clearly server /metrics on %s', (kind) => {
   const task = (name: string) => ({ name, hostname: HOST });
 
   beforeAll(async () => {
+    own = await isolatedBroker(kind, 'metrics', ISOLATED_DB.metrics);
+    broker = own.url;
     await assertBrokerReachable(broker);
     server = spawnClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--metrics', '127.0.0.1:0', '--queue', idle, '--metrics-queue-interval', '1s', '--metrics-compat', 'flower'], {
       timeoutMs: 600_000,
@@ -98,6 +105,7 @@ describe.each(BROKER_KINDS)('clearly server /metrics on %s', (kind) => {
     await server?.stop('SIGTERM');
     await deleteQueue(broker, queue).catch(() => {});
     await deleteQueue(broker, idle).catch(() => {});
+    await own?.dispose().catch(() => {});
   }, 60_000);
 
   it('counts every event of the workload under its counter, labelled by name, host and queue', async () => {
@@ -282,8 +290,8 @@ describe('clearly server --metrics: the port rules', () => {
   });
 
   it('/health is 503 with one line when no event arrives and no worker is online (--health-silence)', async () => {
-    // Redis db 15: no test worker publishes on its event channels (/15.celeryev/*).
-    const quiet = redisDb(BROKERS.redis, 15);
+    // This file's own Redis db: only its workers publish there, and they are stopped by now.
+    const quiet = redisDb(BROKERS.redis, ISOLATED_DB.metrics);
     const server = spawnClearly(['server', '--broker', quiet, '--store', 'memory', '--port', '0', '--metrics', '127.0.0.1:0', '--health-silence', '2s']);
     try {
       const m = await server.waitForStderr(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, 20_000);

@@ -14,6 +14,7 @@ import { compileFilter } from '../src/engine/table/filter.js';
 import { SeenNames } from '../src/engine/state/seen-names.js';
 import type { Change } from '../src/engine/model.js';
 import { Pipeline } from '../src/engine/pipeline.js';
+import { compileRedactor, DEFAULT_REDACT_PATTERN } from '../src/engine/redact/redact.js';
 import { encodeCaptureItem } from '../src/engine/grpc/proto.js';
 import { State } from '../src/engine/state/state.js';
 import { taskMessage, workerMessage } from '../src/engine/grpc/wire.js';
@@ -23,9 +24,11 @@ import { buildMessages, type Transport } from './lib/messages.js';
 /**
  * - state: decode + reduce, nothing listening (the server with no live client);
  * - ndjson: + the records as NDJSON lines batched for stdout (`watch --broker --json`, its LivePrinter);
- * - dispatch: + the server's fan-out to one live client (CaptureItem protobuf per record).
+ * - dispatch: + the server's fan-out to one live client (CaptureItem protobuf per record);
+ * - dispatch-noredact: dispatch with redaction off (`--redact ''`), to price redaction.
+ * All but the last redact with the default pattern, as clearly runs by default.
  */
-export const VARIANTS = ['state', 'ndjson', 'dispatch'] as const;
+export const VARIANTS = ['state', 'ndjson', 'dispatch', 'dispatch-noredact'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface ChildRequest {
@@ -97,7 +100,8 @@ function harness(variant: Variant): Harness {
         outputs: () => writer.written,
       };
     }
-    case 'dispatch': {
+    case 'dispatch':
+    case 'dispatch-noredact': {
       // The server's encoders (server.ts), no result backend; one client with Capture's default filter.
       let items = 0;
       const dispatcher = new Dispatcher<Buffer>({
@@ -130,7 +134,8 @@ function harness(variant: Variant): Harness {
 function timeRun(variant: Variant, messages: readonly Parameters<Pipeline['handle']>[0][]): { seconds: number; events: number; outputs: number } {
   const h = harness(variant);
   const state = new State({ maxTasks: 10_000, maxWorkers: 1_000 });
-  const pipeline = new Pipeline(state, h.onChange, () => undefined);
+  const redactor = variant === 'dispatch-noredact' ? null : compileRedactor(DEFAULT_REDACT_PATTERN);
+  const pipeline = new Pipeline(state, h.onChange, () => undefined, redactor);
   const t0 = performance.now();
   for (let i = 0; i < messages.length; i++) {
     // The sources stamp every message with the local time, as here.

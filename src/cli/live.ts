@@ -8,6 +8,7 @@ import { note } from './output.js';
 import type { LivePrinter } from './printer.js';
 import type { CaptureRequest, DecodedCaptureItem } from '../engine/grpc/messages.js';
 import type { Change } from '../engine/model.js';
+import type { Redactor } from '../engine/redact/redact.js';
 import { startSession } from '../engine/session.js';
 import type { FilterSpec } from '../engine/table/filter.js';
 import { UnavailableError } from '../errors.js';
@@ -31,10 +32,10 @@ export interface Feed {
 export type OpenFeed = (target: FeedTarget) => Feed | Promise<Feed>;
 
 /** Straight from the broker: engine changes, filtered by the printer. */
-export function brokerFeed(broker: string, debug: boolean): OpenFeed {
+export function brokerFeed(broker: string, debug: boolean, redactor: Redactor | null): OpenFeed {
   return async (target) => {
-    const session = await startSession({ broker, debug, log: note, onChange: (change) => target.change(change) });
-    note(`watching ${session.masked} (Ctrl-C to stop)`);
+    const session = await startSession({ broker, debug, log: note, redactor, onChange: (change) => target.change(change) });
+    note(`watching ${session.masked} (Ctrl-C to stop)${redactor === null ? "; redaction is off (--redact '')" : ''}`);
     return {
       close: () => session.close(),
       summary: () => {

@@ -5,6 +5,7 @@
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { note } from '../cli/output.js';
+import { redactOption, redactorFor } from '../cli/options.js';
 import { startCollector } from '../engine/server/collector.js';
 import { address, listen, LOOPBACK } from '../engine/server/listen.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
@@ -48,6 +49,7 @@ const options = {
     default: 10_000,
     describe: 'Records held for a live client that reads slowly; past it, its oldest are dropped and counted',
   },
+  ...redactOption,
   debug: { type: 'boolean', default: false, describe: 'Log clients, errors and undecodable messages in detail on stderr' },
 } as const;
 
@@ -61,6 +63,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('CELERY_BROKER_URL=redis://localhost:6379/0 $0 server', "Celery's own environment works too")
     .example('$0 server -b redis://localhost:6379/0 --store postgres://clearly@db/clearly', "a team's shared history in PostgreSQL")
     .example('$0 server -b redis://localhost:6379/0 --store memory', 'keep nothing across restarts')
+    .example("$0 server -b redis://localhost:6379/0 --redact 'password|iban'", "hide these keys' values instead of the default list ('' : none)")
     .example('$0 server -b redis://localhost:6379/0 --host 0.0.0.0', 'reachable from other hosts (on purpose: args can hold secrets)');
 }
 
@@ -85,6 +88,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
   const maxStored = wholeNumber(argv.maxStored, '--max-stored', 1);
   const retentionSeconds = parseDuration(argv.retention, '--retention');
   const store = parseStoreUrl(argv.store, parseBrokerUrl(brokerUrl, '--broker / CLEARLY_BROKER'));
+  const redactor = redactorFor(argv.redact);
   // Listen for signals from the start: one arriving mid-start-up still ends in a clean shutdown.
   const stop = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -100,6 +104,8 @@ export async function handler(argv: ServerArgs): Promise<number> {
     maxWorkers,
     clientBuffer,
     debug: argv.debug,
+    redactor,
+    security: { insecure: false, redact: redactor?.pattern ?? '', tls: false, auth: 'none' },
     log: note,
   });
   let listener;
@@ -122,6 +128,11 @@ export async function handler(argv: ServerArgs): Promise<number> {
       `; keeping up to ${maxTasks} tasks and ${maxWorkers} workers in memory`,
   );
   note(storeNotice(store, retentionSeconds, maxStored));
+  note(
+    redactor === null
+      ? "redaction is OFF (--redact ''): task arguments and results are kept and served as they arrive"
+      : `redacting the values of keys matching /${redactor.pattern}/ (case-insensitive) before anything is kept`,
+  );
   if (!LOOPBACK.test(argv.host)) {
     note(`warning: listening on ${argv.host}: anyone who can reach this port can read task arguments and results`);
   }

@@ -6,7 +6,7 @@
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption } from '../cli/client.js';
 import { brokerFeed, runLive, serverFeed } from '../cli/live.js';
-import { brokerOption, displayOptions, filterOptions, outputOptions } from '../cli/options.js';
+import { brokerOption, displayOptions, filterOptions, outputOptions, redactOption, redactorFor } from '../cli/options.js';
 import { LivePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
 import { UsageError } from '../errors.js';
@@ -14,6 +14,7 @@ import { makePalette, shouldColour } from '../format/colors.js';
 
 const options = {
   ...brokerOption,
+  ...redactOption,
   ...serverOption,
   ...filterOptions,
   workers: { type: 'boolean', default: false, describe: 'Also show worker events (online, heartbeat, offline)' },
@@ -35,6 +36,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example("$0 watch -b redis://localhost:6379/0 --json | jq 'select(.state==\"FAILURE\")'", 'failures as JSON')
     .example("$0 watch --pattern '^email' --state '!SUCCESS'", 'email tasks that did not succeed')
     .example('$0 watch --only-workers', 'workers coming and going')
+    .example("$0 watch -b redis://localhost:6379/0 --redact 'password|ssn'", "hide these keys' values (instead of the default list)")
     .example('$0 watch --count 1 --state FAILURE --timeout 60', 'wait up to a minute for the first failure');
 }
 
@@ -55,6 +57,8 @@ export async function handler(argv: WatchArgs): Promise<number> {
   const json = argv.json;
   const palette = makePalette(!json && shouldColour(process.stdout, process.env, argv.color));
   const printer = new LivePrinter(process.stdout, { json, palette, text: argv, filter, limit: argv.count });
-  const feed = argv.broker === undefined ? serverFeed(argv.server, spec) : brokerFeed(argv.broker, argv.debug);
+  // --redact applies where events are decoded: here with --broker; a server redacts with its own.
+  const feed =
+    argv.broker === undefined ? serverFeed(argv.server, spec) : brokerFeed(argv.broker, argv.debug, redactorFor(argv.redact));
   return runLive(printer, feed, { timeoutSeconds: argv.timeout });
 }

@@ -3,7 +3,7 @@
  * or a session straight on the broker), and the run loop that prints them until `--count`,
  * `--timeout`, Ctrl-C or a closed pipe, then says on stderr what it printed.
  */
-import { ServerConnection } from './client.js';
+import { ServerConnection, type ServerTarget } from './client.js';
 import { note } from './output.js';
 import type { LivePrinter } from './printer.js';
 import type { CaptureRequest, DecodedCaptureItem } from '../engine/grpc/messages.js';
@@ -47,7 +47,7 @@ export function brokerFeed(broker: string, debug: boolean, redactor: Redactor | 
 }
 
 /** From a clearly server, which filters by the same rules; a slow reader is told what it missed. */
-export function serverFeed(server: string, spec: FilterSpec): OpenFeed {
+export function serverFeed(server: ServerTarget | string, spec: FilterSpec): OpenFeed {
   return (target) => {
     const conn = new ServerConnection(server);
     const request: CaptureRequest = {

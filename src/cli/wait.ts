@@ -7,7 +7,7 @@
  * listening is found by the look (the server's GetTask, the backend's GET); one that finishes in
  * between is caught by the subscription.
  */
-import { ServerConnection } from './client.js';
+import { ServerConnection, type ServerTarget } from './client.js';
 import { startSession } from '../engine/session.js';
 import { note } from './output.js';
 import { watchTaskMeta, type MetaWatch } from './wait-backend.js';
@@ -70,7 +70,7 @@ function outcome(timeoutMs: number | undefined, last: () => TaskRecord | null) {
   return { promise, settle, fail, isSettled: () => settled };
 }
 
-export async function waitFromServer(server: string, o: WaitOptions): Promise<WaitOutcome> {
+export async function waitFromServer(server: ServerTarget | string, o: WaitOptions): Promise<WaitOutcome> {
   const conn = new ServerConnection(server);
   let last: TaskRecord | null = null;
   const out = outcome(o.timeoutMs, () => last);

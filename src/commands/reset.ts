@@ -1,6 +1,6 @@
 /** `clearly reset`: make a clearly server forget every stored task and worker. */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
-import { serverOption, withServer } from '../cli/client.js';
+import { serverOption, serverTarget, withServer, type ServerTarget } from '../cli/client.js';
 import { LineWriter } from '../cli/output.js';
 import { outputOptions } from '../cli/options.js';
 import { EXIT } from '../errors.js';
@@ -25,13 +25,13 @@ export interface ResetCounts {
   workers: number;
 }
 
-export async function fromServer(server: string): Promise<ResetCounts> {
+export async function fromServer(server: ServerTarget | string): Promise<ResetCounts> {
   const reply = await withServer(server, (conn) => conn.reset());
   return { tasks: reply.tasks ?? 0, workers: reply.workers ?? 0 };
 }
 
 export async function handler(argv: ResetArgs): Promise<number> {
-  const counts = await fromServer(argv.server);
+  const counts = await fromServer(serverTarget(argv.server, argv));
   const writer = new LineWriter(process.stdout, () => {});
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   writer.line(

@@ -4,7 +4,7 @@
  * the data flow: flags -> filter -> one printer -> one feed (server or broker) -> run until done.
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
-import { serverOption } from '../cli/client.js';
+import { serverOption, serverTarget } from '../cli/client.js';
 import { brokerFeed, runLive, serverFeed } from '../cli/live.js';
 import { brokerOption, displayOptions, filterOptions, outputOptions, redactOption, redactorFor } from '../cli/options.js';
 import { LivePrinter } from '../cli/printer.js';
@@ -59,6 +59,6 @@ export async function handler(argv: WatchArgs): Promise<number> {
   const printer = new LivePrinter(process.stdout, { json, palette, text: argv, filter, limit: argv.count });
   // --redact applies where events are decoded: here with --broker; a server redacts with its own.
   const feed =
-    argv.broker === undefined ? serverFeed(argv.server, spec) : brokerFeed(argv.broker, argv.debug, redactorFor(argv.redact));
+    argv.broker === undefined ? serverFeed(serverTarget(argv.server, argv), spec) : brokerFeed(argv.broker, argv.debug, redactorFor(argv.redact));
   return runLive(printer, feed, { timeoutSeconds: argv.timeout });
 }

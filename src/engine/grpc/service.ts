@@ -58,6 +58,8 @@ function toStatus(e: unknown): GrpcError {
         return { code: grpc.status.DEADLINE_EXCEEDED, details: e.message };
       case 'UNAVAILABLE':
         return { code: grpc.status.UNAVAILABLE, details: e.message };
+      case 'NOPERM':
+        return { code: grpc.status.PERMISSION_DENIED, details: e.message };
       case 'PROTOCOL':
       case 'INTERNAL':
       case 'DATA':

@@ -74,8 +74,11 @@ export function grpcError(e: unknown, address: string, connected = false, target
         { cause: e },
       );
     case grpc.status.UNAVAILABLE: {
-      const tls = describeTlsFailure(details, target?.tls !== null && target?.tls !== undefined);
-      if (tls !== null) return new UnavailableError(`cannot connect to the clearly server at ${address}: ${tls}`, { cause: e });
+      const tls = connected ? null : describeTlsFailure(details, { tls: (target?.tls ?? null) !== null, clientCert: (target?.tls?.cert ?? null) !== null });
+      if (tls !== null) {
+        const message = `cannot connect to the clearly server at ${address}: ${tls.message}`;
+        return tls.noPermission ? new NoPermissionError(message, { cause: e }) : new UnavailableError(message, { cause: e });
+      }
       return connected
         ? new UnavailableError(`lost the connection to the clearly server at ${address} (${connectReason(details)})`, { cause: e })
         : new UnavailableError(`no clearly server at ${address} (${connectReason(details)}): ${POINTERS}`, { cause: e });
@@ -138,6 +141,9 @@ export class ServerConnection {
     this.target = asTarget(server);
     this.address = this.target.address;
     const tls = this.target.tls;
+    // grpc-js names the TLS server by the host of --server; for an IP literal Node warns
+    // (DEP0123) on every connection, while the certificate's IP names are still checked.
+    if (tls !== null && tls.serverName === null && /^(\d+\.){3}\d+:|^\[/.test(this.address)) (process as { noDeprecation?: boolean }).noDeprecation = true;
     const credentials = tls === null ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
     this.client = createClearlyClient(
       this.address,

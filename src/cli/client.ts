@@ -116,6 +116,8 @@ export interface ReadOptions<T> {
   readonly onItem: (item: T) => void;
   /** Called once, when the channel is connected (before any item). */
   readonly onConnected?: () => void;
+  /** Called once, when the server took the call (its response headers, or a first item): past the token check. */
+  readonly onAccepted?: () => void;
 }
 
 type Invoke<T> = (
@@ -252,9 +254,17 @@ export class ServerConnection {
     };
     watch();
 
+    let accepted = false;
+    const markAccepted = (): void => {
+      if (accepted || settled) return;
+      accepted = true;
+      options.onAccepted?.();
+    };
+    call.on('metadata', () => markAccepted());
     call.on('data', (item: T) => {
       if (settled) return;
       markConnected();
+      markAccepted();
       options.onItem(item);
     });
     call.on('error', (e: grpc.ServiceError) => {

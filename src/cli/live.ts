@@ -72,7 +72,8 @@ export function serverFeed(server: ServerTarget | string, spec: FilterSpec): Ope
     };
     const reading = conn.capture(request, {
       onItem,
-      onConnected: () => note(`watching the clearly server at ${conn.address} (Ctrl-C to stop)`),
+      // Once the server took the call (a token it refuses must be the only line).
+      onAccepted: () => note(`watching the clearly server at ${conn.address} (Ctrl-C to stop)`),
     });
     reading.done.then(
       // A live stream has no natural end: the server closed it (shutting down).

@@ -125,6 +125,8 @@ export function clearlyImplementation(ctx: ServiceContext): grpc.UntypedServiceI
           workers,
         });
         const client = ctx.dispatcher.add(call, filter);
+        // Headers now: the client knows the call was taken (past the token check) before any event.
+        call.sendMetadata(new grpc.Metadata());
         const peer = call.getPeer();
         ctx.debug(`client ${peer} capturing (${ctx.dispatcher.size} connected)`);
         let gone = false;

@@ -72,7 +72,7 @@ const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 
 /**
  * Validate `--server`: `host:port`, `[v6]:port`, optionally after `grpcs://`/`https://` (TLS) or
- * `grpc://`/`http://` (plaintext); any other scheme is refused with a hint.
+ * `grpc://` (plaintext); any other scheme is refused with a hint.
  */
 export function parseServer(value: string): { address: string; tls: boolean | null } {
   const v = value.trim();
@@ -82,8 +82,8 @@ export function parseServer(value: string): { address: string; tls: boolean | nu
   let rest = v;
   if (scheme !== undefined) {
     if (scheme === 'grpcs' || scheme === 'https') tls = true;
-    else if (scheme === 'grpc' || scheme === 'http') tls = false;
-    else throw new UsageError(`${hint}; the scheme can be grpcs:// (TLS) or grpc://`);
+    else if (scheme === 'grpc') tls = false;
+    else throw new UsageError(`${hint}; the scheme can be grpcs:// or https:// (TLS), or grpc://`);
     rest = v.slice(scheme.length + 3).replace(/\/$/, '');
   }
   const m = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]/]+):(\d{1,5})$/.exec(rest);

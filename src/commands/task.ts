@@ -12,7 +12,7 @@ import { checkBackendUrl } from '../cli/wait-backend.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
 import { compactDuration, formatSeconds } from '../engine/health/health.js';
 import { parseDuration } from '../engine/health/thresholds.js';
-import { outputOptions } from '../cli/options.js';
+import { outputOptions, redactOption, redactorFor } from '../cli/options.js';
 import { taskRecordFromMessage } from '../format/message-records.js';
 import { EXIT, NotFoundError, TimeoutError, UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
@@ -36,6 +36,7 @@ const options = {
     type: 'string',
     describe: 'With --wait --broker: also read the Redis result backend (finds a task that already finished, and its whole result)',
   },
+  ...redactOption,
   ...outputOptions,
 } as const;
 
@@ -94,7 +95,7 @@ async function waitFor(uuid: string, argv: TaskArgs, timeoutMs: number | undefin
   const outcome: WaitOutcome =
     argv.broker === undefined
       ? await waitFromServer(serverTarget(argv.server, argv), { uuid, timeoutMs })
-      : await waitFromBroker({ uuid, timeoutMs, broker: argv.broker, backend: argv.backend, debug: argv.debug });
+      : await waitFromBroker({ uuid, timeoutMs, broker: argv.broker, backend: argv.backend, debug: argv.debug, redactor: redactorFor(argv.redact) });
   if (outcome.kind === 'timeout') {
     const last = outcome.last === null ? 'never seen' : `last seen ${finalState(outcome.last) ?? outcome.last.state}`;
     throw new TimeoutError(`task ${uuid} did not finish within ${compactDuration((timeoutMs ?? 0) / 1000)} (${last})`);

@@ -2,7 +2,8 @@
  * Secrets redacted at the source, end to end: a real Celery task called with password='hunter2'
  * and an api_key nested in its args (short, and long enough that the event's reprs are cut and the
  * whole result comes from the Redis result backend) never shows its secrets in `watch` (from the
- * server and straight from the broker), `tasks`, `task` (text and JSON) or the store's files;
+ * server and straight from the broker), `tasks`, `task` (text and JSON, and `--wait --broker
+ * --backend` without a server) or the store's files;
  * `--redact ''` on a second `watch --broker` shows them, so the checks can fail.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -108,6 +109,15 @@ describe('redaction at the source (redis, real Celery worker and result backend)
     const long = JSON.parse((await runClearly(['task', tasks[1]!.id, '--server', address, '--json'])).stdout) as Record<string, unknown>;
     expect(long['result_source']).toBe('backend');
     expect(JSON.stringify(long['result'])).toContain('"api_key":"***"');
+  });
+
+  it('task --wait straight from the broker and the result backend: no secret', async () => {
+    for (const t of tasks) {
+      const r = await runClearly(['task', t.id, '--wait', '--broker', broker, '--backend', RESULT_BACKEND, '--json', '--timeout', '20s']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toContain('***');
+      noSecret(`task ${t.id} --wait --broker`, r.stdout + r.stderr);
+    }
   });
 
   it("the store's files never hold a secret", async () => {

@@ -17,7 +17,8 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y
     .options(options)
     .example('$0 reset', 'prints how many tasks and workers were forgotten')
-    .example('$0 reset --json', '{"tasks": N, "workers": M}');
+    .example('$0 reset --json', '{"tasks": N, "workers": M}')
+    .example('CLEARLY_TOKEN=<admin token> $0 reset --server grpcs://clearly.internal:12223 --tls-ca ca.pem', "a team's server: needs an admin token");
 }
 
 export interface ResetCounts {

@@ -37,6 +37,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .options(options)
     .example('$0 stats', 'key/value lines')
     .example('$0 stats --json | jq .events_per_second', 'one JSON object (field names as in the proto)')
+    .example('$0 stats --json | jq "{tls, auth, insecure, redact}"', 'how the server is protected')
     .example('$0 stats --broker redis://localhost:6379/0 --queue celery,email', 'messages waiting in each queue (NDJSON with --json: one per queue)');
 }
 

@@ -36,6 +36,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example("$0 watch -b redis://localhost:6379/0 --json | jq 'select(.state==\"FAILURE\")'", 'failures as JSON')
     .example("$0 watch --pattern '^email' --state '!SUCCESS'", 'email tasks that did not succeed')
     .example('$0 watch --only-workers', 'workers coming and going')
+    .example('CLEARLY_TOKEN=<token> $0 watch --server grpcs://clearly.internal:12223 --tls-ca ca.pem', "a team's server: TLS and a token")
     .example("$0 watch -b redis://localhost:6379/0 --redact 'password|ssn'", "hide these keys' values (instead of the default list)")
     .example('$0 watch --count 1 --state FAILURE --timeout 60', 'wait up to a minute for the first failure');
 }

@@ -37,7 +37,9 @@ export class Pipeline {
     const { events, errors } = decodeMessage(raw);
     for (let i = 0; i < errors.length; i++) {
       c.decodeErrors++;
-      this.onDecodeError(errors[i] as DecodeError);
+      const e = errors[i] as DecodeError;
+      // A detail may quote a piece of a malformed body (shown with --debug): redacted too.
+      this.onDecodeError(this.redactor === null ? e : { ...e, detail: this.redactor.text(e.detail) });
     }
     for (let i = 0; i < events.length; i++) {
       const ev = this.redactor === null ? events[i]! : redactEvent(events[i]!, this.redactor);

@@ -41,6 +41,20 @@ describe('the pipeline redacts before the reducer', () => {
     expect(p.state.getTask(uuid)!.kwargs).toBe("{'password': 'hunter2'}");
   });
 
+  it("a malformed body's preview (shown with --debug) is redacted too", () => {
+    const details: string[] = [];
+    const p = new Pipeline(new State({ maxTasks: 10, maxWorkers: 10 }), () => undefined, (e) => details.push(e.detail), r);
+    p.handle({ ...(amqp({}) as Extract<RawMessage, { transport: 'amqp' }>), body: Buffer.from('{"type": "task-received", "kwargs": "{\'password\': \'hunter2\'}"') }, 1);
+    expect(details).toHaveLength(1);
+    expect(details[0]).not.toContain('hunter2');
+    const raw: string[] = [];
+    new Pipeline(new State({ maxTasks: 10, maxWorkers: 10 }), () => undefined, (e) => raw.push(e.detail), null).handle(
+      { ...(amqp({}) as Extract<RawMessage, { transport: 'amqp' }>), body: Buffer.from('{"type": "task-received", "kwargs": "{\'password\': \'hunter2\'}"') },
+      1,
+    );
+    expect(raw[0]).toContain('hunter2');
+  });
+
   it('an event without secrets is passed on as the same object', () => {
     const ev: TaskEvent = { kind: 'task', type: 'task-received', subject: 'received', uuid, args: '(1, 2)', kwargs: '{}', ...common };
     expect(redactEvent(ev, r)).toBe(ev);

@@ -3,10 +3,12 @@
  * and an api_key nested in its args (short, and long enough that the event's reprs are cut and the
  * whole result comes from the Redis result backend) never shows its secrets in `watch` (from the
  * server and straight from the broker), `tasks`, `task` (text and JSON, and `--wait --broker
- * --backend` without a server) or the store's files;
+ * --backend` without a server), `export` (from the server and from the store) or the store's
+ * files; records captured with redaction off are redacted by `import`, `export --store` and a
+ * server that loads such a store;
  * `--redact ''` on a second `watch --broker` shows them, so the checks can fail.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +108,10 @@ describe('redaction at the source (redis, real Celery worker and result backend)
       expect(text.exitCode).toBe(0);
       noSecret(`task ${t.id}`, text.stdout);
     }
+    const exported = await runClearly(['export', '--server', address]);
+    expect(exported.exitCode).toBe(0);
+    for (const t of tasks) expect(exported.stdout).toContain(t.id);
+    noSecret('export', exported.stdout);
     const long = JSON.parse((await runClearly(['task', tasks[1]!.id, '--server', address, '--json'])).stdout) as Record<string, unknown>;
     expect(long['result_source']).toBe('backend');
     expect(JSON.stringify(long['result'])).toContain('"api_key":"***"');
@@ -129,5 +135,38 @@ describe('redaction at the source (redis, real Celery worker and result backend)
     for (const f of files) all += readFileSync(join(dir, f)).toString('latin1');
     for (const t of tasks) expect(all).toContain(t.id);
     noSecret('the store', all);
+    const exported = await runClearly(['export', '--store', storePath]);
+    expect(exported.exitCode).toBe(0);
+    for (const t of tasks) expect(exported.stdout).toContain(t.id);
+    noSecret('export --store', exported.stdout);
+  });
+
+  it("records with secrets (redaction off) are redacted by import, export --store, and a server loading that store", async () => {
+    const rawFile = join(dir, 'raw.ndjson');
+    writeFileSync(rawFile, ours(raw) + '\n');
+    const rawStore = join(dir, 'raw.sqlite');
+    const kept = await runClearly(['import', '--store', rawStore, '--redact', '', rawFile]);
+    expect(kept.exitCode, kept.stderr).toBe(0);
+    const onDisk = (prefix: string): string =>
+      readdirSync(dir).filter((f) => f.startsWith(prefix)).map((f) => readFileSync(join(dir, f)).toString('latin1')).join('');
+    expect(onDisk('raw.sqlite')).toContain('hunter2'); // the check below can fail
+    const exported = await runClearly(['export', '--store', rawStore]);
+    expect(exported.exitCode).toBe(0);
+    for (const t of tasks) expect(exported.stdout).toContain(t.id);
+    noSecret('export --store of a store written with redaction off', exported.stdout);
+    const cleanStore = join(dir, 'clean.sqlite');
+    expect((await runClearly(['import', '--store', cleanStore, rawFile])).exitCode).toBe(0);
+    noSecret('a store written by import', onDisk('clean.sqlite'));
+    // A server on the store with secrets: what it loads back and what it answers from it.
+    const again = spawnClearly(['server', '--broker', broker, '--port', '0', '--store', rawStore], { timeoutMs: 120_000 });
+    try {
+      const m = await again.waitForStderr(/server listening on 127\.0\.0\.1:(\d+) /, 20_000);
+      const list = await runClearly(['tasks', '--server', `127.0.0.1:${m[1]}`, '--json', '--limit', '0']);
+      for (const t of tasks) expect(list.stdout).toContain(t.id);
+      noSecret('tasks from a server on that store', list.stdout);
+      for (const t of tasks) noSecret('task from it', (await runClearly(['task', t.id, '--server', `127.0.0.1:${m[1]}`, '--json'])).stdout);
+    } finally {
+      await again.stop('SIGTERM');
+    }
   });
 });

@@ -18,11 +18,12 @@ import { queryWorkers } from '../grpc/queries.js';
 import { GET_TASK_BACKEND_TIMEOUT_MS, type ServiceContext } from '../grpc/service.js';
 import { EventRate, NO_STORE, statsReply, type SecurityStats, type StoreStats } from '../grpc/stats.js';
 import { taskMessage, workerMessage } from '../grpc/wire.js';
-import type { Change, Task } from '../model.js';
+import type { Change } from '../model.js';
 import type { Redactor } from '../redact/redact.js';
 import { startSession, type Session } from '../session.js';
 import { SeenNames } from '../state/seen-names.js';
 import { openStore } from '../store/open.js';
+import { redactRow } from '../store/redact-row.js';
 import { taskFromRow, workerFromRow } from '../store/rows.js';
 import type { RetentionPolicy, Store } from '../store/store.js';
 import type { StoreUrl } from '../store/url.js';
@@ -127,7 +128,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     history = memoryHistory(state, results, session.masked, GET_TASK_BACKEND_TIMEOUT_MS);
   } else {
     writer = new StoreWriter({ store, broker: session.masked, results, log: o.log });
-    history = storeHistory(state, store, writer, results, session.masked, GET_TASK_BACKEND_TIMEOUT_MS);
+    history = storeHistory(state, store, writer, results, session.masked, GET_TASK_BACKEND_TIMEOUT_MS, o.redactor);
   }
   const location = store === null ? 'memory' : `${store.kind} ${store.location}`;
 
@@ -205,7 +206,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       if (store !== null && writer !== null) {
         // Oldest first, so memory's order of last change is the store's.
         const recent = await store.recent(o.maxTasks);
-        for (let i = recent.length - 1; i >= 0; i--) state.restoreTask(redactTask(taskFromRow(recent[i]!), o.redactor));
+        for (let i = recent.length - 1; i >= 0; i--) state.restoreTask(taskFromRow(redactRow(recent[i]!, o.redactor)));
         for (const w of await store.workers()) state.restoreWorker(workerFromRow(w), now());
         for (const n of await store.names()) seen.add(n);
         writer.start();
@@ -237,19 +238,6 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       }
     },
   };
-}
-
-/**
- * A task loaded back from the store, redacted as events are: a store written with redaction off
- * (or a narrower pattern) must not bring its secrets back into memory and onto screens.
- */
-function redactTask(task: Task, r: Redactor | null): Task {
-  if (r === null) return task;
-  for (const f of ['args', 'kwargs', 'result', 'exception', 'traceback'] as const) {
-    const v = task[f];
-    if (v !== null) task[f] = r.text(v);
-  }
-  return task;
 }
 
 /** Waits for `p` at most `ms`, and never rejects: shutting down must not hang or fail on one part. */

@@ -76,3 +76,20 @@ describe('whole results from the backend are redacted before they are kept', () 
     expect(k.get(uuid)!.json).toContain('"user":"bob"');
   });
 });
+
+describe('stored rows are redacted as they are read (a store written with redaction off)', () => {
+  it('texts and the whole result; the same row when nothing matches', async () => {
+    const { taskRow } = await import('../../../src/engine/store/rows.js');
+    const { redactRow } = await import('../../../src/engine/store/redact-row.js');
+    const { newTask } = await import('../../../src/engine/model.js');
+    const task = { ...newTask(uuid), kwargs: "{'password': 'hunter2'}", args: '(1,)', result: "{'token': 'abc…", state: 'SUCCESS' };
+    const row = taskRow(task, 'amqp://x', { status: 'SUCCESS', json: '{"token":"abcdef","n":NaN}' });
+    const red = redactRow(row, r);
+    expect([red.kwargs, red.args, red.result]).toEqual(["{'password': '***'}", '(1,)', "{'token': '***'"]);
+    expect(red.result_json).toBe('{"token":"***","n":NaN}');
+    expect(row.kwargs).toBe("{'password': 'hunter2'}");
+    const clean = taskRow({ ...newTask(uuid), args: '(1,)' }, 'amqp://x', undefined);
+    expect(redactRow(clean, r)).toBe(clean);
+    expect(redactRow(row, null)).toBe(row);
+  });
+});

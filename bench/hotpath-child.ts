@@ -13,7 +13,9 @@ import { Dispatcher, type Sink } from '../src/engine/grpc/dispatch.js';
 import { compileFilter } from '../src/engine/table/filter.js';
 import { SeenNames } from '../src/engine/state/seen-names.js';
 import type { Change } from '../src/engine/model.js';
-import { Pipeline } from '../src/engine/pipeline.js';
+import { decodeMessage } from '../src/engine/events/decode.js';
+import type { CeleryEvent, RawMessage } from '../src/engine/events/types.js';
+import { Pipeline, redactEvent } from '../src/engine/pipeline.js';
 import { compileRedactor, DEFAULT_REDACT_PATTERN } from '../src/engine/redact/redact.js';
 import { encodeCaptureItem } from '../src/engine/grpc/proto.js';
 import { State } from '../src/engine/state/state.js';
@@ -25,10 +27,12 @@ import { buildMessages, type Transport } from './lib/messages.js';
  * - state: decode + reduce, nothing listening (the server with no live client);
  * - ndjson: + the records as NDJSON lines batched for stdout (`watch --broker --json`, its LivePrinter);
  * - dispatch: + the server's fan-out to one live client (CaptureItem protobuf per record);
- * - dispatch-noredact: dispatch with redaction off (`--redact ''`), to price redaction.
- * All but the last redact with the default pattern, as clearly runs by default.
+ * - dispatch-noredact: dispatch with redaction off (`--redact ''`), to price redaction;
+ * - redact-only: the redaction step alone (pipeline.ts redactEvent) over the decoded events: its
+ *   share of an event's time is the steadiest price on a busy machine.
+ * The first three redact with the default pattern, as clearly runs by default.
  */
-export const VARIANTS = ['state', 'ndjson', 'dispatch', 'dispatch-noredact'] as const;
+export const VARIANTS = ['state', 'ndjson', 'dispatch', 'dispatch-noredact', 'redact-only'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface ChildRequest {
@@ -100,6 +104,8 @@ function harness(variant: Variant): Harness {
         outputs: () => writer.written,
       };
     }
+    case 'redact-only':
+      return { onChange: () => undefined, turn: () => undefined, outputs: () => 0 };
     case 'dispatch':
     case 'dispatch-noredact': {
       // The server's encoders (server.ts), no result backend; one client with Capture's default filter.
@@ -131,7 +137,21 @@ function harness(variant: Variant): Harness {
   }
 }
 
+/** The events of `messages`, decoded once (for redact-only, which times only the redaction). */
+let decoded: { readonly of: unknown; readonly events: CeleryEvent[] } | null = null;
+
+function timeRedaction(messages: readonly RawMessage[]): { seconds: number; events: number; outputs: number } {
+  if (decoded?.of !== messages) decoded = { of: messages, events: messages.flatMap((m) => decodeMessage(m).events) };
+  const events = decoded.events;
+  const redactor = compileRedactor(DEFAULT_REDACT_PATTERN)!;
+  let changed = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < events.length; i++) if (redactEvent(events[i]!, redactor) !== events[i]) changed++;
+  return { seconds: (performance.now() - t0) / 1000, events: events.length, outputs: changed };
+}
+
 function timeRun(variant: Variant, messages: readonly Parameters<Pipeline['handle']>[0][]): { seconds: number; events: number; outputs: number } {
+  if (variant === 'redact-only') return timeRedaction(messages);
   const h = harness(variant);
   const state = new State({ maxTasks: 10_000, maxWorkers: 1_000 });
   const redactor = variant === 'dispatch-noredact' ? null : compileRedactor(DEFAULT_REDACT_PATTERN);

@@ -144,19 +144,18 @@ function scan(s: string, re: RegExp, prefilter: boolean, quote: string, depth: n
       const contentEnd = closed ? q : n;
       const end = closed ? q + 1 : n;
       const content = s.slice(i + 1, contentEnd);
-      if (content.length > 0 && re.test(content)) {
-        const v = closed ? valueStart(s, end) : -1;
-        if (v >= 0) {
-          redactFrom(v);
-          continue;
-        }
-        // Not a key: its text may hold `key: value` (a header, JSON, a str() of a dict).
-        if (depth < 3) {
-          const inner = scan(content, re, prefilter, c === SQ ? '"' : "'", depth + 1);
-          if (inner !== content) {
-            out += s.slice(last, i + 1) + inner;
-            last = contentEnd;
-          }
+      const v = closed ? valueStart(s, end) : -1;
+      if (v >= 0 && content.length > 0 && re.test(content)) {
+        redactFrom(v);
+        continue;
+      }
+      // Not a secret's key: its text may hold `key: value` (a header, JSON, a str() of a dict).
+      // (The prefilter may rule that out; an anchored pattern must look inside.)
+      if (depth < 3 && content.length > 0 && (!prefilter || re.test(content))) {
+        const inner = scan(content, re, prefilter, c === SQ ? '"' : "'", depth + 1);
+        if (inner !== content) {
+          out += s.slice(last, i + 1) + inner;
+          last = contentEnd;
         }
       }
       i = end;

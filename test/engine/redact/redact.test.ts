@@ -55,6 +55,7 @@ describe('redact: repr text', () => {
     expect(r.text("{'CSRF_TOKEN': 'x1'}")).toBe("{'CSRF_TOKEN': '***'}");
     const anchored = compileRedactor('^pin$') as Redactor;
     expect(anchored.text("{'pin': 1234, 'spin': 5}")).toBe("{'pin': '***', 'spin': 5}");
+    expect(anchored.text("{'note': 'pin: 1234, ok'}")).toBe(`{'note': 'pin: "***", ok'}`);
   });
 
   it("'' turns it off; an invalid pattern throws", () => {

@@ -194,7 +194,7 @@ describe('clearly server for a team: TLS, tokens, the bind rule', () => {
       chmodSync(open, 0o644);
       const r = await runClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--token-file', open]);
       expect(r.exitCode).toBe(2);
-      expect(r.stderr).toBe(`clearly: --token-file ${open}: others can read it (mode 644); tokens must be private: chmod 600 ${open}\n`);
+      expect(r.stderr).toBe(`clearly: --token-file ${open}: open to its group and others (mode 644); tokens must be private: chmod 600 ${open}\n`);
       const bad = f('bad-tokens');
       writeFileSync(bad, `admin ops ${ADMIN}\nowner x ${READ}\n`, { mode: 0o600 });
       const b = await runClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--token-file', bad]);

@@ -20,7 +20,8 @@ function readPrivate(path: string, flag: string): string {
   }
   if ((mode & 0o077) !== 0) {
     const octal = (mode & 0o777).toString(8).padStart(3, '0');
-    throw new TokenFileError(`${flag} ${path}: others can read it (mode ${octal}); tokens must be private: chmod 600 ${path}`);
+    const who = [(mode & 0o070) !== 0 ? 'its group' : null, (mode & 0o007) !== 0 ? 'others' : null].filter((w) => w !== null).join(' and ');
+    throw new TokenFileError(`${flag} ${path}: open to ${who} (mode ${octal}); tokens must be private: chmod 600 ${path}`);
   }
   try {
     return readFileSync(path, 'utf8');

@@ -69,8 +69,8 @@ describe('token files', () => {
     expect(readTokenFile(file('ok', FILE, 0o600))).toHaveLength(2);
     const open = file('open', FILE, 0o644);
     expect(() => readTokenFile(open)).toThrow(UsageError);
-    expect(() => readTokenFile(open)).toThrow(`--token-file ${open}: others can read it (mode 644); tokens must be private: chmod 600 ${open}`);
-    expect(() => readTokenFile(file('group', FILE, 0o640))).toThrow(/mode 640/);
+    expect(() => readTokenFile(open)).toThrow(`--token-file ${open}: open to its group and others (mode 644); tokens must be private: chmod 600 ${open}`);
+    expect(() => readTokenFile(file('group', FILE, 0o640))).toThrow(/open to its group \(mode 640\)/);
   });
 
   it('names the malformed line, and a file that is not there', () => {
@@ -82,7 +82,7 @@ describe('token files', () => {
   it("a client's file: its first token (or a server line's last field)", () => {
     expect(readClientToken(file('c1', `# mine\n${READ}\n`, 0o600))).toBe(READ);
     expect(readClientToken(file('c2', `read dev ${READ}\n`, 0o400))).toBe(READ);
-    expect(() => readClientToken(file('c3', READ, 0o604))).toThrow(/others can read it/);
+    expect(() => readClientToken(file('c3', READ, 0o604))).toThrow(/open to others \(mode 604\)/);
     expect(() => readClientToken(file('c4', '\n# none\n', 0o600))).toThrow(/no token in it/);
   });
 });

@@ -5,17 +5,16 @@
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption, serverTarget } from '../cli/client.js';
-import { brokerFeed, runLive, serverFeed } from '../cli/live.js';
+import { brokerFeed, runLive, serverFeed, type OpenFeed } from '../cli/live.js';
 import { brokerOption, displayOptions, filterOptions, outputOptions, redactOption, redactorFor } from '../cli/options.js';
+import { terminalWidth } from '../cli/output.js';
 import { LivePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
 import { UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 
-const options = {
-  ...brokerOption,
-  ...redactOption,
-  ...serverOption,
+/** What `watch` shows and how, whatever the source (`demo` takes these too). */
+export const viewOptions = {
   ...filterOptions,
   workers: { type: 'boolean', default: false, describe: 'Also show worker events (online, heartbeat, offline)' },
   'only-workers': { type: 'boolean', default: false, describe: 'Show worker events only' },
@@ -25,7 +24,10 @@ const options = {
   ...outputOptions,
 } as const;
 
+const options = { ...brokerOption, ...redactOption, ...serverOption, ...viewOptions } as const;
+
 type WatchArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
+export type ViewArgs = ArgumentsCamelCase<InferredOptionTypes<typeof viewOptions>>;
 
 
 export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
@@ -42,6 +44,18 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
 }
 
 export async function handler(argv: WatchArgs): Promise<number> {
+  const broker = argv.broker;
+  if (broker === undefined) {
+    const target = serverTarget(argv.server, argv);
+    return watchView(argv, (spec) => serverFeed(target, spec));
+  }
+  // --redact applies where events are decoded: here with --broker; a server redacts with its own.
+  const redactor = redactorFor(argv.redact);
+  return watchView(argv, () => brokerFeed(broker, argv.debug, redactor));
+}
+
+/** Flags -> filter -> one printer -> the feed `open` picks for the filter -> run until done. */
+export async function watchView(argv: ViewArgs, open: (spec: FilterSpec) => OpenFeed): Promise<number> {
   if (argv.count !== undefined && (!Number.isInteger(argv.count) || argv.count < 1)) {
     throw new UsageError('--count must be a whole number ≥ 1');
   }
@@ -57,9 +71,7 @@ export async function handler(argv: WatchArgs): Promise<number> {
   const filter = compileFilter(spec);
   const json = argv.json;
   const palette = makePalette(!json && shouldColour(process.stdout, process.env, argv.color));
-  const printer = new LivePrinter(process.stdout, { json, palette, text: argv, filter, limit: argv.count });
-  // --redact applies where events are decoded: here with --broker; a server redacts with its own.
-  const feed =
-    argv.broker === undefined ? serverFeed(serverTarget(argv.server, argv), spec) : brokerFeed(argv.broker, argv.debug, redactorFor(argv.redact));
-  return runLive(printer, feed, { timeoutSeconds: argv.timeout });
+  const text = { ...argv, width: terminalWidth(process.stdout, process.env) };
+  const printer = new LivePrinter(process.stdout, { json, palette, text, filter, limit: argv.count });
+  return runLive(printer, open(spec), { timeoutSeconds: argv.timeout });
 }

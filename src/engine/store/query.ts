@@ -49,26 +49,26 @@ export function pageSql(q: StoreQuery, d: Dialect, afterSeq: number | null, rows
     params.push(v);
     return d === 'sqlite' ? '?' : `$${params.length}`;
   };
-  if (q.statesIn.length > 0) where.push(`state IN (${q.statesIn.map(p).join(', ')})`);
-  if (q.statesOut.length > 0) where.push(`state NOT IN (${q.statesOut.map(p).join(', ')})`);
-  if (q.since !== null) where.push(`timestamp >= ${p(q.since)}`);
-  if (q.until !== null) where.push(`timestamp < ${p(q.until)}`);
-  if (q.retried) where.push(`(retried IS NOT NULL OR retries > 0)`);
   const words = q.search === null ? [] : searchWords(q.search);
+  // SQLite searches through its full-text table, whose rowid is the task's seq: the matches come
+  // newest first (or oldest) and the page stops at its limit, joined to their rows by seq.
+  const fts = d === 'sqlite' && words.length > 0;
+  const t = fts ? 't.' : '';
+  const order = fts ? 'tasks_fts.rowid' : 'seq';
+  if (fts) where.push(`tasks_fts MATCH ${p(words.map((w) => `"${w}"`).join(' '))}`);
+  if (q.statesIn.length > 0) where.push(`${t}state IN (${q.statesIn.map(p).join(', ')})`);
+  if (q.statesOut.length > 0) where.push(`${t}state NOT IN (${q.statesOut.map(p).join(', ')})`);
+  if (q.since !== null) where.push(`${t}timestamp >= ${p(q.since)}`);
+  if (q.until !== null) where.push(`${t}timestamp < ${p(q.until)}`);
+  if (q.retried) where.push(`(${t}retried IS NOT NULL OR ${t}retries > 0)`);
   if (q.search !== null && words.length === 0) where.push('1 = 0');
-  if (words.length > 0) {
-    if (d === 'sqlite') {
-      const match = words.map((w) => `"${w}"`).join(' ');
-      where.push(`rowid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ${p(match)})`);
-    } else {
-      where.push(`search @@ to_tsquery('simple', ${p(words.join(' & '))})`);
-    }
-  }
-  if (afterSeq !== null) where.push(`seq ${q.oldestFirst ? '>' : '<'} ${p(afterSeq)}`);
-  const cols = only === 'judged' ? JUDGED_COLUMNS : d === 'sqlite' ? '*' : TASK_SELECT;
+  if (words.length > 0 && d === 'postgres') where.push(`search @@ to_tsquery('simple', ${p(words.join(' & '))})`);
+  if (afterSeq !== null) where.push(`${order} ${q.oldestFirst ? '>' : '<'} ${p(afterSeq)}`);
+  const cols = only === 'judged' ? JUDGED_COLUMNS.split(', ').map((c) => t + c).join(', ') : d === 'sqlite' ? `${t}*` : TASK_SELECT;
+  const from = fts ? 'tasks_fts JOIN tasks t ON t.seq = tasks_fts.rowid' : 'tasks';
   const sql =
-    `SELECT ${cols} FROM tasks${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ` +
-    `ORDER BY seq ${q.oldestFirst ? 'ASC' : 'DESC'} LIMIT ${rows}`;
+    `SELECT ${cols} FROM ${from}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ` +
+    `ORDER BY ${order} ${q.oldestFirst ? 'ASC' : 'DESC'} LIMIT ${rows}`;
   return { sql, params };
 }
 

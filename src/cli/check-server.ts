@@ -4,7 +4,7 @@
  * its counters the time since the last event. Queue depths still come from the broker, when
  * `--broker` is given as well.
  */
-import { ServerConnection } from './client.js';
+import { ServerConnection, type ServerTarget } from './client.js';
 import { unmeasured, type Measurements } from '../engine/health/health.js';
 import {
   brokerLost,
@@ -23,7 +23,7 @@ import { statsRecord, type StatsRecord } from '../format/stats-text.js';
 import { queueMeasurements } from './check-queues.js';
 
 export interface ServerCheckOptions {
-  readonly server: string;
+  readonly server: ServerTarget | string;
   /** For queue depths only. */
   readonly broker?: string | undefined;
 }

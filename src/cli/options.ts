@@ -3,6 +3,8 @@
  * (`--max-tasks` <-> `CLEARLY_MAX_TASKS`) through yargs' `.env('CLEARLY')` in bin/clearly.ts.
  */
 import type { Options } from 'yargs';
+import { compileRedactor, DEFAULT_REDACT_PATTERN, type Redactor } from '../engine/redact/redact.js';
+import { UsageError } from '../errors.js';
 
 export const outputOptions = {
   json: { type: 'boolean', default: false, describe: 'Print NDJSON records on stdout (nothing else goes to stdout)' },
@@ -34,3 +36,22 @@ export const brokerOption = {
     describe: 'Read events straight from this broker (amqp://… or redis://…) instead of a clearly server',
   },
 } as const satisfies Record<string, Options>;
+
+/** `--redact` on the commands that read a broker (`server`, `watch --broker`): on by default. */
+export const redactOption = {
+  redact: {
+    type: 'string',
+    describe:
+      "Regex on keys (case-insensitive) whose values become '***' before anything is stored or shown " +
+      "(default: password, passwd, secret, token, api key, authorization, cookie, session, credit card, cvv…; '' turns it off)",
+  },
+} as const satisfies Record<string, Options>;
+
+/** The redactor `--redact` / CLEARLY_REDACT asks for: the default pattern when unset, null for ''. */
+export function redactorFor(pattern: string | undefined): Redactor | null {
+  try {
+    return compileRedactor(pattern ?? DEFAULT_REDACT_PATTERN);
+  } catch (e) {
+    throw new UsageError(`--redact / CLEARLY_REDACT: not a valid regex: ${(e as Error).message}`, { cause: e });
+  }
+}

@@ -8,7 +8,8 @@
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { measureFromBroker } from '../cli/check-broker.js';
 import { measureFromServer } from '../cli/check-server.js';
-import { DEFAULT_SERVER, parseServerAddress } from '../cli/client.js';
+import { DEFAULT_SERVER, serverTarget, type ServerTarget } from '../cli/client.js';
+import { securityOptions } from '../cli/server-target.js';
 import { LineWriter, note } from '../cli/output.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
 import { STATUS_EXIT, unmeasured, type CheckResult, type Measurements } from '../engine/health/health.js';
@@ -23,6 +24,7 @@ const options = {
     type: 'string',
     describe: `The clearly server to ask (HOST:PORT; default ${DEFAULT_SERVER}). With --broker too, the broker is read for queue depths only`,
   },
+  ...securityOptions(),
   broker: {
     type: 'string',
     alias: 'b',
@@ -93,6 +95,7 @@ interface Plan {
   readonly plan: CheckPlan;
   readonly mode: 'server' | 'broker';
   readonly server: string;
+  readonly target: ServerTarget;
   readonly broker: string | undefined;
   readonly listenSeconds: number;
   readonly timeoutMs: number;
@@ -105,11 +108,12 @@ export function planCheck(argv: CheckArgs): Plan {
   if (broker !== undefined) parseBrokerUrl(broker, '--broker / CLEARLY_BROKER');
   // --broker alone reads the broker for everything; with --server it only adds queue depths.
   const mode = broker !== undefined && argv.server === undefined ? 'broker' : 'server';
-  const server = parseServerAddress(argv.server ?? DEFAULT_SERVER);
+  const target = serverTarget(argv.server ?? DEFAULT_SERVER, argv);
   return {
     plan,
     mode,
-    server,
+    server: target.address,
+    target,
     broker,
     listenSeconds: parseDuration(argv.listen, '--listen'),
     timeoutMs: parseDuration(argv.timeout, '--timeout') * 1000,
@@ -145,7 +149,7 @@ async function measure(p: Plan, debug: boolean): Promise<{ measurements: Measure
     const ctx = { source: 'broker' as const, server: null, broker: maskUrl(broker), listenedSeconds: r.listenedSeconds };
     return { measurements: withUnreachable(p.plan, r.measurements, r.unreachable), ctx };
   }
-  const r = await measureFromServer(p.plan, { server: p.server, broker: p.broker });
+  const r = await measureFromServer(p.plan, { server: p.target, broker: p.broker });
   const ctx = { source: 'server' as const, server: p.server, broker: p.broker === undefined ? null : maskUrl(p.broker), listenedSeconds: null };
   return { measurements: withUnreachable(p.plan, r.measurements, r.unreachable), ctx };
 }

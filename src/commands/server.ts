@@ -5,12 +5,16 @@
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { note } from '../cli/output.js';
+import { redactOption, redactorFor } from '../cli/options.js';
 import { startCollector } from '../engine/server/collector.js';
 import { address, listen, LOOPBACK } from '../engine/server/listen.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
 import { compactDuration } from '../engine/health/health.js';
 import { parseDuration } from '../engine/health/thresholds.js';
 import { describeStore, parseStoreUrl, type StoreUrl } from '../engine/store/url.js';
+import { readTokenFile } from '../engine/auth/token-file.js';
+import { TokenTable } from '../engine/auth/tokens.js';
+import { readServerTls, type ServerTls } from '../engine/server/tls.js';
 import { UsageError } from '../errors.js';
 
 const options = {
@@ -26,7 +30,19 @@ const options = {
   host: {
     type: 'string',
     default: '127.0.0.1',
-    describe: 'Address to listen on. Task arguments and results can hold secrets: expose them on purpose',
+    describe: 'Address to listen on; one that is not loopback needs --tls-cert/--tls-key and --token-file (or --insecure)',
+  },
+  'tls-cert': { type: 'string', describe: 'TLS on the gRPC port: this certificate chain (PEM; with --tls-key)' },
+  'tls-key': { type: 'string', describe: "TLS: the certificate's private key (PEM)" },
+  'tls-client-ca': { type: 'string', describe: 'Mutual TLS: clients must present a certificate signed by this CA (PEM)' },
+  'token-file': {
+    type: 'string',
+    describe: 'Every call needs a token from this file: ROLE NAME TOKEN lines (read or admin), mode 600; re-read on SIGHUP',
+  },
+  insecure: {
+    type: 'boolean',
+    default: false,
+    describe: 'Listen on a non-loopback address without TLS and tokens anyway (said at start and in stats)',
   },
   port: { type: 'number', default: 12223, describe: 'gRPC port (0: any free port, printed at start)' },
   store: {
@@ -48,6 +64,7 @@ const options = {
     default: 10_000,
     describe: 'Records held for a live client that reads slowly; past it, its oldest are dropped and counted',
   },
+  ...redactOption,
   debug: { type: 'boolean', default: false, describe: 'Log clients, errors and undecodable messages in detail on stderr' },
 } as const;
 
@@ -61,7 +78,12 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('CELERY_BROKER_URL=redis://localhost:6379/0 $0 server', "Celery's own environment works too")
     .example('$0 server -b redis://localhost:6379/0 --store postgres://clearly@db/clearly', "a team's shared history in PostgreSQL")
     .example('$0 server -b redis://localhost:6379/0 --store memory', 'keep nothing across restarts')
-    .example('$0 server -b redis://localhost:6379/0 --host 0.0.0.0', 'reachable from other hosts (on purpose: args can hold secrets)');
+    .example("$0 server -b redis://localhost:6379/0 --redact 'password|iban'", "hide these keys' values instead of the default list ('' : none)")
+    .example(
+      '$0 server -b redis://localhost:6379/0 --host 0.0.0.0 --tls-cert server.pem --tls-key server-key.pem --token-file /etc/clearly/tokens',
+      'for a team: TLS, and a token (read or admin) for every call',
+    )
+    .example('$0 server -b redis://localhost:6379/0 --host 0.0.0.0 --insecure', 'reachable from other hosts in plaintext, without tokens (on purpose)');
 }
 
 function wholeNumber(value: number, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -85,6 +107,19 @@ export async function handler(argv: ServerArgs): Promise<number> {
   const maxStored = wholeNumber(argv.maxStored, '--max-stored', 1);
   const retentionSeconds = parseDuration(argv.retention, '--retention');
   const store = parseStoreUrl(argv.store, parseBrokerUrl(brokerUrl, '--broker / CLEARLY_BROKER'));
+  const redactor = redactorFor(argv.redact);
+  const tls = serverTls(argv);
+  const tokenFile = argv.tokenFile === undefined || argv.tokenFile === '' ? undefined : argv.tokenFile;
+  const tokens = tokenFile === undefined ? null : new TokenTable(readTokenFile(tokenFile));
+  const exposed = !LOOPBACK.test(argv.host);
+  if (exposed && (tls === null || tokens === null) && !argv.insecure) {
+    const missing = [tls === null ? '--tls-cert/--tls-key' : null, tokens === null ? '--token-file' : null].filter((x) => x !== null);
+    throw new UsageError(
+      `refusing to listen on ${argv.host} without ${missing.join(' and ')}: anyone who can reach the port could read task arguments and results` +
+        ' (give --tls-cert FILE --tls-key FILE --token-file FILE, or --insecure to do it anyway)',
+    );
+  }
+  const insecure = exposed && (tls === null || tokens === null);
   // Listen for signals from the start: one arriving mid-start-up still ends in a clean shutdown.
   const stop = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -100,11 +135,13 @@ export async function handler(argv: ServerArgs): Promise<number> {
     maxWorkers,
     clientBuffer,
     debug: argv.debug,
+    redactor,
+    security: { insecure, redact: redactor?.pattern ?? '', tls: tls !== null, auth: tokens === null ? 'none' : 'tokens' },
     log: note,
   });
   let listener;
   try {
-    listener = await listen(collector.context, argv.host, port);
+    listener = await listen(collector.context, argv.host, port, { tls, tokens });
   } catch (e) {
     await collector.stop();
     throw e;
@@ -122,8 +159,28 @@ export async function handler(argv: ServerArgs): Promise<number> {
       `; keeping up to ${maxTasks} tasks and ${maxWorkers} workers in memory`,
   );
   note(storeNotice(store, retentionSeconds, maxStored));
-  if (!LOOPBACK.test(argv.host)) {
-    note(`warning: listening on ${argv.host}: anyone who can reach this port can read task arguments and results`);
+  note(
+    redactor === null
+      ? "redaction is OFF (--redact ''): task arguments and results are kept and served as they arrive"
+      : `redacting the values of keys matching /${redactor.pattern}/ (case-insensitive) before anything is kept`,
+  );
+  note(securityNotice(tls, tokens, tokenFile));
+  if (insecure) {
+    note(
+      `INSECURE (--insecure): listening on ${argv.host} ${tls === null ? 'in plaintext' : 'with TLS'}${tokens === null ? ' without tokens' : ''}: ` +
+        'anyone who can reach this port can read task arguments and results',
+    );
+  }
+  if (tokens !== null && tokenFile !== undefined) {
+    process.on('SIGHUP', () => {
+      try {
+        const entries = readTokenFile(tokenFile);
+        tokens.replace(entries);
+        note(`SIGHUP: re-read ${tokenFile}: ${describeTokens(entries)}`);
+      } catch (e) {
+        note(`SIGHUP: kept the tokens in use: ${(e as Error).message}`);
+      }
+    });
   }
 
   const signal = await stop;
@@ -137,6 +194,28 @@ export async function handler(argv: ServerArgs): Promise<number> {
       `${collector.dispatcher.dropped} records dropped for slow clients`,
   );
   return 0;
+}
+
+function serverTls(argv: ServerArgs): ServerTls | null {
+  const { tlsCert: cert, tlsKey: key, tlsClientCa: clientCa } = argv;
+  if (cert === undefined && key === undefined) {
+    if (clientCa !== undefined) throw new UsageError('--tls-client-ca needs TLS: add --tls-cert FILE --tls-key FILE');
+    return null;
+  }
+  if (cert === undefined || key === undefined) throw new UsageError('TLS needs both --tls-cert FILE and --tls-key FILE');
+  return readServerTls({ cert, key, clientCa });
+}
+
+function describeTokens(entries: readonly { role: string }[]): string {
+  const admins = entries.filter((e) => e.role === 'admin').length;
+  return `${entries.length} tokens (${admins} admin, ${entries.length - admins} read)`;
+}
+
+/** The start-up line about who may connect and how. */
+function securityNotice(tls: ServerTls | null, tokens: TokenTable | null, tokenFile: string | undefined): string {
+  const transport = tls === null ? 'plaintext gRPC' : `TLS (${tls.describe})${tls.clientCa === null ? '' : ', client certificates required'}`;
+  const who = tokens === null ? 'no tokens asked for' : `every call needs a token from ${tokenFile} (${tokens.size} tokens; SIGHUP re-reads it)`;
+  return `access: ${transport}; ${who}`;
 }
 
 /** The start-up line about history: where it is kept (the path, or the masked URL), and for how long. */

@@ -4,7 +4,7 @@
  * right now, asked directly (no server, no history).
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
-import { serverOption, withServer } from '../cli/client.js';
+import { serverOption, serverTarget, withServer, type ServerTarget } from '../cli/client.js';
 import { inspectOptions, parseDestinations, replyTimeoutMs } from '../cli/inspect.js';
 import { HOLDINGS, tasksFromBroker, type Holding } from '../engine/control/inspect.js';
 import { LineWriter, note, terminalWidth } from '../cli/output.js';
@@ -104,7 +104,7 @@ function lastOf<T>(value: T | readonly T[]): T {
 
 /** Stream the matching stored tasks from the server into `emit`; stops early when `signal` aborts. */
 export async function fromServer(
-  server: string,
+  server: ServerTarget | string,
   query: TaskQuery,
   emit: (record: TaskRecord) => void,
   signal: AbortSignal,
@@ -170,7 +170,7 @@ export async function handler(argv: TasksArgs): Promise<number> {
   const writer = new LineWriter(process.stdout, () => stop.abort());
   const print = makePrinter(writer, argv.json, palette, { ...argv, width: terminalWidth(process.stdout, process.env) });
   let shown = 0;
-  await fromServer(argv.server, query, (r) => {
+  await fromServer(serverTarget(argv.server, argv), query, (r) => {
     if (print(r)) shown++;
   }, stop.signal);
   await writer.end();

@@ -90,7 +90,7 @@ describe('client commands without a server', () => {
     [['tasks', '--state', 'BOGUS'], /^clearly: --state: unknown state "BOGUS"/],
     [['tasks', '--state', 'ONLINE'], /^clearly: --state: ONLINE is a worker state/],
     [['tasks', '--limit', '-1'], /^clearly: --limit must be a whole number ≥ 0/],
-    [['tasks', '--server', 'grpc://localhost:12223'], /^clearly: --server \/ CLEARLY_SERVER: expected HOST:PORT/],
+    [['tasks', '--server', 'http://localhost:12223'], /^clearly: --server \/ CLEARLY_SERVER: expected HOST:PORT/],
     [['task'], /Not enough non-option arguments/],
   ])('usage error %j exits 2 before connecting', async (args, message) => {
     // An address nothing listens on: a usage error must win over "unreachable".
@@ -293,7 +293,7 @@ for (const kind of BROKER_KINDS) {
       const text = await clearly(['stats']);
       expect(text.exitCode, text.stderr).toBe(0);
       expect(lines(text.stdout).map((l) => l.split(/ {2,}/)[0])).toEqual([
-        'broker', 'result backend', 'uptime', 'events', 'messages', 'tasks', 'workers', 'results', 'store', 'clients',
+        'broker', 'result backend', 'uptime', 'events', 'messages', 'tasks', 'workers', 'results', 'store', 'clients', 'security',
       ]);
     });
 

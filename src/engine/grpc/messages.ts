@@ -167,4 +167,12 @@ export interface StatsReply {
   store_dropped: number;
   store_pruned: number;
   store_written: number;
+  /** Started with --insecure: a non-loopback address without TLS and tokens. */
+  insecure: boolean;
+  /** The redaction pattern ("": off). */
+  redact: string;
+  /** The gRPC port speaks TLS. */
+  tls: boolean;
+  /** none | tokens */
+  auth: 'none' | 'tokens' | (string & {});
 }

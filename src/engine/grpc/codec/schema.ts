@@ -141,6 +141,10 @@ export const SCHEMA: Schema = {
       {"no":45,"name":"store_dropped","type":"uint64"},
       {"no":46,"name":"store_pruned","type":"uint64"},
       {"no":47,"name":"store_written","type":"uint64"},
+      {"no":70,"name":"insecure","type":"bool"},
+      {"no":71,"name":"redact","type":"string"},
+      {"no":72,"name":"tls","type":"bool"},
+      {"no":73,"name":"auth","type":"string"},
     ],
   },
 };

@@ -36,7 +36,7 @@ const options = {
   'max-queue': {
     type: 'string',
     array: true,
-    describe: 'QUEUE=[WARN:]CRIT messages waiting (repeat per queue; needs --broker)',
+    describe: 'QUEUE=[WARN:]CRIT messages waiting (repeat or comma-separate per queue; needs --broker)',
   },
   'max-silence': { type: 'string', describe: '[WARN:]CRIT time without any event from the cluster (1m:5m)' },
   'max-stuck': { type: 'string', describe: '[WARN:]CRIT time a task may stay STARTED or RECEIVED (10m:30m)' },

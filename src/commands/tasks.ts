@@ -73,7 +73,7 @@ export function taskQuery(
   argv: Pick<TasksArgs, 'pattern' | 'state' | 'worker' | 'limit' | 'oldestFirst'> & Partial<Pick<TasksArgs, 'since' | 'until' | 'search'>>,
   now: number = Date.now() / 1000,
 ): TaskQuery {
-  const limit = lastOf(argv.limit);
+  const limit = argv.limit;
   if (!Number.isInteger(limit) || limit < 0) {
     throw new UsageError(`--limit must be a whole number ≥ 0 (0 = all), got ${String(limit)}`);
   }
@@ -95,11 +95,6 @@ export function taskQuery(
   }
   if (argv.search !== undefined && argv.search.trim() !== '') query.search = argv.search;
   return query;
-}
-
-/** yargs collects a repeated flag into an array; as with most CLIs, the last one wins. */
-function lastOf<T>(value: T | readonly T[]): T {
-  return Array.isArray(value) ? (value as readonly T[])[value.length - 1]! : (value as T);
 }
 
 /** Stream the matching stored tasks from the server into `emit`; stops early when `signal` aborts. */

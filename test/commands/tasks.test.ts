@@ -19,10 +19,6 @@ describe('taskQuery', () => {
     });
   });
 
-  it('takes the last of a repeated --limit', () => {
-    expect(taskQuery({ ...base, limit: [0, 7] as unknown as number }).limit).toBe(7);
-  });
-
   it.each([
     [{ limit: -1 }, '--limit must be a whole number ≥ 0 (0 = all), got -1'],
     [{ limit: 1.5 }, '--limit must be a whole number ≥ 0 (0 = all), got 1.5'],

@@ -9,6 +9,7 @@ import type { CommandModule as YargsCommand } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { note } from '../src/cli/output.js';
 import { lastValueWins } from '../src/cli/argv.js';
+import { tameLibraryWarnings } from '../src/cli/library-warnings.js';
 import { usageMessage } from '../src/cli/usage.js';
 import { COMMANDS, requestedCommand, type CommandEntry, type CommandModule } from '../src/commands/index.js';
 import { ClearlyError, EXIT, UsageError } from '../src/errors.js';
@@ -92,6 +93,7 @@ function dropForeignEnv(flags: CommandFlags): void {
 }
 
 async function main(): Promise<number> {
+  tameLibraryWarnings(note);
   const args = hideBin(process.argv);
   const requested = requestedCommand(args);
   const loaded = requested === undefined ? undefined : await requested.load();
@@ -114,6 +116,9 @@ async function main(): Promise<number> {
     // Throwing is what stops yargs: a fail handler that returns lets it run the command anyway
     // (a mistyped flag would print "Unknown argument" and then stream). main() reports it.
     .fail((msg, err, y) => {
+      if (err instanceof ClearlyError) throw err;
+      // A flag's coerce (cli/options.ts) threw a UsageError; yargs hands on only its message.
+      if (err?.name === 'YError') throw new UsageError(/^Not enough arguments/.test(err.message) ? usageMessage(err.message, requested) : err.message);
       if (err) throw err;
       if (msg === NO_COMMAND) y.showHelp();
       throw new UsageError(usageMessage(msg, requested, flags.all));

@@ -23,6 +23,8 @@ export function usageMessage(msg: string, command: UsageOf | undefined, flags: r
   if (missing && command !== undefined && positionals.length > 0) {
     text = `${command.name}: give ${positionals.join(' ')} (usage: clearly ${command.command})`;
   }
+  const valueless = /^Not enough arguments following: (\S+)$/.exec(msg);
+  if (valueless !== null) text = `${valueless[1]!.length === 1 ? '-' : '--'}${valueless[1]} needs a value`;
   const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
   if (unknown !== null) {
     const guesses = unknown[1]!.split(', ').flatMap((arg) => {

@@ -8,7 +8,7 @@ import { serverOption, withServer } from '../cli/client.js';
 import { inspectOptions, parseDestinations, replyTimeoutMs } from '../cli/inspect.js';
 import { HOLDINGS, tasksFromBroker, type Holding } from '../engine/control/inspect.js';
 import { LineWriter, note } from '../cli/output.js';
-import { displayOptions, filterOptions, outputOptions } from '../cli/options.js';
+import { displayOptions, filterOptions, outputOptions, wholeNumber } from '../cli/options.js';
 import { makePrinter } from '../cli/printer.js';
 import { compileFilter, parseStates } from '../engine/table/filter.js';
 import type { FilterMessage, TaskQuery } from '../engine/grpc/messages.js';
@@ -27,8 +27,8 @@ const options = {
   ...serverOption,
   ...filterOptions,
   limit: {
-    type: 'number',
     alias: 'l',
+    ...wholeNumber('--limit', 0, undefined, ' (0 = all)'),
     default: DEFAULT_LIMIT,
     describe: 'Print at most this many tasks (0 = every stored task that matches)',
   },

@@ -6,10 +6,9 @@
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption } from '../cli/client.js';
 import { brokerFeed, runLive, serverFeed } from '../cli/live.js';
-import { brokerOption, displayOptions, filterOptions, outputOptions } from '../cli/options.js';
+import { brokerOption, displayOptions, filterOptions, outputOptions, seconds, wholeNumber } from '../cli/options.js';
 import { LivePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
-import { UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 
 const options = {
@@ -18,8 +17,8 @@ const options = {
   ...filterOptions,
   workers: { type: 'boolean', default: false, describe: 'Also show worker events (online, heartbeat, offline)' },
   'only-workers': { type: 'boolean', default: false, describe: 'Show worker events only' },
-  count: { type: 'number', alias: 'n', describe: 'Exit 0 after printing this many records' },
-  timeout: { type: 'number', alias: 't', describe: 'Exit 0 after this many seconds' },
+  count: { alias: 'n', ...wholeNumber('--count', 1), describe: 'Exit 0 after printing this many records' },
+  timeout: { alias: 't', ...seconds('--timeout'), describe: 'Exit 0 after this long (90, 90s, 1m30s, 2h)' },
   ...displayOptions,
   ...outputOptions,
 } as const;
@@ -39,10 +38,6 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
 }
 
 export async function handler(argv: WatchArgs): Promise<number> {
-  if (argv.count !== undefined && (!Number.isInteger(argv.count) || argv.count < 1)) {
-    throw new UsageError('--count must be a whole number ≥ 1');
-  }
-  if (argv.timeout !== undefined && !(argv.timeout > 0)) throw new UsageError('--timeout must be a number of seconds > 0');
   const spec: FilterSpec = {
     pattern: argv.pattern,
     states: argv.state,

@@ -62,7 +62,7 @@ describe('check: UNKNOWN without anything to ask, or with bad flags', () => {
   });
 
   it.each([
-    ['redis://127.0.0.1:1/0', /^CLEARLY UNKNOWN - cannot reach the Redis broker at redis:\/\/127\.0\.0\.1:1\/0\b.* \| workers=U;;1:;0 queue_celery=U;;5;0\n$/],
+    ['redis://127.0.0.1:1/0', /^CLEARLY UNKNOWN - cannot reach Redis at redis:\/\/127\.0\.0\.1:1\/0\b.* \| workers=U;;1:;0 queue_celery=U;;5;0\n$/],
     ['amqp://guest:guest@127.0.0.1:1//', /^CLEARLY UNKNOWN - .*127\.0\.0\.1:1.* \| workers=U;;1:;0 queue_celery=U;;5;0\n$/],
   ])('an unreachable broker %s: exit 3', async (url, line) => {
     const r = await runClearly(['check', '--broker', url, '--min-workers', '1', '--max-queue', 'celery=5']);

@@ -19,6 +19,16 @@ describe('taskQuery', () => {
     });
   });
 
+  it('--retried asks the server for tasks that ever retried', () => {
+    expect(taskQuery({ ...base, retried: true, state: ['SUCCESS'] })).toEqual({
+      filter: { states: ['SUCCESS'] },
+      limit: 100,
+      oldest_first: false,
+      retried: true,
+    });
+    expect(taskQuery({ ...base, retried: false })).not.toHaveProperty('retried');
+  });
+
   it.each([
     [{ limit: -1 }, '--limit must be a whole number ≥ 0 (0 = all), got -1'],
     [{ limit: 1.5 }, '--limit must be a whole number ≥ 0 (0 = all), got 1.5'],

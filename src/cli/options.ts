@@ -38,7 +38,7 @@ export function seconds(flag: string) {
 
 export const outputOptions = {
   json: { type: 'boolean', default: false, describe: 'Print NDJSON records on stdout (nothing else goes to stdout)' },
-  color: { type: 'boolean', describe: 'Force colour on or off (default: on for a TTY; NO_COLOR disables)' },
+  color: { type: 'boolean', describe: 'Colour on or off, whatever NO_COLOR says (default: on for a TTY, off with NO_COLOR)' },
   debug: { type: 'boolean', default: false, describe: 'Explain skipped messages and errors in detail on stderr' },
 } as const satisfies Record<string, Options>;
 

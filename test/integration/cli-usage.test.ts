@@ -1,7 +1,8 @@
 /**
  * The CLI edge, as a person meets it (issue 17): a usage error stops before anything runs or
  * prints on stdout; a missing positional says what is missing once; repeated flags keep every
- * value. Runs the BUILT CLI; the repeated-flag test fills two queues of its own on the Redis broker.
+ * value; an explicit --color wins over NO_COLOR. Runs the BUILT CLI; the repeated-flag and colour
+ * tests fill queues of their own on the Redis broker.
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,5 +99,31 @@ describe('repeated flags keep every value', () => {
     const r = await runClearly(['tasks', '--limit', 'abc', '--limit', '-1', '--server', '127.0.0.1:1']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('got -1');
+  });
+});
+
+describe('colour: an explicit flag wins over the environment', () => {
+  const queue = uniqueQueue('clearly-usage-colour');
+  beforeAll(async () => {
+    await withRedis(BROKERS.redis, (r) => r.rpush(queue, 'm1'));
+  });
+  afterAll(async () => {
+    await deleteQueue(BROKERS.redis, queue);
+  });
+  const ESC = '\x1b[';
+  const stats = (flags: string[], env: Record<string, string | undefined>) =>
+    runClearly(['stats', '--broker', BROKERS.redis, '--queue', queue, ...flags], { env });
+
+  it('NO_COLOR=1 with --color: colour', async () => {
+    const r = await stats(['--color'], { NO_COLOR: '1' });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain(ESC);
+  });
+
+  it('NO_COLOR=1 alone, or FORCE_COLOR=1 with --no-color: none', async () => {
+    expect((await stats([], { NO_COLOR: '1' })).stdout).not.toContain(ESC);
+    const r = await stats(['--no-color'], { NO_COLOR: undefined, FORCE_COLOR: '1' });
+    expect(r.stdout).toContain(queue);
+    expect(r.stdout).not.toContain(ESC);
   });
 });

@@ -10,7 +10,7 @@ import { hideBin } from 'yargs/helpers';
 import { note } from '../src/cli/output.js';
 import { lastValueWins } from '../src/cli/argv.js';
 import { tameLibraryWarnings } from '../src/cli/library-warnings.js';
-import { usageMessage } from '../src/cli/usage.js';
+import { helpWidth, usageMessage } from '../src/cli/usage.js';
 import { COMMANDS, requestedCommand, type CommandEntry, type CommandModule } from '../src/commands/index.js';
 import { ClearlyError, EXIT, UsageError } from '../src/errors.js';
 
@@ -111,7 +111,7 @@ async function main(): Promise<number> {
     .version(version())
     .help()
     .alias('h', 'help')
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(helpWidth(process.stdout))
     .epilogue(EPILOGUE)
     // Throwing is what stops yargs: a fail handler that returns lets it run the command anyway
     // (a mistyped flag would print "Unknown argument" and then stream). main() reports it.

@@ -60,3 +60,8 @@ function distance(a: string, b: string): number {
   }
   return prev[b.length]!;
 }
+
+/** --help's width: the terminal's, or 80 when stdout is not a terminal (a pipe, a file, a test). */
+export function helpWidth(stdout: { isTTY?: boolean; columns?: number }): number {
+  return stdout.isTTY === true && stdout.columns !== undefined && stdout.columns > 0 ? stdout.columns : 80;
+}

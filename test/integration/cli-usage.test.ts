@@ -7,7 +7,8 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBrokerReachable, BROKERS, deleteQueue, uniqueQueue, withRedis } from '../helpers/brokers.js';
-import { runClearly } from '../helpers/cli.js';
+import { execa } from 'execa';
+import { CLEARLY_BIN, REPO_ROOT, runClearly } from '../helpers/cli.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -125,5 +126,39 @@ describe('colour: an explicit flag wins over the environment', () => {
     const r = await stats(['--no-color'], { NO_COLOR: undefined, FORCE_COLOR: '1' });
     expect(r.stdout).toContain(queue);
     expect(r.stdout).not.toContain(ESC);
+  });
+});
+
+describe('--help fits the terminal and never breaks a word', () => {
+  const commands = ['', 'watch', 'tasks', 'task', 'check', 'server'];
+  // Phrases that were cut inside a word at the old fixed width.
+  const whole = ['query history, check health.', 'traceback', 'UNKNOWN', 'unreachable'];
+
+  it.each(commands)('not a terminal: `%s --help` is at most 80 columns', async (command) => {
+    const r = await runClearly([...(command === '' ? [] : [command]), '--help']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const widths = r.stdout.split('\n').map((l) => [...l].length);
+    expect(Math.max(...widths)).toBeLessThanOrEqual(80);
+    expect(Math.max(...widths)).toBeGreaterThan(60);
+  });
+
+  it('every word of the top-level help is whole', async () => {
+    const r = await runClearly(['--help']);
+    const text = r.stdout.replace(/\s+/g, ' ');
+    for (const phrase of whole) expect(text).toContain(phrase);
+  });
+
+  it('a terminal 130 columns wide: wrapped at 130, not 80 (through a pseudo-terminal)', async () => {
+    // script(1) gives the CLI a tty of the size stty sets; it writes CRLF.
+    const r = await execa('script', ['-qc', `stty cols 130 rows 40; node ${CLEARLY_BIN} check --help`, '/dev/null'], {
+      cwd: REPO_ROOT,
+      env: { NO_COLOR: '1' },
+      reject: false,
+      timeout: 20_000,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const widths = r.stdout.split(/\r?\n/).map((l) => [...l].length);
+    expect(Math.max(...widths)).toBeLessThanOrEqual(130);
+    expect(Math.max(...widths)).toBeGreaterThan(100);
   });
 });

@@ -10,8 +10,8 @@ import { formatTime, renderText } from './text.js';
 
 const INDENT = '    ';
 
-/** State times in the order a task goes through them. */
-const TIMES = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'] as const;
+/** State times, in the order a task goes through them (how equal times are listed). */
+const TIMES = ['sent', 'received', 'started', 'retried', 'succeeded', 'failed', 'revoked', 'rejected'] as const;
 
 export function renderTaskDetail(r: TaskRecord, p: Palette): string {
   const lines = [renderText(r, p, { params: true, results: true, errors: true, wholeResult: true })];
@@ -28,10 +28,14 @@ export function renderTaskDetail(r: TaskRecord, p: Palette): string {
     detail('celery state', `${r.celery_state} (what Celery's own State and Flower show; clearly differs on purpose: see the README)`);
   }
 
+  // In time order: a task that retried keeps one time per state, its latest (received and
+  // started again after retried), so the lifecycle order would put a later time first.
   const times = TIMES.flatMap((k) => {
     const t = r[k];
-    return t === null ? [] : [`${k} ${formatTime(t)}`];
-  });
+    return t === null ? [] : [{ k, t }];
+  })
+    .sort((a, b) => a.t - b.t)
+    .map(({ k, t }) => `${k} ${formatTime(t)}`);
   if (times.length > 0) detail('times', times.join(', '));
 
   const route = [

@@ -14,7 +14,7 @@ import { helpWidth, usageMessage } from '../src/cli/usage.js';
 import { COMMANDS, requestedCommand, type CommandEntry, type CommandModule } from '../src/commands/index.js';
 import { ClearlyError, EXIT, UsageError } from '../src/errors.js';
 
-const EPILOGUE = `Exit codes: 0 ok · 1 failure (task --wait: task failed) · 2 usage error · 4 not found · 69 broker/server unreachable · 70 internal error · 124 timed out; check: 0 OK · 1 WARNING · 2 CRITICAL · 3 UNKNOWN
+const EPILOGUE = `Exit codes: 0 ok · 1 failure (task --wait: task failed; reset: not confirmed) · 2 usage error · 4 not found · 69 broker/server unreachable · 70 internal error · 124 timed out; check: 0 OK · 1 WARNING · 2 CRITICAL · 3 UNKNOWN
 Every flag can also be set as an environment variable: --max-tasks → CLEARLY_MAX_TASKS.
 Colour is used only on a terminal; NO_COLOR turns it off; --color / --no-color win over NO_COLOR.`;
 

@@ -3,7 +3,6 @@
  * the one place where errors become exit codes and a line on stderr. The `clearly` executable is
  * bin/start.ts, which runs this file's bundle.
  */
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import type { CommandModule as YargsCommand } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -11,22 +10,13 @@ import { note } from '../src/cli/output.js';
 import { lastValueWins } from '../src/cli/argv.js';
 import { tameLibraryWarnings } from '../src/cli/library-warnings.js';
 import { helpWidth, usageMessage } from '../src/cli/usage.js';
+import { findVersion } from '../src/cli/version.js';
 import { COMMANDS, requestedCommand, type CommandEntry, type CommandModule } from '../src/commands/index.js';
 import { ClearlyError, EXIT, UsageError } from '../src/errors.js';
 
 const EPILOGUE = `Exit codes: 0 ok · 1 failure (task --wait: task failed; reset: not confirmed) · 2 usage error · 4 not found · 69 broker/server unreachable · 70 internal error · 124 timed out; check: 0 OK · 1 WARNING · 2 CRITICAL · 3 UNKNOWN
 Every flag can also be set as an environment variable: --max-tasks → CLEARLY_MAX_TASKS.
 Colour is used only on a terminal; NO_COLOR turns it off; --color / --no-color win over NO_COLOR.`;
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return 'unknown';
-  }
-}
-
 
 const NO_COMMAND = 'name a command (listed above)';
 
@@ -108,7 +98,7 @@ async function main(): Promise<number> {
     .strict()
     .demandCommand(1, NO_COMMAND)
     .recommendCommands()
-    .version(version())
+    .version(findVersion(import.meta.url))
     .help()
     .alias('h', 'help')
     .wrap(helpWidth(process.stdout))

@@ -4,6 +4,7 @@
  * value; an explicit --color wins over NO_COLOR. Runs the BUILT CLI; the repeated-flag and colour
  * tests fill queues of their own on the Redis broker.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBrokerReachable, BROKERS, deleteQueue, uniqueQueue, withRedis } from '../helpers/brokers.js';
@@ -160,5 +161,19 @@ describe('--help fits the terminal and never breaks a word', () => {
     const widths = r.stdout.split(/\r?\n/).map((l) => [...l].length);
     expect(Math.max(...widths)).toBeLessThanOrEqual(130);
     expect(Math.max(...widths)).toBeGreaterThan(100);
+  });
+});
+
+describe('--version, built and from the sources', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  it('the built CLI', async () => {
+    const r = await runClearly(['--version']);
+    expect([r.exitCode, r.stdout]).toEqual([0, `${pkg.version}\n`]);
+  });
+
+  it('`npm run dev -- --version` (tsx on bin/clearly.ts)', async () => {
+    const r = await execa('npm', ['run', '--silent', 'dev', '--', '--version'], { cwd: REPO_ROOT, reject: false, timeout: 30_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
   });
 });

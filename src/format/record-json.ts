@@ -76,7 +76,8 @@ export const TASK_RECORD_KEYS = [
 
 function taskRecordBytes(r: TaskRecord): string {
   status.irregular = false;
-  const text = line(r, r.state, r.timestamp, r.generated, recordOutcome(r), r.celery_state, r.broker);
+  let text = line(r, r.state, r.timestamp, r.generated, recordOutcome(r), r.celery_state, r.broker);
+  if (r.resumed === true) text = text.slice(0, -1) + ',"resumed":true}';
   // the slow path is for records that should not exist (a field of the wrong type)
   return status.irregular ? utf8Bytes(JSON.stringify(r)) : text;
 }

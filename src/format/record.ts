@@ -50,6 +50,11 @@ export interface TaskRecord {
   celery_state?: TaskState;
   /** Where the task was heard (masked broker URL), on records from a server's history. */
   broker?: string;
+  /**
+   * Sent by a server to a `watch` that reconnected: the task's current state, which changed while
+   * the client was away (its intermediate states are not repeated).
+   */
+  resumed?: true;
 }
 
 export interface WorkerRecord {

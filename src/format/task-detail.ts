@@ -30,12 +30,14 @@ export function renderTaskDetail(r: TaskRecord, p: Palette): string {
 
   // In time order: a task that retried keeps one time per state, its latest (received and
   // started again after retried), so the lifecycle order would put a later time first.
-  const times = TIMES.flatMap((k) => {
+  const stamped = TIMES.flatMap((k) => {
     const t = r[k];
     return t === null ? [] : [{ k, t }];
-  })
-    .sort((a, b) => a.t - b.t)
-    .map(({ k, t }) => `${k} ${formatTime(t)}`);
+  }).sort((a, b) => a.t - b.t);
+  // Celery's publisher sends task-sent once the message is out, stamped by its own clock: a fast
+  // worker's receipt can come before it. Said, so that it does not read as sent after the end.
+  const sentLate = stamped.length > 1 && stamped[0]!.k !== 'sent' && r.sent !== null;
+  const times = stamped.map(({ k, t }) => `${k} ${formatTime(t)}${k === 'sent' && sentLate ? ' (stamped by the publisher after publishing)' : ''}`);
   if (times.length > 0) detail('times', times.join(', '));
 
   const route = [

@@ -121,6 +121,13 @@ describe('renderTaskDetail', () => {
     expect(times).toBe('    times sent 03:04:05.250, retried 03:04:06.250, received 03:04:06.750, started 03:04:07.250, succeeded 03:04:08.250');
   });
 
+  it('a task-sent stamped after the receipt (the publisher stamps it once the message is out) says so', () => {
+    const r = task({ sent: T0 + 1.1, received: T0 + 1, started: T0 + 2, succeeded: T0 + 3 });
+    expect(renderTaskDetail(r, plain)).toContain(
+      '    times received 03:04:06.250, sent 03:04:06.350 (stamped by the publisher after publishing), started 03:04:07.250, succeeded 03:04:08.250',
+    );
+  });
+
   it('equal times keep the lifecycle order', () => {
     const r = task({ sent: T0, received: T0, started: T0, succeeded: T0 });
     expect(renderTaskDetail(r, plain)).toContain('    times sent 03:04:05.250, received 03:04:05.250, started 03:04:05.250, succeeded 03:04:05.250');

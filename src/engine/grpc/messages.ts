@@ -19,6 +19,8 @@ export interface CaptureRequest {
   filter?: FilterMessage | null;
   tasks?: boolean;
   workers?: boolean;
+  /** Epoch seconds: first send the tasks changed since (a client resuming after a reconnect). */
+  resume_after?: number;
 }
 
 export interface Missed {
@@ -64,6 +66,8 @@ export interface TaskMessage {
   celery_state?: string;
   /** Where the task was heard (masked URL), from a durable store. */
   broker?: string;
+  /** On a resumed Capture: the task's current state, changed while the client was away. */
+  resumed?: boolean;
 }
 
 export interface WorkerMessage {

@@ -37,8 +37,12 @@ export interface SqlText {
   readonly params: unknown[];
 }
 
-/** One page of candidates: rows passing the SQL part of `q`, after `afterSeq` in the query's order. */
-export function pageSql(q: StoreQuery, d: Dialect, afterSeq: number | null, rows = PAGE_ROWS): SqlText {
+/**
+ * One page of candidates: rows passing the SQL part of `q`, after `afterSeq` in the query's order.
+ * `only`: just the columns the regexes judge (and `seq`), for a page whose survivors are then read
+ * whole (`rowsBySeqSql`): a page of whole rows is ten times the bytes.
+ */
+export function pageSql(q: StoreQuery, d: Dialect, afterSeq: number | null, rows = PAGE_ROWS, only: 'whole' | 'judged' = 'whole'): SqlText {
   const where: string[] = [];
   const params: unknown[] = [];
   const p = (v: unknown): string => {
@@ -61,11 +65,21 @@ export function pageSql(q: StoreQuery, d: Dialect, afterSeq: number | null, rows
     }
   }
   if (afterSeq !== null) where.push(`seq ${q.oldestFirst ? '>' : '<'} ${p(afterSeq)}`);
-  const cols = d === 'sqlite' ? '*' : TASK_SELECT;
+  const cols = only === 'judged' ? JUDGED_COLUMNS : d === 'sqlite' ? '*' : TASK_SELECT;
   const sql =
     `SELECT ${cols} FROM tasks${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ` +
     `ORDER BY seq ${q.oldestFirst ? 'ASC' : 'DESC'} LIMIT ${rows}`;
   return { sql, params };
+}
+
+/** What `rowPasses` reads. */
+const JUDGED_COLUMNS = 'seq, uuid, name, routing_key, worker';
+
+/** The whole rows with these `seq`s, in the query's order. */
+export function rowsBySeqSql(seqs: readonly number[], d: Dialect, oldestFirst: boolean): SqlText {
+  const marks = seqs.map((_, i) => (d === 'sqlite' ? '?' : `$${i + 1}`)).join(', ');
+  const cols = d === 'sqlite' ? '*' : TASK_SELECT;
+  return { sql: `SELECT ${cols} FROM tasks WHERE seq IN (${marks}) ORDER BY seq ${oldestFirst ? 'ASC' : 'DESC'}`, params: [...seqs] };
 }
 
 /** PostgreSQL: every column but the generated `search` (not a TaskRow field). */
@@ -80,22 +94,63 @@ export function rowPasses(q: StoreQuery, r: TaskRow): boolean {
 }
 
 /**
+ * Every row that passes `q` (its limit too), in its order, a page at a time: at most one page is
+ * held, whatever the size of the store (`clearly export`). `page` runs one page's SQL.
+ */
+export async function* scanRows(
+  q: StoreQuery,
+  page: (afterSeq: number | null, rows: number) => Promise<TaskRow[]>,
+): AsyncGenerator<TaskRow> {
+  let after: number | null = null;
+  let given = 0;
+  for (;;) {
+    const rows = await page(after, PAGE_ROWS);
+    for (const r of rows) {
+      if (!rowPasses(q, r)) continue;
+      yield r;
+      if (q.limit !== 0 && ++given >= q.limit) return;
+    }
+    if (rows.length < PAGE_ROWS) return;
+    after = Number(rows[rows.length - 1]!.seq);
+  }
+}
+
+/**
  * Reads pages until `q.limit` rows passed (or the store is exhausted), in the query's order.
  * `fetch` runs one page's SQL.
  */
 export async function collect(q: StoreQuery, d: Dialect, fetch: (page: SqlText) => Promise<TaskRow[]> | TaskRow[]): Promise<TaskRow[]> {
-  const out: TaskRow[] = [];
   const exact = q.pattern === null && q.worker === null;
+  const out: TaskRow[] = [];
   let after: number | null = null;
-  for (;;) {
-    const want = q.limit === 0 ? PAGE_ROWS : exact ? Math.min(PAGE_ROWS, q.limit - out.length) : PAGE_ROWS;
-    const rows = await fetch(pageSql(q, d, after, want));
-    for (const r of rows) {
-      if (!exact && !rowPasses(q, r)) continue;
-      out.push(r);
-      if (q.limit !== 0 && out.length >= q.limit) return out;
+  if (exact) {
+    for (;;) {
+      const want = q.limit === 0 ? PAGE_ROWS : Math.min(PAGE_ROWS, q.limit - out.length);
+      const rows = await fetch(pageSql(q, d, after, want));
+      out.push(...rows);
+      if (rows.length < want || (q.limit !== 0 && out.length >= q.limit)) return out;
+      after = Number(rows[rows.length - 1]!.seq);
     }
-    if (rows.length < want) return out;
+  }
+  // The regexes judge pages of a few columns; only the survivors are read whole.
+  const seqs: number[] = [];
+  const wholeRows = async (): Promise<void> => {
+    for (let i = 0; i < seqs.length; i += PAGE_ROWS) out.push(...(await fetch(rowsBySeqSql(seqs.slice(i, i + PAGE_ROWS), d, q.oldestFirst))));
+  };
+  for (;;) {
+    const rows = await fetch(pageSql(q, d, after, PAGE_ROWS, 'judged'));
+    for (const r of rows) {
+      if (!rowPasses(q, r)) continue;
+      seqs.push(Number(r.seq));
+      if (q.limit !== 0 && seqs.length >= q.limit) {
+        await wholeRows();
+        return out;
+      }
+    }
+    if (rows.length < PAGE_ROWS) {
+      await wholeRows();
+      return out;
+    }
     after = Number(rows[rows.length - 1]!.seq);
   }
 }

@@ -65,9 +65,7 @@ const POSTGRES_V1 = [
     succeeded DOUBLE PRECISION, failed DOUBLE PRECISION, retried DOUBLE PRECISION, revoked DOUBLE PRECISION,
     rejected DOUBLE PRECISION, terminated SMALLINT, signum TEXT, expired SMALLINT, broker TEXT NOT NULL,
     seq BIGINT NOT NULL,
-    search tsvector GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace(
-      coalesce(name, '') || ' ' || coalesce(args, '') || ' ' || coalesce(kwargs, '') || ' ' || coalesce(result, '') || ' ' ||
-      coalesce(exception, ''), '[^[:alnum:]]+', ' ', 'g'))) STORED)`,
+    search tsvector NOT NULL)`,
   `CREATE INDEX tasks_seq ON tasks (seq)`,
   `CREATE INDEX tasks_state_seq ON tasks (state, seq)`,
   `CREATE INDEX tasks_name_seq ON tasks (name text_pattern_ops, seq)`,

@@ -26,6 +26,7 @@ export const SCHEMA: Schema = {
       {"no":1,"name":"filter","type":"message","message":"clearly.v1.Filter"},
       {"no":2,"name":"tasks","type":"bool"},
       {"no":3,"name":"workers","type":"bool"},
+      {"no":13,"name":"resume_after","type":"double","oneof":"_resume_after"},
     ],
     "clearly.v1.CaptureItem": [
       {"no":1,"name":"task","type":"message","message":"clearly.v1.TaskMessage","oneof":"item"},
@@ -69,6 +70,7 @@ export const SCHEMA: Schema = {
       {"no":31,"name":"rejected","type":"double","oneof":"_rejected"},
       {"no":32,"name":"celery_state","type":"string","oneof":"_celery_state"},
       {"no":40,"name":"broker","type":"string","oneof":"_broker"},
+      {"no":41,"name":"resumed","type":"bool","oneof":"_resumed"},
     ],
     "clearly.v1.WorkerMessage": [
       {"no":1,"name":"hostname","type":"string"},

@@ -5,7 +5,8 @@
  *
  * Inside src/engine/, from the bottom: repr/ and events/ import nothing of the engine; model.ts
  * imports events/; table/ imports model.ts; state/ imports table/ (its storage); pipeline.ts imports
- * state/. On the I/O side: broker/ imports events/; control/ imports broker/; health/ imports
+ * state/; simulate/ (a cluster in this process, for the demo and the load generator) imports only
+ * events/ and is used only by session.ts. On the I/O side: broker/ imports events/; control/ imports broker/; health/ imports
  * control/; backend/ and store/ import the pure layers and broker/; session.ts (a broker session
  * feeding a pipeline) sits above them; grpc/ above that; server/ (the collector) at the top.
  *
@@ -76,6 +77,21 @@ module.exports = {
       to: { path: ENGINE, pathNot: '^src/engine/$1/' },
     },
     {
+      name: 'simulate-is-a-source',
+      comment:
+        'The simulated cluster (clearly demo, the load generator) makes raw messages as a broker would: ' +
+        'it needs only the raw message type of events/, and only session.ts and the benchmarks feed a pipeline from it.',
+      severity: 'error',
+      from: { path: '^src/engine/simulate/' },
+      to: { path: ENGINE, pathNot: '^src/engine/(simulate|events)/' },
+    },
+    {
+      name: 'simulate-only-from-session',
+      severity: 'error',
+      from: { path: ENGINE, pathNot: '^src/engine/(simulate/|session\\.ts$)' },
+      to: { path: '^src/engine/simulate/' },
+    },
+    {
       name: 'model-knows-only-events',
       severity: 'error',
       from: { path: '^src/engine/model\\.ts$' },
@@ -127,7 +143,7 @@ module.exports = {
       name: 'io-at-the-edges',
       comment: 'Broker, database, network and metrics libraries only in the engine\'s I/O folders and the CLI.',
       severity: 'error',
-      from: { path: '^src/(engine/(repr|events|state|table|health)/|engine/(model|pipeline)\\.ts$|format/)' },
+      from: { path: '^src/(engine/(repr|events|state|table|health|simulate)/|engine/(model|pipeline)\\.ts$|format/)' },
       to: { path: IO_LIBRARIES },
     },
     {

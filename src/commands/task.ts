@@ -6,7 +6,7 @@
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption, withServer } from '../cli/client.js';
-import { LineWriter, note } from '../cli/output.js';
+import { LineWriter, note, terminalWidth } from '../cli/output.js';
 import { finalState, waitExitCode, waitFromBroker, waitFromServer, type WaitOutcome } from '../cli/wait.js';
 import { checkBackendUrl } from '../cli/wait-backend.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
@@ -70,7 +70,10 @@ export async function fromServer(server: string, uuid: string): Promise<TaskReco
 async function print(record: TaskRecord, argv: TaskArgs): Promise<void> {
   const writer = new LineWriter(process.stdout, () => {});
   if (argv.json) writer.line(JSON.stringify(record));
-  else writer.line(renderTaskDetail(record, makePalette(shouldColour(process.stdout, process.env, argv.color))));
+  else {
+    const palette = makePalette(shouldColour(process.stdout, process.env, argv.color));
+    writer.line(renderTaskDetail(record, palette, terminalWidth(process.stdout, process.env)));
+  }
   await writer.end();
 }
 

@@ -7,7 +7,7 @@ import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption, withServer } from '../cli/client.js';
 import { inspectOptions, parseDestinations, replyTimeoutMs } from '../cli/inspect.js';
 import { HOLDINGS, tasksFromBroker, type Holding } from '../engine/control/inspect.js';
-import { LineWriter, note } from '../cli/output.js';
+import { LineWriter, note, terminalWidth } from '../cli/output.js';
 import { displayOptions, filterOptions, outputOptions, wholeNumber } from '../cli/options.js';
 import { makePrinter } from '../cli/printer.js';
 import { compileFilter, parseStates } from '../engine/table/filter.js';
@@ -176,7 +176,7 @@ export async function handler(argv: TasksArgs): Promise<number> {
   const stop = new AbortController();
   // A closed stdout (`| head`) ends the stream: nobody reads the rest.
   const writer = new LineWriter(process.stdout, () => stop.abort());
-  const print = makePrinter(writer, argv.json, palette, argv);
+  const print = makePrinter(writer, argv.json, palette, { ...argv, width: terminalWidth(process.stdout, process.env) });
   let shown = 0;
   await fromServer(argv.server, query, (r) => {
     if (print(r)) shown++;

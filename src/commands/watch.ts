@@ -5,15 +5,15 @@
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption } from '../cli/client.js';
-import { brokerFeed, runLive, serverFeed } from '../cli/live.js';
+import { brokerFeed, runLive, serverFeed, type OpenFeed } from '../cli/live.js';
 import { brokerOption, displayOptions, filterOptions, outputOptions, seconds, wholeNumber } from '../cli/options.js';
+import { terminalWidth } from '../cli/output.js';
 import { LivePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 
-const options = {
-  ...brokerOption,
-  ...serverOption,
+/** What `watch` shows and how, whatever the source (`demo` takes these too). */
+export const viewOptions = {
   ...filterOptions,
   workers: { type: 'boolean', default: false, describe: 'Also show worker events (online, heartbeat, offline)' },
   'only-workers': { type: 'boolean', default: false, describe: 'Show worker events only' },
@@ -23,7 +23,10 @@ const options = {
   ...outputOptions,
 } as const;
 
+const options = { ...brokerOption, ...serverOption, ...viewOptions } as const;
+
 type WatchArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
+export type ViewArgs = ArgumentsCamelCase<InferredOptionTypes<typeof viewOptions>>;
 
 
 export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
@@ -38,6 +41,12 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
 }
 
 export async function handler(argv: WatchArgs): Promise<number> {
+  return watchView(argv, (spec) => (argv.broker === undefined ? serverFeed(argv.server, spec) : brokerFeed(argv.broker, argv.debug)));
+}
+
+/** Flags -> filter -> one printer -> the feed `open` picks for the filter -> run until done. */
+export async function watchView(argv: ViewArgs, open: (spec: FilterSpec) => OpenFeed): Promise<number> {
+  // --count and --timeout are checked as the flags are parsed (cli/options.ts).
   const spec: FilterSpec = {
     pattern: argv.pattern,
     states: argv.state,
@@ -49,7 +58,7 @@ export async function handler(argv: WatchArgs): Promise<number> {
   const filter = compileFilter(spec);
   const json = argv.json;
   const palette = makePalette(!json && shouldColour(process.stdout, process.env, argv.color));
-  const printer = new LivePrinter(process.stdout, { json, palette, text: argv, filter, limit: argv.count });
-  const feed = argv.broker === undefined ? serverFeed(argv.server, spec) : brokerFeed(argv.broker, argv.debug);
-  return runLive(printer, feed, { timeoutSeconds: argv.timeout });
+  const text = { ...argv, width: terminalWidth(process.stdout, process.env) };
+  const printer = new LivePrinter(process.stdout, { json, palette, text, filter, limit: argv.count });
+  return runLive(printer, open(spec), { timeoutSeconds: argv.timeout });
 }

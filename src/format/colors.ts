@@ -55,7 +55,8 @@ export function makePalette(enabled: boolean): Palette {
     const paint = c[colour] as Paint;
     byState.set(state, (t) => c.bold(paint(t)));
   }
-  const other: Paint = (t) => c.bold(c.white(t));
+  // Bold in the terminal's own foreground: white would vanish on a light background.
+  const other: Paint = (t) => c.bold(t);
   return {
     enabled,
     dim: c.dim,
@@ -73,7 +74,7 @@ export function makePalette(enabled: boolean): Palette {
     call: c.cyan,
     truncated: (t) => c.dim(c.italic(t)),
     raw: (t) => t,
-    name: (t) => c.bold(c.white(t)),
+    name: c.bold,
     uuid: c.dim,
     worker: c.cyan,
     label: c.dim,

@@ -30,6 +30,13 @@ export interface TaskRecord {
   exception: string | null;
   traceback: string | null;
   runtime: number | null;
+  /**
+   * True when `args` / `kwargs` / `result` is not the whole value: Celery cut its repr (at 1024
+   * characters) or it could not be parsed. The `*_repr` field holds what arrived.
+   */
+  args_truncated: boolean;
+  kwargs_truncated: boolean;
+  result_truncated: boolean;
   routing_key: string | null;
   queue: string | null;
   exchange: string | null;
@@ -170,6 +177,9 @@ export function taskRecord(
     exception: task.exception,
     traceback: task.traceback,
     runtime: task.runtime,
+    args_truncated: task.args !== null && args.truncated,
+    kwargs_truncated: task.kwargs !== null && kwargs.truncated,
+    result_truncated: source === 'truncated',
     routing_key: task.routing_key,
     queue: task.queue,
     exchange: task.exchange,

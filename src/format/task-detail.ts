@@ -13,16 +13,13 @@ const INDENT = '    ';
 /** State times, in the order a task goes through them (how equal times are listed). */
 const TIMES = ['sent', 'received', 'started', 'retried', 'succeeded', 'failed', 'revoked', 'rejected'] as const;
 
-export function renderTaskDetail(r: TaskRecord, p: Palette): string {
-  const lines = [renderText(r, p, { params: true, results: true, errors: true, wholeResult: true })];
+/** `width`: the terminal's columns (values are pretty-printed to fit them; 80 when not a terminal). */
+export function renderTaskDetail(r: TaskRecord, p: Palette, width?: number): string {
+  const lines = [renderText(r, p, { params: true, results: true, errors: true, whole: true, width })];
   const detail = (label: string, value: string): void => {
     lines.push(`${INDENT}${p.label(label)} ${value}`);
   };
 
-  // text.ts prints a result from its repr; a result known only from the backend has no repr.
-  if (r.state === 'SUCCESS' && r.result_repr === null && r.result_source === 'backend') {
-    detail('result', JSON.stringify(r.result));
-  }
   if (r.result_source !== null) detail('result from', r.result_source);
   if (r.celery_state !== undefined) {
     detail('celery state', `${r.celery_state} (what Celery's own State and Flower show; clearly differs on purpose: see the README)`);

@@ -38,10 +38,13 @@ const options = {
   'max-queue': {
     type: 'string',
     array: true,
-    describe: 'QUEUE=[WARN:]CRIT messages waiting (repeat per queue; needs --broker)',
+    describe: 'QUEUE=[WARN:]CRIT messages waiting (repeat or comma-separate per queue; needs --broker)',
   },
   'max-silence': { type: 'string', describe: '[WARN:]CRIT time without any event from the cluster (1m:5m)' },
-  'max-stuck': { type: 'string', describe: '[WARN:]CRIT time a task may stay STARTED or RECEIVED (10m:30m)' },
+  'max-stuck': {
+    type: 'string',
+    describe: '[WARN:]CRIT time a task may run, or be held with a pool slot free (10m:30m); prefetched tasks behind busy slots are queueing, not stuck',
+  },
   'max-heartbeat-age': { type: 'string', describe: '[WARN:]CRIT time since a live worker was last heard from (30s:1m)' },
   listen: {
     type: 'string',
@@ -63,10 +66,13 @@ Rates: 5% (or 5). Output: "CLEARLY <STATUS> - <findings> | <perfdata>" (Nagios g
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (a threshold that could not be measured,
 bad flags, server or broker unreachable). The worst wins: CRITICAL, WARNING, UNKNOWN, OK.
 
+Stuck means running too long, or held by a worker with a free pool slot that does not start
+it; a task waiting in a worker's prefetch buffer behind busy slots, or for its ETA, is queueing.
+
 With --broker nothing looks back in time: failures need --listen at least --window (else
-UNKNOWN); --max-silence listens until the first event or its critical level; RECEIVED tasks
-make --max-stuck UNKNOWN (workers do not say since when they hold them). A clearly server
-answers all of them at once.`;
+UNKNOWN); --max-silence listens until the first event or its critical level; a task held with a
+free slot is named but not dated (workers do not say since when). A clearly server answers all
+of them at once.`;
 
 /** A usage error in `check` exits 3 (UNKNOWN) as Nagios plugins do, not 2 (CRITICAL for a monitor). */
 class CheckUsageError extends UsageError {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption, serverTarget, withServer, type ServerTarget } from '../cli/client.js';
-import { filterOptions, redactOption, redactorFor } from '../cli/options.js';
+import { filterOptions, redactOption, redactorFor, wholeNumber } from '../cli/options.js';
 import type { Redactor } from '../engine/redact/redact.js';
 import { redactRow } from '../engine/store/redact-row.js';
 import { note, PacedLines } from '../cli/output.js';
@@ -32,7 +32,8 @@ const options = {
   since: { type: 'string', describe: 'Only tasks whose last event is this recent: 1h, 2d, or a time (2026-12-03T09:00)' },
   until: { type: 'string', describe: 'Only tasks whose last event is older: 1h (up to an hour ago), or a time' },
   search: { type: 'string', describe: 'Only tasks whose name, args, kwargs, result or exception hold all these words' },
-  limit: { type: 'number', alias: 'l', default: 0, describe: 'At most this many tasks (0 = all)' },
+  retried: { type: 'boolean', default: false, describe: 'Only tasks that ever retried, whatever their state now' },
+  limit: { alias: 'l', ...wholeNumber('--limit', 0, undefined, ' (0 = all)'), default: 0, describe: 'At most this many tasks (0 = all)' },
   'newest-first': { type: 'boolean', default: false, describe: 'Newest first (default: oldest first, the order import keeps)' },
   ...redactOption,
 } as const;

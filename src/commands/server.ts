@@ -16,6 +16,7 @@ import { readTokenFile } from '../engine/auth/token-file.js';
 import { TokenTable } from '../engine/auth/tokens.js';
 import { readServerTls, type ServerTls } from '../engine/server/tls.js';
 import { UsageError } from '../errors.js';
+import { wholeNumber } from '../cli/options.js';
 
 const options = {
   broker: {
@@ -44,7 +45,7 @@ const options = {
     default: false,
     describe: 'Listen on a non-loopback address without TLS and tokens anyway (said at start and in stats)',
   },
-  port: { type: 'number', default: 12223, describe: 'gRPC port (0: any free port, printed at start)' },
+  port: { default: 12223, ...wholeNumber('--port', 0, 65_535), describe: 'gRPC port (0: any free port, printed at start)' },
   store: {
     type: 'string',
     describe:
@@ -53,14 +54,14 @@ const options = {
   },
   retention: { type: 'string', default: '14d', describe: 'Keep finished tasks this long in the store (30d, 12h)' },
   'max-stored': {
-    type: 'number',
+    ...wholeNumber('--max-stored', 1),
     default: 10_000_000,
     describe: 'At most this many tasks in the store (the oldest finished go first)',
   },
-  'max-tasks': { type: 'number', default: 10_000, describe: 'Tasks kept in memory, the hot cache (finished ones are evicted first)' },
-  'max-workers': { type: 'number', default: 100, describe: 'Workers kept in memory (offline ones are evicted first)' },
+  'max-tasks': { ...wholeNumber('--max-tasks', 1), default: 10_000, describe: 'Tasks kept in memory, the hot cache (finished ones are evicted first)' },
+  'max-workers': { ...wholeNumber('--max-workers', 1), default: 100, describe: 'Workers kept in memory (offline ones are evicted first)' },
   'client-buffer': {
-    type: 'number',
+    ...wholeNumber('--client-buffer', 1),
     default: 10_000,
     describe: 'Records held for a live client that reads slowly; past it, its oldest are dropped and counted',
   },
@@ -86,13 +87,6 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('$0 server -b redis://localhost:6379/0 --host 0.0.0.0 --insecure', 'reachable from other hosts in plaintext, without tokens (on purpose)');
 }
 
-function wholeNumber(value: number, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
-
 export async function handler(argv: ServerArgs): Promise<number> {
   const brokerUrl = argv.broker ?? process.env['CELERY_BROKER_URL'];
   if (brokerUrl === undefined || brokerUrl === '') {
@@ -100,11 +94,8 @@ export async function handler(argv: ServerArgs): Promise<number> {
       'server needs --broker URL (or CLEARLY_BROKER, or CELERY_BROKER_URL); e.g. --broker amqp://guest:guest@localhost:5672//',
     );
   }
-  const port = wholeNumber(argv.port, '--port', 0, 65_535);
-  const maxTasks = wholeNumber(argv.maxTasks, '--max-tasks', 1);
-  const maxWorkers = wholeNumber(argv.maxWorkers, '--max-workers', 1);
-  const clientBuffer = wholeNumber(argv.clientBuffer, '--client-buffer', 1);
-  const maxStored = wholeNumber(argv.maxStored, '--max-stored', 1);
+  // Whole numbers in range: checked as the flags were parsed (cli/options.ts wholeNumber).
+  const { port, maxTasks, maxWorkers, clientBuffer, maxStored } = argv;
   const retentionSeconds = parseDuration(argv.retention, '--retention');
   const store = parseStoreUrl(argv.store, parseBrokerUrl(brokerUrl, '--broker / CLEARLY_BROKER'));
   const redactor = redactorFor(argv.redact);
@@ -141,7 +132,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
   });
   let listener;
   try {
-    listener = await listen(collector.context, argv.host, port, { tls, tokens });
+    listener = await listen(collector.context, argv.host, port, { tls, tokens, ...(argv.debug ? { debugLog: note } : {}) });
   } catch (e) {
     await collector.stop();
     throw e;

@@ -6,11 +6,10 @@
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption, serverTarget } from '../cli/client.js';
 import { brokerFeed, runLive, serverFeed, type OpenFeed } from '../cli/live.js';
-import { brokerOption, displayOptions, filterOptions, outputOptions, redactOption, redactorFor } from '../cli/options.js';
+import { brokerOption, displayOptions, filterOptions, outputOptions, redactOption, redactorFor, seconds, wholeNumber } from '../cli/options.js';
 import { terminalWidth } from '../cli/output.js';
 import { LivePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
-import { UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 
 /** What `watch` shows and how, whatever the source (`demo` takes these too). */
@@ -18,8 +17,8 @@ export const viewOptions = {
   ...filterOptions,
   workers: { type: 'boolean', default: false, describe: 'Also show worker events (online, heartbeat, offline)' },
   'only-workers': { type: 'boolean', default: false, describe: 'Show worker events only' },
-  count: { type: 'number', alias: 'n', describe: 'Exit 0 after printing this many records' },
-  timeout: { type: 'number', alias: 't', describe: 'Exit 0 after this many seconds' },
+  count: { alias: 'n', ...wholeNumber('--count', 1), describe: 'Exit 0 after printing this many records' },
+  timeout: { alias: 't', ...seconds('--timeout'), describe: 'Exit 0 after this long (90, 90s, 1m30s, 2h)' },
   ...displayOptions,
   ...outputOptions,
 } as const;
@@ -56,10 +55,7 @@ export async function handler(argv: WatchArgs): Promise<number> {
 
 /** Flags -> filter -> one printer -> the feed `open` picks for the filter -> run until done. */
 export async function watchView(argv: ViewArgs, open: (spec: FilterSpec) => OpenFeed): Promise<number> {
-  if (argv.count !== undefined && (!Number.isInteger(argv.count) || argv.count < 1)) {
-    throw new UsageError('--count must be a whole number ≥ 1');
-  }
-  if (argv.timeout !== undefined && !(argv.timeout > 0)) throw new UsageError('--timeout must be a number of seconds > 0');
+  // --count and --timeout are checked as the flags are parsed (cli/options.ts).
   const spec: FilterSpec = {
     pattern: argv.pattern,
     states: argv.state,

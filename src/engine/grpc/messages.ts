@@ -111,6 +111,8 @@ export interface TaskQuery {
   until?: number;
   /** Words that must all appear in name, args, kwargs, result or exception. */
   search?: string;
+  /** Only tasks that ever retried (a task-retried event, or retries > 0), whatever their state now. */
+  retried?: boolean;
 }
 
 export interface GetTaskRequest {

@@ -46,7 +46,7 @@ export function storeQuery(q: TaskQuerySpec): StoreQuery {
     since: q.since,
     until: q.until,
     search: q.search === null ? null : q.search.join(' '),
-    retried: false,
+    retried: q.retried,
     limit: q.limit,
     oldestFirst: q.oldestFirst,
   };

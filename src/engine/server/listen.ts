@@ -16,6 +16,8 @@ export interface ListenOptions {
   readonly tls: ServerTls | null;
   /** null: no tokens asked for. */
   readonly tokens: TokenTable | null;
+  /** gRPC's own log lines go here (the server's --debug), else nowhere. */
+  readonly debugLog?: (line: string) => void;
 }
 
 export interface Listener {
@@ -32,8 +34,34 @@ export function address(host: string, port: number): string {
 
 export const LOOPBACK = /^(127\.|localhost$|\[?::1\]?$)/;
 
+/**
+ * Why an address cannot be had, as the cause and the fix. grpc-js says "No address added out of
+ * total 1 resolved errors: [listen EADDRINUSE: address already in use ...]".
+ */
+export function explainBindError(host: string, port: number, e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  if (/EADDRINUSE/.test(text)) {
+    return `port ${port} on ${host} is in use (another clearly server?): stop that one, or choose another port with --port (0: any free port)`;
+  }
+  if (/EACCES/.test(text)) return `not allowed to listen on port ${port} (ports below 1024 need privileges): choose another with --port`;
+  if (/EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN|Name resolution failed/.test(text)) {
+    return `${host} is not an address of this machine: fix --host (127.0.0.1 for this machine only, 0.0.0.0 for every interface)`;
+  }
+  return `${text}: check --host and --port`;
+}
+
+/**
+ * grpc-js writes its own log to stderr ("E No address added out of total 1 resolved", before our
+ * line saying the same): it goes to `debugLog` (the server's --debug) or nowhere.
+ */
+function routeGrpcLog(debugLog: ((line: string) => void) | undefined): void {
+  const to = (message?: unknown, ...rest: unknown[]): void => debugLog?.(`grpc: ${[message, ...rest].map(String).join(' ')}`);
+  grpc.setLogger({ error: to, info: to, debug: to });
+}
+
 /** Binds and serves; UnavailableError (exit 69) when the address cannot be had (port in use). */
 export async function listen(ctx: ServiceContext, host: string, port: number, o: ListenOptions = { tls: null, tokens: null }): Promise<Listener> {
+  routeGrpcLog(o.debugLog);
   const server = new grpc.Server({
     // Notice clients that vanished without closing (their buffers are bounded anyway).
     'grpc.keepalive_time_ms': 60_000,
@@ -51,10 +79,7 @@ export async function listen(ctx: ServiceContext, host: string, port: number, o:
     );
   } catch (e) {
     server.forceShutdown();
-    throw new UnavailableError(
-      `cannot listen on ${address(host, port)}: ${(e as Error).message} (is another clearly server running? try --port)`,
-      { cause: e },
-    );
+    throw new UnavailableError(`cannot listen on ${address(host, port)}: ${explainBindError(host, port, e)}`, { cause: e });
   }
   return {
     port: bound,

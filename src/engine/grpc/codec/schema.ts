@@ -94,6 +94,7 @@ export const SCHEMA: Schema = {
       {"no":10,"name":"since","type":"double","oneof":"_since"},
       {"no":11,"name":"until","type":"double","oneof":"_until"},
       {"no":12,"name":"search","type":"string"},
+      {"no":80,"name":"retried","type":"bool"},
     ],
     "clearly.v1.GetTaskRequest": [
       {"no":1,"name":"uuid","type":"string"},

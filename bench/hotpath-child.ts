@@ -13,7 +13,10 @@ import { Dispatcher, type Sink } from '../src/engine/grpc/dispatch.js';
 import { compileFilter } from '../src/engine/table/filter.js';
 import { SeenNames } from '../src/engine/state/seen-names.js';
 import type { Change } from '../src/engine/model.js';
-import { Pipeline } from '../src/engine/pipeline.js';
+import { decodeMessage } from '../src/engine/events/decode.js';
+import type { CeleryEvent, RawMessage } from '../src/engine/events/types.js';
+import { Pipeline, redactEvent } from '../src/engine/pipeline.js';
+import { compileRedactor, DEFAULT_REDACT_PATTERN } from '../src/engine/redact/redact.js';
 import { encodeCaptureItem } from '../src/engine/grpc/proto.js';
 import { ServerMetrics } from '../src/engine/metrics/server-metrics.js';
 import { State } from '../src/engine/state/state.js';
@@ -25,10 +28,14 @@ import { buildMessages, type Transport } from './lib/messages.js';
  * - state: decode + reduce, nothing listening (the server with no live client);
  * - ndjson: + the records as NDJSON lines batched for stdout (`watch --broker --json`, its LivePrinter);
  * - dispatch: + the server's fan-out to one live client (CaptureItem protobuf per record);
+ * - dispatch-noredact: dispatch with redaction off (`--redact ''`), to price redaction;
+ * - redact-only: the redaction step alone (pipeline.ts redactEvent) over the decoded events: its
+ *   share of an event's time is the steadiest price on a busy machine.
  * - metrics: dispatch + the server's metrics (celery-exporter's set and clearly's latency legs,
  *   as `clearly server` feeds them by default).
+ * The first three and metrics redact with the default pattern, as clearly runs by default.
  */
-export const VARIANTS = ['state', 'ndjson', 'dispatch', 'metrics'] as const;
+export const VARIANTS = ['state', 'ndjson', 'dispatch', 'dispatch-noredact', 'redact-only', 'metrics'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface ChildRequest {
@@ -100,7 +107,10 @@ function harness(variant: Variant): Harness {
         outputs: () => writer.written,
       };
     }
+    case 'redact-only':
+      return { onChange: () => undefined, turn: () => undefined, outputs: () => 0 };
     case 'dispatch':
+    case 'dispatch-noredact':
     case 'metrics': {
       // The server's encoders (server.ts), no result backend; one client with Capture's default filter.
       let items = 0;
@@ -134,10 +144,25 @@ function harness(variant: Variant): Harness {
   }
 }
 
+/** The events of `messages`, decoded once (for redact-only, which times only the redaction). */
+let decoded: { readonly of: unknown; readonly events: CeleryEvent[] } | null = null;
+
+function timeRedaction(messages: readonly RawMessage[]): { seconds: number; events: number; outputs: number } {
+  if (decoded?.of !== messages) decoded = { of: messages, events: messages.flatMap((m) => decodeMessage(m).events) };
+  const events = decoded.events;
+  const redactor = compileRedactor(DEFAULT_REDACT_PATTERN)!;
+  let changed = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < events.length; i++) if (redactEvent(events[i]!, redactor) !== events[i]) changed++;
+  return { seconds: (performance.now() - t0) / 1000, events: events.length, outputs: changed };
+}
+
 function timeRun(variant: Variant, messages: readonly Parameters<Pipeline['handle']>[0][]): { seconds: number; events: number; outputs: number } {
+  if (variant === 'redact-only') return timeRedaction(messages);
   const h = harness(variant);
   const state = new State({ maxTasks: 10_000, maxWorkers: 1_000 });
-  const pipeline = new Pipeline(state, h.onChange, () => undefined);
+  const redactor = variant === 'dispatch-noredact' ? null : compileRedactor(DEFAULT_REDACT_PATTERN);
+  const pipeline = new Pipeline(state, h.onChange, () => undefined, redactor);
   const t0 = performance.now();
   for (let i = 0; i < messages.length; i++) {
     // The sources stamp every message with the local time, as here.
@@ -155,8 +180,8 @@ function main(): void {
   const { messages, events, bytes } = buildMessages({ transport: req.transport, events: req.events, seed: req.seed ?? 20_24, redisBytes: true });
   const variants = req.variants ?? VARIANTS;
   for (const variant of variants) timeRun(variant, messages); // warm-up: JIT, inline caches, repr cache
-  // Round-robin: run r of every variant, then run r + 1. On a shared machine the load drifts;
-  // interleaved, each round's variants see the same load, so run r of two variants pair up.
+  // Runs interleave the variants (run 1 of each, then run 2 of each, …): a busy moment of a shared
+  // machine then slows every variant alike, and the comparisons (redaction on/off) hold.
   const rates = new Map<Variant, number[]>(variants.map((v) => [v, []]));
   const outputs = new Map<Variant, number>();
   for (let r = 0; r < req.runs; r++) {

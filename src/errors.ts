@@ -22,6 +22,8 @@ export const EXIT = {
   CANT_CREATE: 73,
   /** Try again later (EX_TEMPFAIL): an address asked for explicitly is taken (`server --metrics`). */
   TEMPFAIL: 75,
+  /** No token, a wrong one, or one whose role may not do this (EX_NOPERM). */
+  NOPERM: 77,
   /** `--timeout` ran out while waiting (as coreutils `timeout`). */
   TIMEOUT: 124,
   /** Interrupted before anything finished (not used for Ctrl-C on streams, which exit 0). */
@@ -29,7 +31,17 @@ export const EXIT = {
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-export type ErrorCode = 'USAGE' | 'UNAVAILABLE' | 'NOT_FOUND' | 'TIMEOUT' | 'PROTOCOL' | 'INTERNAL' | 'DATA' | 'CANT_CREATE' | 'TEMPFAIL';
+export type ErrorCode =
+  | 'USAGE'
+  | 'UNAVAILABLE'
+  | 'NOT_FOUND'
+  | 'TIMEOUT'
+  | 'PROTOCOL'
+  | 'INTERNAL'
+  | 'DATA'
+  | 'CANT_CREATE'
+  | 'NOPERM'
+  | 'TEMPFAIL';
 
 const EXIT_FOR: Record<ErrorCode, ExitCode> = {
   USAGE: EXIT.USAGE,
@@ -41,6 +53,7 @@ const EXIT_FOR: Record<ErrorCode, ExitCode> = {
   DATA: EXIT.DATA,
   CANT_CREATE: EXIT.CANT_CREATE,
   TEMPFAIL: EXIT.TEMPFAIL,
+  NOPERM: EXIT.NOPERM,
 };
 
 export class ClearlyError extends Error {
@@ -88,6 +101,14 @@ export class StoreError extends ClearlyError {
   constructor(code: 'CANT_CREATE' | 'DATA', message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'StoreError';
+  }
+}
+
+/** The server wants a (better) token: none, an unknown one, or a `read` one for an admin call. */
+export class NoPermissionError extends ClearlyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NOPERM', message, options);
+    this.name = 'NoPermissionError';
   }
 }
 

@@ -3,12 +3,13 @@
  * stream, a session straight on the broker, or a simulated cluster in the process), and the run loop that prints them until `--count`,
  * `--timeout`, Ctrl-C or a closed pipe, then says on stderr what it printed.
  */
-import { parseServerAddress, ServerConnection, type Reading } from './client.js';
+import { parseServerAddress, ServerConnection, type Reading, type ServerTarget } from './client.js';
 import { backoffMs } from '../engine/broker/source.js';
 import { note } from './output.js';
 import type { LivePrinter } from './printer.js';
 import type { CaptureRequest, DecodedCaptureItem } from '../engine/grpc/messages.js';
 import type { Change } from '../engine/model.js';
+import type { Redactor } from '../engine/redact/redact.js';
 import { startSession, startSimulatedSession, type SimulatedSessionOptions } from '../engine/session.js';
 import type { FilterSpec } from '../engine/table/filter.js';
 import { UnavailableError } from '../errors.js';
@@ -32,10 +33,10 @@ export interface Feed {
 export type OpenFeed = (target: FeedTarget) => Feed | Promise<Feed>;
 
 /** Straight from the broker: engine changes, filtered by the printer. */
-export function brokerFeed(broker: string, debug: boolean): OpenFeed {
+export function brokerFeed(broker: string, debug: boolean, redactor: Redactor | null): OpenFeed {
   return async (target) => {
-    const session = await startSession({ broker, debug, log: note, onChange: (change) => target.change(change) });
-    note(`watching ${session.masked} (Ctrl-C to stop)`);
+    const session = await startSession({ broker, debug, log: note, redactor, onChange: (change) => target.change(change) });
+    note(`watching ${session.masked} (Ctrl-C to stop)${redactor === null ? "; redaction is off (--redact '')" : ''}`);
     return {
       close: () => session.close(),
       summary: () => {
@@ -66,9 +67,9 @@ export function demoFeed(o: Omit<SimulatedSessionOptions, 'log' | 'onChange'>): 
  * one notice saying how long it was gone. It is asked for the tasks that changed since the newest
  * one received (`resume_after`): they come first, in their current state, marked `resumed`.
  */
-export function serverFeed(server: string, spec: FilterSpec): OpenFeed {
+export function serverFeed(server: ServerTarget | string, spec: FilterSpec): OpenFeed {
   return (target) => {
-    const address = parseServerAddress(server);
+    const address = typeof server === 'string' ? parseServerAddress(server) : server.address;
     const request: CaptureRequest = {
       filter: { pattern: spec.pattern ?? '', states: [...(spec.states ?? [])], worker: spec.worker ?? '' },
       tasks: spec.tasks,
@@ -135,10 +136,11 @@ export function serverFeed(server: string, spec: FilterSpec): OpenFeed {
       retryTimer = undefined;
       if (closed) return;
       // A fresh channel each time: grpc-js's own reconnect backoff would wait up to two minutes.
-      conn = new ServerConnection(address);
+      conn = new ServerConnection(server);
       // Back after a loss: first the tasks that changed meanwhile (their current state, `resumed`).
       const since = Number.isFinite(newest) ? newest : lostAt === null ? undefined : lostAt / 1000;
-      const r = conn.capture(everConnected && since !== undefined ? { ...request, resume_after: since } : request, { onItem, onConnected });
+      // onAccepted, not the channel's readiness: a token the server refuses must be the only line.
+      const r = conn.capture(everConnected && since !== undefined ? { ...request, resume_after: since } : request, { onItem, onAccepted: onConnected });
       reading = r;
       r.done.then(
         () => onEnd(undefined),

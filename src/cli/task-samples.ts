@@ -9,7 +9,7 @@ import type { Task } from '../engine/model.js';
 import { startSession } from '../engine/session.js';
 import { parseDuration } from '../engine/health/thresholds.js';
 import { UsageError } from '../errors.js';
-import { withServer } from './client.js';
+import { withServer, type ServerTarget } from './client.js';
 import { note } from './output.js';
 import { parseTimeBound } from './time-bound.js';
 
@@ -40,7 +40,7 @@ export function sampleFromTask(t: Task): TaskSample {
 }
 
 /** Every task the server holds since `since` (epoch seconds) whose name/uuid/routing key matches `pattern`. */
-export async function samplesFromServer(server: string, q: { since?: number; pattern?: string }, onSample: (s: TaskSample) => void): Promise<void> {
+export async function samplesFromServer(server: ServerTarget | string, q: { since?: number; pattern?: string }, onSample: (s: TaskSample) => void): Promise<void> {
   const query: TaskQuery = { limit: 0 };
   if (q.pattern !== undefined && q.pattern !== '') query.filter = { pattern: q.pattern };
   if (q.since !== undefined) query.since = q.since;
@@ -71,7 +71,8 @@ export async function samplesFromBroker(
 }
 
 export interface SampleSourceFlags {
-  readonly server: string;
+  /** The server with its token and TLS (`serverTarget`), or a bare address. */
+  readonly server: ServerTarget | string;
   readonly broker: string | undefined;
   readonly for: string | undefined;
   readonly since: string | undefined;

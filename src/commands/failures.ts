@@ -4,7 +4,7 @@
  * window (--broker, --for). Biggest group first; `--json`: one `failure-group` record per group.
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
-import { serverOption } from '../cli/client.js';
+import { serverOption, serverTarget } from '../cli/client.js';
 import { LineWriter } from '../cli/output.js';
 import { collectSamples } from '../cli/task-samples.js';
 import { Failures } from '../engine/aggregate/failures.js';
@@ -34,7 +34,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
 
 export async function handler(argv: FailuresArgs): Promise<number> {
   const failures = new Failures(argv.retries);
-  await collectSamples({ server: argv.server, broker: argv.broker, for: argv.for, since: argv.since, pattern: argv.pattern, debug: argv.debug }, (s) => void failures.add(s));
+  await collectSamples({ server: serverTarget(argv.server, argv), broker: argv.broker, for: argv.for, since: argv.since, pattern: argv.pattern, debug: argv.debug }, (s) => void failures.add(s));
   const records = failures.groupsBySize().map(failureGroupRecord);
   const writer = new LineWriter(process.stdout, () => {});
   if (argv.json) for (const r of records) writer.line(JSON.stringify(r));

@@ -3,7 +3,7 @@
  * with `--broker`, queue depths read straight from the broker.
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
-import { serverOption, withServer } from '../cli/client.js';
+import { serverOption, serverTarget, withServer, type ServerTarget } from '../cli/client.js';
 import { parseQueueNames, queuesFromBroker } from '../cli/inspect.js';
 import { LineWriter } from '../cli/output.js';
 import { collectSamples } from '../cli/task-samples.js';
@@ -47,10 +47,11 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('$0 stats --by-name --since 1h', 'per task name: counts, failure %, queued/prefetched/runtime/total p50/p95/p99')
     .example("$0 stats --by-name --json | jq 'select(.failure_pct > 5)'", 'one task-name object per name')
     .example('$0 stats --by-name --broker redis://localhost:6379/0 --for 1m', 'no server: a live minute')
+    .example('$0 stats --json | jq "{tls, auth, insecure, redact}"', 'how the server is protected')
     .example('$0 stats --broker redis://localhost:6379/0 --queue celery,email', 'messages waiting in each queue (NDJSON with --json: one per queue)');
 }
 
-export async function fromServer(server: string): Promise<StatsRecord> {
+export async function fromServer(server: ServerTarget | string): Promise<StatsRecord> {
   return statsRecord(await withServer(server, (conn) => conn.stats()));
 }
 
@@ -71,7 +72,7 @@ async function fromBroker(broker: string, argv: StatsArgs): Promise<number> {
 async function byName(argv: StatsArgs): Promise<number> {
   if (argv.queue !== undefined) throw new UsageError('--queue measures queue depths; it does not combine with --by-name');
   const agg = new ByName();
-  await collectSamples({ server: argv.server, broker: argv.broker, for: argv.for, since: argv.since, pattern: argv.pattern, debug: argv.debug }, (s) => agg.add(s));
+  await collectSamples({ server: serverTarget(argv.server, argv), broker: argv.broker, for: argv.for, since: argv.since, pattern: argv.pattern, debug: argv.debug }, (s) => agg.add(s));
   const records = agg.rows().map(taskNameRecord);
   const writer = new LineWriter(process.stdout, () => {});
   if (argv.json) for (const r of records) writer.line(JSON.stringify(r));
@@ -87,7 +88,7 @@ export async function handler(argv: StatsArgs): Promise<number> {
   }
   if (argv.broker !== undefined) return fromBroker(argv.broker, argv);
   if (argv.queue !== undefined) throw new UsageError('--queue measures queues on the broker: add --broker URL');
-  const stats = await fromServer(argv.server);
+  const stats = await fromServer(serverTarget(argv.server, argv));
   const writer = new LineWriter(process.stdout, () => {});
   if (argv.json) writer.line(JSON.stringify(stats));
   else {

@@ -11,6 +11,7 @@ import type { Change } from './model.js';
 import { Pipeline } from './pipeline.js';
 import { openEventSource } from './broker/open-source.js';
 import type { EventSource, SourceStatus } from './broker/source.js';
+import type { Redactor } from './redact/redact.js';
 import { startSimulatedCluster } from './simulate/cluster.js';
 import { State } from './state/state.js';
 
@@ -22,6 +23,8 @@ export interface SessionOptions {
   readonly maxTasks?: number;
   readonly maxWorkers?: number;
   readonly onChange: (change: Change) => void;
+  /** Secrets out before the reducer (`--redact`); null or absent: off. */
+  readonly redactor?: Redactor | null;
   /** Connection changes, after the notices on stderr (the server tracks its broker state). */
   readonly onStatus?: (status: SourceStatus) => void;
 }
@@ -67,7 +70,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   const broker = parseBrokerUrl(o.broker, '--broker / CLEARLY_BROKER');
   const state = new State({ maxTasks: o.maxTasks ?? 10_000, maxWorkers: o.maxWorkers ?? 1_000 });
   const decodeErrors = new DecodeErrorLog(o.debug ? 5 : 0);
-  const pipeline = new Pipeline(state, o.onChange, (e) => decodeErrors.add(e));
+  const pipeline = new Pipeline(state, o.onChange, (e) => decodeErrors.add(e), o.redactor ?? null);
   const source = await openEventSource(broker, {
     message: (raw) => pipeline.handle(raw, now()),
     status: (s) => {

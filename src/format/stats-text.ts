@@ -41,6 +41,10 @@ export function statsRecord(m: Decoded<StatsReply>): StatsRecord {
     store_dropped: n(m.store_dropped),
     store_pruned: n(m.store_pruned),
     store_written: n(m.store_written),
+    insecure: m.insecure ?? false,
+    redact: m.redact ?? '',
+    tls: m.tls ?? false,
+    auth: m.auth ?? 'none',
   };
 }
 
@@ -77,6 +81,16 @@ function storeText(s: StatsRecord, p: Palette): string {
   );
 }
 
+function securityText(s: StatsRecord, p: Palette): string {
+  const parts = [
+    s.tls ? 'TLS' : 'plaintext',
+    s.auth === 'tokens' ? 'tokens required' : 'no tokens',
+    s.redact === '' ? p.warn('redaction off') : `redacting /${s.redact}/`,
+  ];
+  const text = parts.join(', ');
+  return s.insecure ? `${p.warn('INSECURE (--insecure)')}: ${text}` : text;
+}
+
 /** Key/value lines, grouped the way an operator reads them: connections, throughput, memory, clients. */
 export function renderStats(s: StatsRecord, p: Palette): string[] {
   const backend = s.backend_state === 'none' ? p.dim('none') : `${s.backend} (${stateText(s.backend_state, p)})`;
@@ -95,6 +109,7 @@ export function renderStats(s: StatsRecord, p: Palette): string[] {
     ['results', `${s.results_fetched} read from the result backend`],
     ['store', storeText(s, p)],
     ['clients', `${s.clients} connected, ${s.records_dropped} records dropped for slow clients`],
+    ['security', securityText(s, p)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${p.label(k.padEnd(width))}  ${v}`);

@@ -10,8 +10,8 @@ import { formatTime, renderText } from './text.js';
 
 const INDENT = '    ';
 
-/** State times in the order a task goes through them. */
-const TIMES = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'] as const;
+/** State times, in the order a task goes through them (how equal times are listed). */
+const TIMES = ['sent', 'received', 'started', 'retried', 'succeeded', 'failed', 'revoked', 'rejected'] as const;
 
 /** `width`: the terminal's columns (values are pretty-printed to fit them; 80 when not a terminal). */
 export function renderTaskDetail(r: TaskRecord, p: Palette, width?: number): string {
@@ -25,10 +25,16 @@ export function renderTaskDetail(r: TaskRecord, p: Palette, width?: number): str
     detail('celery state', `${r.celery_state} (what Celery's own State and Flower show; clearly differs on purpose: see the README)`);
   }
 
-  const times = TIMES.flatMap((k) => {
+  // In time order: a task that retried keeps one time per state, its latest (received and
+  // started again after retried), so the lifecycle order would put a later time first.
+  const stamped = TIMES.flatMap((k) => {
     const t = r[k];
-    return t === null ? [] : [`${k} ${formatTime(t)}`];
-  });
+    return t === null ? [] : [{ k, t }];
+  }).sort((a, b) => a.t - b.t);
+  // Celery's publisher sends task-sent once the message is out, stamped by its own clock: a fast
+  // worker's receipt can come before it. Said, so that it does not read as sent after the end.
+  const sentLate = stamped.length > 1 && stamped[0]!.k !== 'sent' && r.sent !== null;
+  const times = stamped.map(({ k, t }) => `${k} ${formatTime(t)}${k === 'sent' && sentLate ? ' (stamped by the publisher after publishing)' : ''}`);
   if (times.length > 0) detail('times', times.join(', '));
 
   const route = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makePalette } from '../../src/format/colors.js';
-import { formatDuration, renderStats, type StatsRecord } from '../../src/format/stats-text.js';
+import { formatDuration, renderStats, statsRecord, type StatsRecord } from '../../src/format/stats-text.js';
 
 const plain = makePalette(false);
 
@@ -33,6 +33,10 @@ const STATS: StatsRecord = {
   store_dropped: 0,
   store_pruned: 789,
   store_written: 4000,
+  insecure: false,
+  redact: 'password|token',
+  tls: true,
+  auth: 'tokens',
 };
 
 describe('formatDuration', () => {
@@ -58,6 +62,7 @@ describe('renderStats', () => {
       'results         4 read from the result backend',
       'store           sqlite /var/lib/clearly/store.sqlite (ok): 123456 tasks, 150.0 MiB, 12 waiting to be written, 789 pruned by retention',
       'clients         3 connected, 7 records dropped for slow clients',
+      'security        TLS, tokens required, redacting /password|token/',
     ]);
   });
 
@@ -79,5 +84,17 @@ describe('renderStats', () => {
     const lines = renderStats({ ...STATS, broker_state: 'reconnecting' }, colour);
     expect(lines[0]).toContain(colour.warn('reconnecting'));
     expect(lines[0]).not.toBe('broker          amqp://guest:****@127.0.0.1:5672// (reconnecting)');
+  });
+});
+
+describe('renderStats: the security line', () => {
+  const line = (s: Partial<StatsRecord>): string | undefined => renderStats({ ...STATS, ...s }, makePalette(false)).find((l) => l.startsWith('security'));
+  it('says INSECURE first when --insecure let it listen openly, and when redaction is off', () => {
+    expect(line({ insecure: true, tls: false, auth: 'none', redact: '' })).toBe('security        INSECURE (--insecure): plaintext, no tokens, redaction off');
+    expect(line({})).toBe('security        TLS, tokens required, redacting /password|token/');
+  });
+  it('fills the fields an older server leaves out as "not protected"', () => {
+    const r = statsRecord({});
+    expect([r.insecure, r.tls, r.auth, r.redact]).toEqual([false, false, 'none', '']);
   });
 });

@@ -145,6 +145,25 @@ describe('renderTaskDetail', () => {
     expect(renderTaskDetail(r, plain)).toContain('(cut by Celery at 1024 characters; a result backend keeps it whole: clearly server --backend URL)');
   });
 
+  it('lists the times in time order: a retried task was received and started again after its retry', () => {
+    // Celery keeps one time per state, the latest: the redelivery's receipt and start.
+    const r = task({ retries: 1, sent: T0, retried: T0 + 1, received: T0 + 1.5, started: T0 + 2, succeeded: T0 + 3 });
+    const times = renderTaskDetail(r, plain).split('\n').find((l) => l.startsWith('    times '));
+    expect(times).toBe('    times sent 03:04:05.250, retried 03:04:06.250, received 03:04:06.750, started 03:04:07.250, succeeded 03:04:08.250');
+  });
+
+  it('a task-sent stamped after the receipt (the publisher stamps it once the message is out) says so', () => {
+    const r = task({ sent: T0 + 1.1, received: T0 + 1, started: T0 + 2, succeeded: T0 + 3 });
+    expect(renderTaskDetail(r, plain)).toContain(
+      '    times received 03:04:06.250, sent 03:04:06.350 (stamped by the publisher after publishing), started 03:04:07.250, succeeded 03:04:08.250',
+    );
+  });
+
+  it('equal times keep the lifecycle order', () => {
+    const r = task({ sent: T0, received: T0, started: T0, succeeded: T0 });
+    expect(renderTaskDetail(r, plain)).toContain('    times sent 03:04:05.250, received 03:04:05.250, started 03:04:05.250, succeeded 03:04:05.250');
+  });
+
   it("says what Celery's own State holds when clearly's state differs", () => {
     const out = renderTaskDetail(task({ state: 'REJECTED', celery_state: 'STARTED', result: null, result_repr: null, result_source: null }), plain);
     expect(out).toContain("    celery state STARTED (what Celery's own State and Flower show; clearly differs on purpose: see the README)");

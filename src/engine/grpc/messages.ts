@@ -111,6 +111,8 @@ export interface TaskQuery {
   until?: number;
   /** Words that must all appear in name, args, kwargs, result or exception. */
   search?: string;
+  /** Only tasks that ever retried (a task-retried event, or retries > 0), whatever their state now. */
+  retried?: boolean;
 }
 
 export interface GetTaskRequest {
@@ -167,4 +169,12 @@ export interface StatsReply {
   store_dropped: number;
   store_pruned: number;
   store_written: number;
+  /** Started with --insecure: a non-loopback address without TLS and tokens. */
+  insecure: boolean;
+  /** The redaction pattern ("": off). */
+  redact: string;
+  /** The gRPC port speaks TLS. */
+  tls: boolean;
+  /** none | tokens */
+  auth: 'none' | 'tokens' | (string & {});
 }

@@ -58,6 +58,8 @@ function toStatus(e: unknown): GrpcError {
         return { code: grpc.status.DEADLINE_EXCEEDED, details: e.message };
       case 'UNAVAILABLE':
         return { code: grpc.status.UNAVAILABLE, details: e.message };
+      case 'NOPERM':
+        return { code: grpc.status.PERMISSION_DENIED, details: e.message };
       case 'PROTOCOL':
       case 'INTERNAL':
       case 'DATA':
@@ -148,6 +150,8 @@ export function clearlyImplementation(ctx: ServiceContext): grpc.UntypedServiceI
           workers,
         });
         const client = ctx.dispatcher.add(call, filter);
+        // Headers now: the client knows the call was taken (past the token check) before any event.
+        call.sendMetadata(new grpc.Metadata());
         if (req.resume_after !== undefined && Number.isFinite(req.resume_after) && tasks) resume(client, req, ctx);
         const peer = call.getPeer();
         ctx.debug(`client ${peer} capturing (${ctx.dispatcher.size} connected)`);

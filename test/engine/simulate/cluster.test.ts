@@ -36,7 +36,9 @@ describe('simulated cluster (clearly demo)', () => {
     cluster.stop();
     const types = raws.flatMap((raw) => decodeMessage(raw).events.map((e) => `${e.type}${'hostname' in e ? ' ' + e.hostname : ''}`));
     expect(types.filter((t) => t.startsWith('worker-online')).sort()).toEqual(['worker-online w1@test', 'worker-online w2@test', 'worker-online w3@test']);
-    expect(types.slice(-3).sort()).toEqual(['worker-offline w1@test', 'worker-offline w2@test', 'worker-offline w3@test']);
+    // Each worker's last word is its worker-offline (a worker may flush its last task events
+    // before going offline, while another already has).
+    for (const w of ['w1@test', 'w2@test', 'w3@test']) expect(types.filter((t) => t.endsWith(` ${w}`)).at(-1)).toBe(`worker-offline ${w}`);
     const after = raws.length;
     await sleep(100);
     expect(raws.length).toBe(after);

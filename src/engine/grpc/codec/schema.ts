@@ -94,6 +94,7 @@ export const SCHEMA: Schema = {
       {"no":10,"name":"since","type":"double","oneof":"_since"},
       {"no":11,"name":"until","type":"double","oneof":"_until"},
       {"no":12,"name":"search","type":"string"},
+      {"no":80,"name":"retried","type":"bool"},
     ],
     "clearly.v1.GetTaskRequest": [
       {"no":1,"name":"uuid","type":"string"},
@@ -141,6 +142,10 @@ export const SCHEMA: Schema = {
       {"no":45,"name":"store_dropped","type":"uint64"},
       {"no":46,"name":"store_pruned","type":"uint64"},
       {"no":47,"name":"store_written","type":"uint64"},
+      {"no":70,"name":"insecure","type":"bool"},
+      {"no":71,"name":"redact","type":"string"},
+      {"no":72,"name":"tls","type":"bool"},
+      {"no":73,"name":"auth","type":"string"},
     ],
   },
 };

@@ -99,7 +99,9 @@ describe.each(BROKER_KINDS)('stats --by-name and failures on %s', (kind) => {
     for (const q of ['p50', 'p95', 'p99'] as const) {
       expect(slow.runtime_ms![q]).toBeGreaterThanOrEqual(250);
       expect(slow.runtime_ms![q]).toBeLessThan(450);
-      expect(slow.total_ms![q]).toBeGreaterThanOrEqual(slow.runtime_ms!.p50);
+      // The publisher stamps task-sent after publishing, so sent -> done can come out a few ms
+      // under the worker's own runtime.
+      expect(slow.total_ms![q]).toBeGreaterThanOrEqual(slow.runtime_ms!.p50 - 20);
     }
     expect(slow.runtime_ms!.p50).toBeLessThanOrEqual(slow.runtime_ms!.p95);
     // Two pool processes, four 250 ms tasks published at once: the last two wait ~250 ms in the

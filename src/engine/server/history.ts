@@ -76,9 +76,14 @@ export function storeHistory(
     },
     task: async (uuid) => {
       const live = await memory.task(uuid);
-      if (live !== undefined) return live;
+      // Memory may hold only a new entry for a task it had forgotten (its later events made one):
+      // the store's row is every write of it merged, so it answers, with the whole result memory
+      // may just have fetched.
+      await writer.flush();
       const row = await store.getTask(uuid);
-      return row === null ? undefined : rowMessage(row, redactor);
+      if (row === null) return live;
+      const stored = rowMessage(row, redactor);
+      return live?.result_json !== undefined && stored.result_json === undefined ? { ...stored, result_json: live.result_json, result_source: live.result_source } : stored;
     },
   };
 }

@@ -6,9 +6,13 @@
  *
  * A row that saw more of the task's events than the stored one (`events`: two servers reading one
  * stream, one ahead of the other) replaces its state outright: its state is where the reducer
- * went from there, a path no pairwise comparison can rebuild (SUCCESS, a later RETRY, RECEIVED).
- * A row that saw fewer is behind (the other server's older snapshot, or a task a server had
- * forgotten and heard of again through a late event): it moves no state. With as many events the
+ * went from there, a path no pairwise comparison can rebuild (SUCCESS, a later RETRY, RECEIVED),
+ * except that an unfinished row never reopens a finished task unless it retried at or after that
+ * finish (a server that missed the final event). A row that saw fewer is behind (the other
+ * server's older snapshot, or a task a server had forgotten and heard of again through a late
+ * event): it moves no state, except that a finished row closes an unfinished task that has not
+ * retried since (a task forgotten from memory while running, whose end made a new entry that
+ * counts its events from scratch). With as many events the
  * incoming row plays the event that put it in its state, at `state_at`: it is late when the
  * stored task is finished and the row's state is older than `finished_at`, or when neither state
  * is RETRY and the incoming state ranks lower (a REJECTED without requeue ranking with REVOKED).
@@ -39,9 +43,21 @@ function finished(x: string): string {
 
 /** True when the incoming row `n` is late against the stored row `t`. */
 export function lateSql(t: string, n: string): string {
+  const pairwise =
+    `((${t}.finished_at IS NOT NULL AND ${finished(t)} AND ${n}.state_at < ${t}.finished_at) OR ` +
+    `(${n}.state <> 'RETRY' AND ${t}.state <> 'RETRY' AND ${rank(`${n}.state`, `${n}.requeue`)} > ${rank(`${t}.state`, `${t}.requeue`)}))`;
+  // A retry at or after a finish reopens a finished task (as in the reducer: RETRY is never late
+  // then, and what follows it moves on from RETRY); nothing else does.
+  const retryAfter = (r: string, f: string): string => `(${r}.retried IS NOT NULL AND ${r}.retried >= ${f}.finished_at)`;
   return (
-    `(${n}.events < ${t}.events OR (${n}.events = ${t}.events AND ((${t}.finished_at IS NOT NULL AND ${finished(t)} AND ${n}.state_at < ${t}.finished_at) OR ` +
-    `(${n}.state <> 'RETRY' AND ${t}.state <> 'RETRY' AND ${rank(`${n}.state`, `${n}.requeue`)} > ${rank(`${t}.state`, `${t}.requeue`)}))))`
+    `(CASE ` +
+    // Ahead: its state replaces the stored one, but a finished task is never moved back by a row
+    // that is not (a server that missed the final event, however much else it saw).
+    `WHEN ${n}.events > ${t}.events THEN (${finished(t)} AND NOT ${finished(n)} AND NOT ${retryAfter(n, t)}) ` +
+    // Behind: moves no state, except a finished row over an unfinished stored task (a task heard
+    // of again after memory forgot it, whose new entry counts its events from scratch).
+    `WHEN ${n}.events < ${t}.events THEN NOT (${finished(n)} AND NOT ${finished(t)} AND NOT ${retryAfter(t, n)}) ` +
+    `ELSE ${pairwise} END)`
   );
 }
 

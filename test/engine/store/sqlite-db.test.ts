@@ -170,6 +170,33 @@ describe('the state rule in the upsert', () => {
   });
 });
 
+describe('the state rule across an eviction and a missed final event', () => {
+  it('a task forgotten while running and heard of again at its end finishes in the store, its fields kept', () => {
+    const db = fresh('evicted.sqlite');
+    const running = newTask('t2');
+    for (const e of [ev('t2', 'sent', 1, { name: 'shop.email', routing_key: 'email' }), ev('t2', 'received', 2), ev('t2', 'started', 3)]) applyTaskEvent(running, e);
+    db.write({ tasks: [taskRow(running, 'b', undefined)], ...noWrites });
+    // Memory was full of running tasks: t2 was evicted, and its task-succeeded made a new entry.
+    const again = newTask('t2');
+    applyTaskEvent(again, ev('t2', 'succeeded', 9, { result: "'ok'" }));
+    db.write({ tasks: [taskRow(again, 'b', undefined)], ...noWrites });
+    expect(db.getTask('t2')).toMatchObject({ state: 'SUCCESS', name: 'shop.email', routing_key: 'email', started: 3, succeeded: 9, result: "'ok'" });
+    db.close();
+  });
+
+  it('a server that missed the final event never moves a finished task back, however many events it saw', () => {
+    const db = fresh('missed.sqlite');
+    const a = newTask('t3');
+    for (const e of [ev('t3', 'received', 1, { name: 'x' }), ev('t3', 'succeeded', 5)]) applyTaskEvent(a, e);
+    db.write({ tasks: [taskRow(a, 'b', undefined)], ...noWrites });
+    const b = newTask('t3');
+    for (const e of [ev('t3', 'sent', 0.5), ev('t3', 'received', 1), ev('t3', 'started', 2)]) applyTaskEvent(b, e);
+    db.write({ tasks: [taskRow(b, 'b', undefined)], ...noWrites });
+    expect(db.getTask('t3')).toMatchObject({ state: 'SUCCESS', started: 2, succeeded: 5 });
+    db.close();
+  });
+});
+
 describe('retention', () => {
   it('prunes finished tasks past the retention first, then the oldest finished past --max-stored, unfinished last', () => {
     const db = fresh('prune.sqlite');

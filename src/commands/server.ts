@@ -8,7 +8,7 @@ import { celeryExporterOptions, parseMetricsAddress, type MetricsAddress } from 
 import { note } from '../cli/output.js';
 import { exposition } from '../engine/metrics/prom-registry.js';
 import type { Collector } from '../engine/server/collector.js';
-import { listenMetrics, MetricsBindError, type MetricsListener } from '../engine/server/metrics-listen.js';
+import { listenMetrics, MetricsBindError, type MetricsListener, type MetricsSecurity } from '../engine/server/metrics-listen.js';
 import { startQueuePoll, type QueuePoll } from '../engine/server/queue-poll.js';
 import { redactOption, redactorFor } from '../cli/options.js';
 import { startCollector } from '../engine/server/collector.js';
@@ -155,7 +155,16 @@ export async function handler(argv: ServerArgs): Promise<number> {
         ' (give --tls-cert FILE --tls-key FILE --token-file FILE, or --insecure to do it anyway)',
     );
   }
-  const insecure = exposed && (tls === null || tokens === null);
+  // The metrics port is bound by the same rule (its own address: --metrics HOST:PORT).
+  const metricsExposed = metricsAt.kind !== 'off' && !LOOPBACK.test(metricsAt.host);
+  if (metricsExposed && (tls === null || tokens === null) && !argv.insecure) {
+    const missing = [tls === null ? '--tls-cert/--tls-key' : null, tokens === null ? '--token-file' : null].filter((x) => x !== null);
+    throw new UsageError(
+      `refusing to serve metrics on ${metricsAt.host} without ${missing.join(' and ')}: task names, queues and workers would be open to anyone who can reach it` +
+        ' (give --tls-cert FILE --tls-key FILE --token-file FILE, or --insecure to do it anyway)',
+    );
+  }
+  const insecure = (exposed || metricsExposed) && (tls === null || tokens === null);
   // Listen for signals from the start: one arriving mid-start-up still ends in a clean shutdown.
   const stop = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -186,7 +195,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
   }
   let metrics: MetricsListener | null;
   try {
-    metrics = await serveMetrics(collector, metricsAt);
+    metrics = await serveMetrics(collector, metricsAt, { tls, tokens });
     await collector.start();
   } catch (e) {
     await Promise.all([listener.shutdown(0), collector.stop()]);
@@ -226,7 +235,10 @@ export async function handler(argv: ServerArgs): Promise<number> {
   if (metrics !== null && collector.metrics !== null && queueIntervalS > 0) {
     queuePoll = startQueuePoll({ broker: brokerUrl, metrics: collector.metrics.exporter, queues: argv.queue ?? [], intervalMs: queueIntervalS * 1000, log: note });
   }
-  if (metrics !== null) note(`metrics on http://${address(metrics.host, metrics.port)}/metrics (Prometheus), health on /health`);
+  if (metrics !== null) {
+    const scheme = tls === null ? 'http' : 'https';
+    note(`metrics on ${scheme}://${address(metrics.host, metrics.port)}/metrics (Prometheus${tokens === null ? '' : ', a token needed'}), health on /health`);
+  }
 
   const signal = await stop;
   note(`${signal}: shutting down`);
@@ -247,7 +259,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
  * itself): said once, and the server runs without metrics. An address given with --metrics or
  * CLEARLY_METRICS that is taken: exit 75 (EX_TEMPFAIL), naming the port and the flag.
  */
-async function serveMetrics(collector: Collector, at: MetricsAddress): Promise<MetricsListener | null> {
+async function serveMetrics(collector: Collector, at: MetricsAddress, security: MetricsSecurity): Promise<MetricsListener | null> {
   const m = collector.metrics;
   if (at.kind === 'off' || m === null) return null;
   const expo = exposition(
@@ -255,7 +267,7 @@ async function serveMetrics(collector: Collector, at: MetricsAddress): Promise<M
     () => m.beforeScrape(Date.now() / 1000, collector.snapshot()),
   );
   try {
-    return await listenMetrics(expo, () => collector.health(), at.host, at.port);
+    return await listenMetrics(expo, () => collector.health(), at.host, at.port, security);
   } catch (e) {
     if (!(e instanceof MetricsBindError)) throw e;
     if (!at.explicit) {

@@ -6,7 +6,8 @@
  * a server that refuses its own flags.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -232,6 +233,48 @@ describe('clearly server for a team: TLS, tokens, the bind rule', () => {
     it('loopback needs neither, and stats says it is not insecure', async () => {
       const r = await client(['stats', '--json', '--server', `127.0.0.1:${plainPort}`]);
       expect(JSON.parse(r.stdout)).toMatchObject({ insecure: false, tls: false, auth: 'none' });
+    });
+
+    it('metrics on 0.0.0.0 without TLS and tokens: refused (2), naming both flags', async () => {
+      const r = await runClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--metrics', '0.0.0.0:0']);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(/refusing to serve metrics on 0\.0\.0\.0 without --tls-cert\/--tls-key and --token-file/);
+    });
+  });
+
+  describe('the metrics endpoint', () => {
+    /** GET over HTTPS trusting the test CA; resolves with the status and body (or the error's code). */
+    const get = (url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const req = httpsGet(url, { ca: readFileSync(f('ca.pem')), headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+      });
+
+    it('takes the server certificate and its tokens: HTTPS, 401 without a token, the families with one', async () => {
+      // A token file of its own: the tests above leave theirs malformed on purpose.
+      writeFileSync(f('metrics-tokens'), `read prometheus ${READ}\n`);
+      chmodSync(f('metrics-tokens'), 0o600);
+      const { server } = await startServer(['--tls-cert', f('server.pem'), '--tls-key', f('server.key'), '--token-file', f('metrics-tokens'), '--metrics', '127.0.0.1:0']);
+      try {
+        const [, port] = await server.waitForStderr(/metrics on https:\/\/127\.0\.0\.1:(\d+)\/metrics \(Prometheus, a token needed\)/, 10_000);
+        const none = await get(`https://localhost:${port}/metrics`);
+        expect(none.status).toBe(401);
+        expect(none.body).toMatch(/needs a token/);
+        const wrong = await get(`https://localhost:${port}/metrics`, { authorization: 'Bearer nope-0123456789abcdef' });
+        expect(wrong.status).toBe(401);
+        const ok = await get(`https://localhost:${port}/metrics`, { authorization: `Bearer ${READ}` });
+        expect(ok.status).toBe(200);
+        expect(ok.body).toMatch(/^# HELP celery_task_sent_total/m);
+        expect((await get(`https://localhost:${port}/health`)).status).toBeGreaterThanOrEqual(200);
+        // Plain HTTP to the TLS port gets nowhere.
+        const plain = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.status, () => 'refused');
+        expect(plain).not.toBe(200);
+      } finally {
+        await server.stop('SIGTERM');
+      }
     });
   });
 });

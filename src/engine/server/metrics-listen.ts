@@ -1,9 +1,15 @@
 /**
  * The HTTP listener of `clearly server`'s metrics: GET /metrics (the Prometheus text exposition)
  * and GET /health (200 or 503 with a one-line reason). Everything else is 404. A scrape reads the
- * families as they are: it never waits on the broker.
+ * families as they are: it never waits on the broker. With the server's TLS it is HTTPS with the
+ * same certificate (and client CA); with its tokens, /metrics needs `authorization: Bearer` with
+ * any known token (Prometheus' `authorization.credentials_file`), else 401. /health stays open:
+ * a load balancer's probe carries no token, and it says only whether events arrive.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TokenTable } from '../auth/tokens.js';
+import type { ServerTls } from './tls.js';
 import type { AddressInfo } from 'node:net';
 import type { HealthVerdict } from '../metrics/health.js';
 import type { Exposition } from '../metrics/prom-registry.js';
@@ -27,12 +33,34 @@ export class MetricsBindError extends Error {
   }
 }
 
-export async function listenMetrics(exposition: Exposition, health: () => HealthVerdict, host: string, port: number): Promise<MetricsListener> {
+export interface MetricsSecurity {
+  readonly tls: ServerTls | null;
+  readonly tokens: TokenTable | null;
+}
+
+const BEARER = /^\s*bearer\s+(\S+)\s*$/i;
+
+export async function listenMetrics(
+  exposition: Exposition,
+  health: () => HealthVerdict,
+  host: string,
+  port: number,
+  security: MetricsSecurity = { tls: null, tokens: null },
+): Promise<MetricsListener> {
   const serve = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { 'content-type': 'text/plain; charset=utf-8', allow: 'GET, HEAD' }).end('method not allowed\n');
       return;
+    }
+    if (path === '/metrics' && security.tokens !== null) {
+      const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
+      if (token === undefined || security.tokens.lookup(token) === null) {
+        res
+          .writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="clearly"' })
+          .end(`${token === undefined ? 'this server needs a token' : 'unknown token'}: send authorization: Bearer <token> (a line of --token-file)\n`);
+        return;
+      }
     }
     if (path === '/metrics') {
       exposition.text().then(
@@ -52,7 +80,14 @@ export async function listenMetrics(exposition: Exposition, health: () => Health
     }
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: try /metrics or /health\n');
   };
-  const server = createServer(serve);
+  const tls = security.tls;
+  const server =
+    tls === null
+      ? createServer(serve)
+      : createHttpsServer(
+          { cert: tls.cert, key: tls.key, ...(tls.clientCa === null ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }) },
+          serve,
+        );
   server.keepAliveTimeout = 65_000; // longer than Prometheus' scrape interval, so its connection is kept
   const where = address(host, port);
   await new Promise<void>((resolve, reject) => {

@@ -58,7 +58,7 @@ interface Heard {
  * freq and the software info), and it proves the worker answers, not that its heartbeats flow.
  */
 function spontaneous(change: Change): { hostname: string } | null {
-  if (change.kind === 'task') return { hostname: change.event.hostname };
+  if (change.kind === 'task') return change.event === null ? null : { hostname: change.event.hostname };
   const ev = change.event;
   if (ev === null) return null;
   if (ev.subject === 'heartbeat' && ev.active === undefined && ev.processed === undefined) return null;
@@ -223,6 +223,9 @@ export async function measureFromBroker(plan: CheckPlan, o: BrokerCheckOptions):
     m.failures = unmeasured(
       `the broker keeps no history: failures over ${w} need a clearly server (--server), or listening that long (--listen ${w})`,
     );
+  }
+  if (needs(plan, 'max-lost')) {
+    m.lost = unmeasured('the broker keeps no history of which worker held what: lost tasks need a clearly server (--server)');
   }
   const listenedSeconds = heard?.ok ? heard.value.endedAt - heard.value.startedAt : null;
   return { measurements: m, listenedSeconds, unreachable: null };

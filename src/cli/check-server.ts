@@ -11,6 +11,7 @@ import {
   failuresFromTasks,
   heartbeatFromRecords,
   historyNote,
+  lostFromTasks,
   silenceFromServer,
   stuckFromTasks,
   workersFromRecords,
@@ -46,6 +47,7 @@ export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions):
   const wantWorkers = needs(plan, 'min-workers') || needs(plan, 'max-heartbeat-age');
   const wantFailures = needs(plan, 'max-failure-rate') || needs(plan, 'max-failures');
   const wantStuck = needs(plan, 'max-stuck');
+  const wantLost = needs(plan, 'max-lost');
   const conn = new ServerConnection(o.server);
   const queues = queueMeasurements(plan, o.broker);
   try {
@@ -58,7 +60,7 @@ export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions):
       return { measurements: q === null ? {} : { queues: q }, unreachable: e.message };
     }
     const states = [...(wantFailures ? ['SUCCESS', 'FAILURE'] : []), ...(wantStuck ? ['STARTED', 'RECEIVED'] : [])];
-    const [workers, tasks] = await Promise.all([
+    const [workers, tasks, lostTasks] = await Promise.all([
       wantWorkers
         ? collect<WorkerRecord, Parameters<typeof workerRecordFromMessage>[0]>(
             (onItem) => conn.filterWorkers({ pattern: '', alive_only: false }, { onItem }).done,
@@ -68,6 +70,12 @@ export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions):
       states.length > 0
         ? collect<TaskRecord, Parameters<typeof taskRecordFromMessage>[0]>(
             (onItem) => conn.filterTasks({ filter: { states }, limit: 0 }, { onItem }).done,
+            taskRecordFromMessage,
+          )
+        : null,
+      wantLost
+        ? collect<TaskRecord, Parameters<typeof taskRecordFromMessage>[0]>(
+            (onItem) => conn.filterTasks({ filter: {}, limit: 0, lost: true }, { onItem }).done,
             taskRecordFromMessage,
           )
         : null,
@@ -95,6 +103,7 @@ export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions):
       if (wantStuck) m.stuck = { ok: true, ...stuckFromTasks(tasks, t, staleness) };
     }
     if (needs(plan, 'max-silence')) m.silence = silenceFromServer(stats);
+    if (lostTasks !== null) m.lost = { ok: true, ...lostFromTasks(lostTasks, t, lost === null ? null : lost.reason) };
     return { measurements: m, unreachable: null };
   } catch (e) {
     // The stats answered but a stream failed (the server went away meanwhile).
@@ -102,7 +111,7 @@ export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions):
     const u = unmeasured(e.message);
     const q = await queues;
     return {
-      measurements: { workers: u, heartbeat: u, failures: u, stuck: u, silence: u, ...(q === null ? {} : { queues: q }) },
+      measurements: { workers: u, heartbeat: u, failures: u, stuck: u, silence: u, lost: u, ...(q === null ? {} : { queues: q }) },
       unreachable: null,
     };
   } finally {

@@ -41,6 +41,10 @@ const options = {
   'max-silence': { type: 'string', describe: '[WARN:]CRIT time without any event from the cluster (1m:5m)' },
   'max-stuck': { type: 'string', describe: '[WARN:]CRIT time a task may stay STARTED or RECEIVED (10m:30m)' },
   'max-heartbeat-age': { type: 'string', describe: '[WARN:]CRIT time since a live worker was last heard from (30s:1m)' },
+  'max-lost': {
+    type: 'string',
+    describe: '[WARN:]CRIT lost tasks: left RECEIVED/STARTED on a worker that went offline (0:5; needs a server)',
+  },
   listen: {
     type: 'string',
     default: '5s',
@@ -86,6 +90,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('$0 check --broker redis://localhost:6379/0 --min-workers 2 --max-queue celery=1000:5000', 'no server needed')
     .example("$0 check --min-workers 1 --workers-pattern '^email@'", 'at least one email worker')
     .example('$0 check --max-silence 1m:5m --max-stuck 30m --json | jq .measured', 'every value, as JSON')
+    .example('$0 check --max-lost 0', 'CRITICAL as soon as a worker dies with a task on it')
     .epilogue(HELP);
 }
 
@@ -129,6 +134,8 @@ function withUnreachable(plan: CheckPlan, m: Measurements, reason: string | null
   const silence = m.silence ?? asked('max-silence');
   const stuck = m.stuck ?? asked('max-stuck');
   const heartbeat = m.heartbeat ?? asked('max-heartbeat-age');
+  const lost = m.lost ?? asked('max-lost');
+  if (lost) out.lost = lost;
   if (workers) out.workers = workers;
   if (failures) out.failures = failures;
   if (silence) out.silence = silence;

@@ -84,6 +84,14 @@ export interface Task {
   expired: boolean | null;
   /** The last state shown to watchers: never moves backwards (see `display.ts`). */
   shown: TaskState | null;
+  /**
+   * Its worker went OFFLINE (clean shutdown or heartbeat expiry) while the task was RECEIVED or
+   * STARTED on it: nobody will finish it. The state stays (Celery's does too); a later event of
+   * the task (a restarted worker picking it up again) clears the mark. Decided in state/lost.ts.
+   */
+  lost: boolean;
+  /** When the reducer marked it lost (local time, epoch seconds); null while not lost. */
+  lostAt: number | null;
 }
 
 export type WorkerStatus = 'ONLINE' | 'OFFLINE' | 'HEARTBEAT';
@@ -147,6 +155,8 @@ export function newTask(uuid: string): Task {
     signum: null,
     expired: null,
     shown: null,
+    lost: false,
+    lostAt: null,
   };
 }
 
@@ -163,7 +173,8 @@ export interface TaskChange {
    * nothing; the already shown state again when it only fills in fields (task-refresh.ts).
    */
   readonly states: readonly TaskState[];
-  readonly event: TaskEvent;
+  /** The event applied; null when the reducer itself changed the task (its worker went offline: `lost`). */
+  readonly event: TaskEvent | null;
 }
 
 /** A worker change: `ONLINE`/`HEARTBEAT`/`OFFLINE` (an expiry tick reports OFFLINE with no event). */

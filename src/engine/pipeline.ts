@@ -4,7 +4,7 @@
  */
 import { decodeMessage } from './events/decode.js';
 import type { DecodeError, RawMessage } from './events/types.js';
-import type { Change, WorkerChange } from './model.js';
+import type { Change } from './model.js';
 import type { State } from './state/state.js';
 
 export interface PipelineCounters {
@@ -42,8 +42,11 @@ export class Pipeline {
     }
   }
 
-  /** Expire workers whose heartbeats stopped (a killed worker sends no worker-offline). */
-  tick(now: number): WorkerChange[] {
+  /**
+   * Expire workers whose heartbeats stopped (a killed worker sends no worker-offline): their
+   * OFFLINE, and the tasks they left behind, now lost.
+   */
+  tick(now: number): Change[] {
     const changes = this.state.expire(now);
     for (const ch of changes) this.onChange(ch);
     return changes;

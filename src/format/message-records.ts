@@ -51,6 +51,8 @@ function taskOf(m: Decoded<TaskMessage>): Task {
     signum: null,
     expired: null,
     shown: null,
+    lost: m.lost === true,
+    lostAt: m.lost === true ? orNull(m.lost_at) : null,
   };
 }
 

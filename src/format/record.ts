@@ -48,6 +48,9 @@ export interface TaskRecord {
   rejected: number | null;
   /** The state Celery's own State would hold, only when it differs from `state` (README). */
   celery_state?: TaskState;
+  /** Only on a lost task (its worker went offline while it was on it): true, and since when. */
+  lost?: true;
+  lost_at?: number | null;
   /** Where the task was heard (masked broker URL), on records from a server's history. */
   broker?: string;
 }
@@ -184,6 +187,10 @@ export function taskRecord(
   };
   const celery = celeryStateOf(task, state);
   if (celery !== undefined) record.celery_state = celery;
+  if (task.lost) {
+    record.lost = true;
+    record.lost_at = task.lostAt;
+  }
   return record;
 }
 

@@ -24,6 +24,9 @@ export function renderTaskDetail(r: TaskRecord, p: Palette): string {
     detail('result', JSON.stringify(r.result));
   }
   if (r.result_source !== null) detail('result from', r.result_source);
+  if (r.lost === true) {
+    detail('lost', `its worker ${r.worker ?? '?'} went offline while it was ${r.state} there: nobody will finish it unless the message is delivered again (acks_late)`);
+  }
   if (r.celery_state !== undefined) {
     detail('celery state', `${r.celery_state} (what Celery's own State and Flower show; clearly differs on purpose: see the README)`);
   }

@@ -272,6 +272,9 @@ function taskBody(p: number, m: TaskMessage): number {
   if (m.revoked != null) p = doubleField(p, 241, m.revoked);
   if (m.rejected != null) p = doubleField(p, 249, m.rejected);
   if (m.celery_state != null) p = stringField(p, 258, m.celery_state);
+  // 60 lost (varint), 61 lost_at (double): only on lost tasks.
+  if (m.lost != null) p = boolField(p, 480, m.lost);
+  if (m.lost_at != null) p = doubleField(p, 489, m.lost_at);
   return p;
 }
 

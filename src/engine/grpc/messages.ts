@@ -64,6 +64,9 @@ export interface TaskMessage {
   celery_state?: string;
   /** Where the task was heard (masked URL), from a durable store. */
   broker?: string;
+  /** Its worker went offline while it was RECEIVED/STARTED there (state/lost.ts); absent when not. */
+  lost?: boolean;
+  lost_at?: number;
 }
 
 export interface WorkerMessage {
@@ -107,6 +110,8 @@ export interface TaskQuery {
   until?: number;
   /** Words that must all appear in name, args, kwargs, result or exception. */
   search?: string;
+  /** Only lost tasks (state/lost.ts). */
+  lost?: boolean;
 }
 
 export interface GetTaskRequest {

@@ -21,6 +21,8 @@ export interface TaskQuerySpec {
   readonly until: number | null;
   /** Lower-cased words that must all appear in name, args, kwargs, result or exception; null: no search. */
   readonly search: readonly string[] | null;
+  /** Only lost tasks (state/lost.ts). */
+  readonly lost: boolean;
 }
 
 /** A filter over task records from a request's Filter message (throws UsageError). */
@@ -44,7 +46,7 @@ export function compileTaskQuery(q: TaskQuery): TaskQuerySpec {
   const text = (q.search ?? '').trim();
   const search = text === '' ? null : searchWords(text);
   if (search !== null && search.length === 0) throw new UsageError(`--search: no words to look for in ${JSON.stringify(text)}`);
-  return { match: compileTaskFilter(q.filter), limit, oldestFirst: q.oldest_first === true, since, until, search };
+  return { match: compileTaskFilter(q.filter), limit, oldestFirst: q.oldest_first === true, since, until, search, lost: q.lost === true };
 }
 
 function finiteOrNull(v: number | undefined, field: string): number | null {
@@ -55,6 +57,7 @@ function finiteOrNull(v: number | undefined, field: string): number | null {
 
 /** Whether a task passes the time window and the search words (what the column scan does not judge). */
 function passesExtra(q: TaskQuerySpec, t: Task): boolean {
+  if (q.lost && !t.lost) return false;
   if (q.since !== null && t.timestamp < q.since) return false;
   if (q.until !== null && t.timestamp >= q.until) return false;
   if (q.search === null) return true;
@@ -69,7 +72,7 @@ function passesExtra(q: TaskQuerySpec, t: Task): boolean {
  * them into messages before the next event changes them.
  */
 export function queryTasks(state: State, q: TaskQuerySpec): Task[] {
-  if (q.since === null && q.until === null && q.search === null) return scanTasks(state.table, q.match, q.limit, q.oldestFirst);
+  if (q.since === null && q.until === null && q.search === null && !q.lost) return scanTasks(state.table, q.match, q.limit, q.oldestFirst);
   // A window or a search: judge every task the filter passes (memory holds at most --max-tasks).
   const out: Task[] = [];
   for (const t of scanTasks(state.table, q.match, 0, q.oldestFirst)) {

@@ -60,6 +60,8 @@ export function taskMessage(
     revoked: opt(task.revoked),
     rejected: opt(task.rejected),
     celery_state: celeryStateOf(task, state),
+    lost: task.lost ? true : undefined,
+    lost_at: task.lost ? opt(task.lostAt) : undefined,
   };
 }
 

@@ -182,6 +182,21 @@ function heartbeatVerdict(t: Of<'max-heartbeat-age'>, m: Measurements): Verdict 
   return { threshold: t, status, value: stalest.ageSeconds, bound, summary, reason, perf: perfOf(t, 'heartbeat_age', stalest.ageSeconds, 's') };
 }
 
+function lostVerdict(t: Of<'max-lost'>, m: Measurements): Verdict {
+  const l = m.lost;
+  if (l === undefined || !l.ok) return unknownVerdict(t, 'lost tasks', l?.reason ?? NOT_MEASURED, perfOf(t, 'lost', null, ''));
+  const status = judge(l.count, 'exact', t.levels, 'max');
+  const first = l.oldest[0];
+  const summary = `${plural(l.count, 'lost task', 'lost tasks')}`;
+  let reason =
+    first === undefined
+      ? 'no task was left RECEIVED or STARTED on a worker that went offline'
+      : `${plural(l.count, 'task was', 'tasks were')} left on a worker that went offline; longest: ${first.state} ${first.name ?? '<unknown task>'} ` +
+        `${first.uuid} on ${first.worker ?? 'no known worker'}, lost ${formatSeconds(first.ageSeconds)} ago (clearly tasks --lost lists them)`;
+  if (l.note !== null) reason += `; ${l.note}`;
+  return { threshold: t, status, value: l.count, bound: 'exact', summary, reason, perf: perfOf(t, 'lost', l.count, '') };
+}
+
 type Judges = { [K in Threshold['kind']]: (t: Of<K>, m: Measurements, plan: CheckPlan) => Verdict };
 
 /** Exhaustive: a threshold kind without a judge does not compile. */
@@ -193,6 +208,7 @@ const JUDGES: Judges = {
   'max-silence': silenceVerdict,
   'max-stuck': stuckVerdict,
   'max-heartbeat-age': heartbeatVerdict,
+  'max-lost': lostVerdict,
 };
 
 export function evaluateThreshold(t: Threshold, m: Measurements, plan: CheckPlan): Verdict {
@@ -215,5 +231,6 @@ export function allUnknown(plan: CheckPlan, reason: string): CheckResult {
     silence: u,
     stuck: u,
     heartbeat: u,
+    lost: u,
   });
 }

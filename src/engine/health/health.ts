@@ -91,6 +91,14 @@ export interface HeartbeatSeen {
   readonly workers: readonly { readonly hostname: string; readonly ageSeconds: number; readonly bound: Bound }[];
 }
 
+export interface LostSeen {
+  /** Tasks whose worker went offline while they were RECEIVED or STARTED on it (state/lost.ts). */
+  readonly count: number;
+  /** The first few, longest lost first; `ageSeconds` is how long since they were marked. */
+  readonly oldest: readonly InFlightTask[];
+  readonly note: string | null;
+}
+
 /** What a source measured; a threshold whose measurement is missing is UNKNOWN. */
 export interface Measurements {
   readonly workers?: Measured<WorkersSeen>;
@@ -99,6 +107,7 @@ export interface Measurements {
   readonly silence?: Measured<DurationSeen>;
   readonly stuck?: Measured<StuckSeen>;
   readonly heartbeat?: Measured<HeartbeatSeen>;
+  readonly lost?: Measured<LostSeen>;
 }
 
 export const MAX_LISTED = 10;

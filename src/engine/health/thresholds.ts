@@ -13,7 +13,8 @@ export type ThresholdKind =
   | 'max-queue'
   | 'max-silence'
   | 'max-stuck'
-  | 'max-heartbeat-age';
+  | 'max-heartbeat-age'
+  | 'max-lost';
 
 /** `min`: alert below the level; `max`: alert above it. Equal to the level is fine either way. */
 export type Direction = 'min' | 'max';
@@ -40,6 +41,7 @@ export const KINDS: Readonly<Record<ThresholdKind, KindInfo>> = {
   'max-silence': { flag: '--max-silence', direction: 'max', unit: 'seconds' },
   'max-stuck': { flag: '--max-stuck', direction: 'max', unit: 'seconds' },
   'max-heartbeat-age': { flag: '--max-heartbeat-age', direction: 'max', unit: 'seconds' },
+  'max-lost': { flag: '--max-lost', direction: 'max', unit: 'count' },
 };
 
 export type Threshold =
@@ -49,7 +51,8 @@ export type Threshold =
   | { readonly kind: 'max-queue'; readonly levels: Levels; readonly queue: string }
   | { readonly kind: 'max-silence'; readonly levels: Levels }
   | { readonly kind: 'max-stuck'; readonly levels: Levels }
-  | { readonly kind: 'max-heartbeat-age'; readonly levels: Levels };
+  | { readonly kind: 'max-heartbeat-age'; readonly levels: Levels }
+  | { readonly kind: 'max-lost'; readonly levels: Levels };
 
 /** A hostname regex; `!re` keeps the workers that do NOT match (as `--worker` elsewhere). */
 export interface WorkerPattern {
@@ -78,6 +81,7 @@ export interface CheckFlags {
   readonly maxSilence?: string | undefined;
   readonly maxStuck?: string | undefined;
   readonly maxHeartbeatAge?: string | undefined;
+  readonly maxLost?: string | undefined;
 }
 
 export const DEFAULT_WINDOW = '10m';
@@ -168,6 +172,7 @@ function example(kind: ThresholdKind): string {
     'max-silence': '1m:5m',
     'max-stuck': '10m:30m',
     'max-heartbeat-age': '30s:1m',
+    'max-lost': '0:5',
   };
   return examples[kind];
 }
@@ -218,9 +223,10 @@ export function parseCheckFlags(f: CheckFlags): CheckPlan {
   single('max-silence', f.maxSilence);
   single('max-stuck', f.maxStuck);
   single('max-heartbeat-age', f.maxHeartbeatAge);
+  single('max-lost', f.maxLost);
   if (thresholds.length === 0) {
     throw new UsageError(
-      'check: give at least one threshold: --min-workers, --max-failure-rate, --max-failures, --max-queue, --max-silence, --max-stuck or --max-heartbeat-age',
+      'check: give at least one threshold: --min-workers, --max-failure-rate, --max-failures, --max-queue, --max-silence, --max-stuck, --max-heartbeat-age or --max-lost',
     );
   }
   const workersPattern = parseWorkersPattern(f.workersPattern);

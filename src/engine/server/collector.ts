@@ -72,7 +72,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     {
       task: (ch, i) => {
         const last = ch.states.length - 1;
-        const msg = taskMessage(ch.task, ch.states[i]!, i < last, ch.event.timestamp, results.get(ch.task.uuid));
+        const msg = taskMessage(ch.task, ch.states[i]!, i < last, ch.event?.timestamp ?? ch.task.timestamp, results.get(ch.task.uuid));
         return encodeCaptureItem({ task: msg });
       },
       worker: (ch) => encodeCaptureItem({ worker: workerMessage(ch.worker, ch.status) }),

@@ -45,6 +45,7 @@ export function storeQuery(q: TaskQuerySpec): StoreQuery {
     until: q.until,
     search: q.search === null ? null : q.search.join(' '),
     retried: false,
+    lost: q.lost,
     limit: q.limit,
     oldestFirst: q.oldestFirst,
   };

@@ -25,6 +25,8 @@ export interface StoreQuery {
   readonly search: string | null;
   /** Tasks that retried at least once. */
   readonly retried: boolean;
+  /** Only lost tasks (state/lost.ts). */
+  readonly lost: boolean;
   /** 0: no limit. */
   readonly limit: number;
   readonly oldestFirst: boolean;
@@ -50,6 +52,7 @@ export function pageSql(q: StoreQuery, d: Dialect, afterSeq: number | null, rows
   if (q.since !== null) where.push(`timestamp >= ${p(q.since)}`);
   if (q.until !== null) where.push(`timestamp < ${p(q.until)}`);
   if (q.retried) where.push(`(retried IS NOT NULL OR retries > 0)`);
+  if (q.lost) where.push('lost = 1');
   const words = q.search === null ? [] : searchWords(q.search);
   if (q.search !== null && words.length === 0) where.push('1 = 0');
   if (words.length > 0) {
@@ -72,7 +75,8 @@ export function pageSql(q: StoreQuery, d: Dialect, afterSeq: number | null, rows
 const TASK_SELECT =
   'uuid, name, state, celery_state, state_at, finished_at, requeue, events, timestamp, worker, client, retries, args, kwargs, ' +
   'result, result_json, exception, traceback, runtime, eta, expires, queue, exchange, routing_key, parent_id, root_id, ' +
-  'clock, sent, received, started, succeeded, failed, retried, revoked, rejected, terminated, signum, expired, broker, seq';
+  'clock, sent, received, started, succeeded, failed, retried, revoked, rejected, terminated, signum, expired, broker, seq, ' +
+  'lost, lost_at';
 
 /** Whether a row passes what SQL did not decide (the regexes). */
 export function rowPasses(q: StoreQuery, r: TaskRow): boolean {

@@ -14,7 +14,7 @@ export const TASK_COLUMNS = [
   'uuid', 'name', 'state', 'celery_state', 'state_at', 'finished_at', 'requeue', 'events', 'timestamp', 'worker', 'client',
   'retries', 'args', 'kwargs', 'result', 'result_json', 'exception', 'traceback', 'runtime', 'eta', 'expires', 'queue',
   'exchange', 'routing_key', 'parent_id', 'root_id', 'clock', 'sent', 'received', 'started', 'succeeded', 'failed',
-  'retried', 'revoked', 'rejected', 'terminated', 'signum', 'expired', 'broker', 'seq',
+  'retried', 'revoked', 'rejected', 'terminated', 'signum', 'expired', 'broker', 'seq', 'lost', 'lost_at',
 ] as const;
 
 export interface TaskRow {
@@ -65,6 +65,9 @@ export interface TaskRow {
   broker: string;
   /** Order of last change (newest first in queries); assigned by the store when written. */
   seq: number;
+  /** 0/1: its worker went offline while it was on it (state/lost.ts); schema version 2. */
+  lost: number;
+  lost_at: number | null;
 }
 
 const flag = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
@@ -112,6 +115,8 @@ export function taskRow(task: Task, broker: string, whole: WholeResult | undefin
     expired: flag(task.expired),
     broker,
     seq: 0,
+    lost: task.lost ? 1 : 0,
+    lost_at: task.lostAt,
   };
 }
 
@@ -153,6 +158,8 @@ export function taskFromRow(r: TaskRow): Task {
   t.terminated = bool(r.terminated);
   t.signum = r.signum === null ? null : /^\d+$/.test(r.signum) ? Number(r.signum) : r.signum;
   t.expired = bool(r.expired);
+  t.lost = Boolean(r.lost);
+  t.lostAt = t.lost ? r.lost_at : null;
   t.shown = r.state;
   return t;
 }

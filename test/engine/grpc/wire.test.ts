@@ -19,7 +19,7 @@ function overTheWire(change: Change): OutputRecord[] {
     return [workerRecordFromMessage(item.worker)];
   }
   return change.states.map((state, i) => {
-    const msg = taskMessage(change.task, state, i < change.states.length - 1, change.event.timestamp);
+    const msg = taskMessage(change.task, state, i < change.states.length - 1, change.event?.timestamp ?? change.task.timestamp);
     const item = decodeCaptureItem(encodeCaptureItem({ task: msg }));
     if (item.item !== 'task') throw new Error(`expected a task item, got ${item.item}`);
     return taskRecordFromMessage(item.task);

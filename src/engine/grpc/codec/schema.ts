@@ -69,6 +69,8 @@ export const SCHEMA: Schema = {
       {"no":31,"name":"rejected","type":"double","oneof":"_rejected"},
       {"no":32,"name":"celery_state","type":"string","oneof":"_celery_state"},
       {"no":40,"name":"broker","type":"string","oneof":"_broker"},
+      {"no":60,"name":"lost","type":"bool","oneof":"_lost"},
+      {"no":61,"name":"lost_at","type":"double","oneof":"_lost_at"},
     ],
     "clearly.v1.WorkerMessage": [
       {"no":1,"name":"hostname","type":"string"},
@@ -92,6 +94,7 @@ export const SCHEMA: Schema = {
       {"no":10,"name":"since","type":"double","oneof":"_since"},
       {"no":11,"name":"until","type":"double","oneof":"_until"},
       {"no":12,"name":"search","type":"string"},
+      {"no":60,"name":"lost","type":"bool"},
     ],
     "clearly.v1.GetTaskRequest": [
       {"no":1,"name":"uuid","type":"string"},

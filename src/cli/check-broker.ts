@@ -20,6 +20,7 @@ import { failuresFromTasks, stuckFromInspect } from '../engine/health/measure.js
 import { matchesPattern, needs, type CheckPlan } from '../engine/health/thresholds.js';
 import type { Change } from '../engine/model.js';
 import type { State } from '../engine/state/state.js';
+import { eventsStatus, workerEventsSeen } from '../engine/state/events-status.js';
 import { queueMeasurements } from './check-queues.js';
 
 export interface BrokerCheckOptions {
@@ -142,7 +143,8 @@ export async function measureFromBroker(plan: CheckPlan, o: BrokerCheckOptions):
   const wantSilence = needs(plan, 'max-silence');
   const wantFailures = needs(plan, 'max-failure-rate') || needs(plan, 'max-failures');
   const listenCoversWindow = o.listenSeconds >= plan.windowSeconds;
-  const wantListen = wantSilence || wantHeartbeat || (wantFailures && listenCoversWindow);
+  const wantEventsOff = needs(plan, 'max-events-off');
+  const wantListen = wantSilence || wantHeartbeat || wantEventsOff || (wantFailures && listenCoversWindow);
 
   // Connect the control client first: a broker that is down fails here, once, for everything.
   let ctl: ControlClient | null = null;
@@ -192,6 +194,7 @@ export async function measureFromBroker(plan: CheckPlan, o: BrokerCheckOptions):
     if (wantSilence) m.silence = u;
     if (wantHeartbeat) m.heartbeat = u;
     if (wantFailures) m.failures = u;
+    if (wantEventsOff) m.eventsOff = u;
   } else if (heard !== null) {
     const h = heard.value;
     const listened = h.endedAt - h.startedAt;
@@ -213,6 +216,16 @@ export async function measureFromBroker(plan: CheckPlan, o: BrokerCheckOptions):
           }),
         };
       }
+    }
+    if (wantEventsOff) {
+      const off: string[] = [];
+      let judged = 0;
+      for (const w of h.state.workers()) {
+        judged++;
+        const v = eventsStatus(workerEventsSeen(w, h.endedAt)).status;
+        if (v === 'task-events-off' || v === 'no-heartbeats') off.push(`${w.hostname} (${v})`);
+      }
+      m.eventsOff = { ok: true, workers: off.sort(), judged, note: `judged on ${compactDuration(listened)} of listening (an idle worker cannot be judged)` };
     }
     if (wantFailures) {
       m.failures = { ok: true, ...failuresFromTasks(h.state.tasks(), t, plan.windowSeconds, `counted from the events of ${compactDuration(listened)} of listening`) };

@@ -44,7 +44,7 @@ async function collect<T, M>(read: (onItem: (m: M) => void) => Promise<void>, co
 }
 
 export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions): Promise<ServerCheck> {
-  const wantWorkers = needs(plan, 'min-workers') || needs(plan, 'max-heartbeat-age');
+  const wantWorkers = needs(plan, 'min-workers') || needs(plan, 'max-heartbeat-age') || needs(plan, 'max-events-off');
   const wantFailures = needs(plan, 'max-failure-rate') || needs(plan, 'max-failures');
   const wantStuck = needs(plan, 'max-stuck');
   const wantLost = needs(plan, 'max-lost');
@@ -87,6 +87,10 @@ export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions):
     if (q !== null) m.queues = q;
     if (workers !== null) {
       if (needs(plan, 'min-workers')) m.workers = lost ?? { ok: true, ...workersFromRecords(workers, plan.workersPattern) };
+      if (needs(plan, 'max-events-off')) {
+        const off = workers.filter((w) => w.events === 'task-events-off' || w.events === 'no-heartbeats');
+        m.eventsOff = lost ?? { ok: true, workers: off.map((w) => `${w.hostname} (${w.events})`), judged: workers.length, note: null };
+      }
       if (needs(plan, 'max-heartbeat-age')) {
         m.heartbeat = lost ?? { ok: true, ...heartbeatFromRecords(workers, plan.workersPattern, t) };
       }
@@ -111,7 +115,7 @@ export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions):
     const u = unmeasured(e.message);
     const q = await queues;
     return {
-      measurements: { workers: u, heartbeat: u, failures: u, stuck: u, silence: u, lost: u, ...(q === null ? {} : { queues: q }) },
+      measurements: { workers: u, heartbeat: u, failures: u, stuck: u, silence: u, lost: u, eventsOff: u, ...(q === null ? {} : { queues: q }) },
       unreachable: null,
     };
   } finally {

@@ -31,9 +31,16 @@ export interface Feed {
 export type OpenFeed = (target: FeedTarget) => Feed | Promise<Feed>;
 
 /** Straight from the broker: engine changes, filtered by the printer. */
-export function brokerFeed(broker: string, debug: boolean): OpenFeed {
+export function brokerFeed(broker: string, debug: boolean, enableEvents = false): OpenFeed {
   return async (target) => {
-    const session = await startSession({ broker, debug, log: note, onChange: (change) => target.change(change) });
+    const session = await startSession({
+      broker,
+      debug,
+      log: note,
+      onChange: (change) => target.change(change),
+      detectEventsOff: true,
+      enableEvents,
+    });
     note(`watching ${session.masked} (Ctrl-C to stop)`);
     return {
       close: () => session.close(),

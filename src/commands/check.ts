@@ -41,6 +41,10 @@ const options = {
   'max-silence': { type: 'string', describe: '[WARN:]CRIT time without any event from the cluster (1m:5m)' },
   'max-stuck': { type: 'string', describe: '[WARN:]CRIT time a task may stay STARTED or RECEIVED (10m:30m)' },
   'max-heartbeat-age': { type: 'string', describe: '[WARN:]CRIT time since a live worker was last heard from (30s:1m)' },
+  'max-events-off': {
+    type: 'string',
+    describe: '[WARN:]CRIT workers that run tasks without sending task events (no -E): 0 alerts on the first',
+  },
   'max-lost': {
     type: 'string',
     describe: '[WARN:]CRIT lost tasks: left RECEIVED/STARTED on a worker that went offline (0:5; needs a server)',
@@ -136,6 +140,8 @@ function withUnreachable(plan: CheckPlan, m: Measurements, reason: string | null
   const heartbeat = m.heartbeat ?? asked('max-heartbeat-age');
   const lost = m.lost ?? asked('max-lost');
   if (lost) out.lost = lost;
+  const eventsOff = m.eventsOff ?? asked('max-events-off');
+  if (eventsOff) out.eventsOff = eventsOff;
   if (workers) out.workers = workers;
   if (failures) out.failures = failures;
   if (silence) out.silence = silence;

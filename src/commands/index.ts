@@ -57,6 +57,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     'Why is nothing moving? Queues, consumers, busy workers, events on or off, with the fix (exit codes as check)',
     () => import('./diagnose.js'),
   ),
+  entry(
+    'enable-events',
+    'enable-events',
+    'Switch task events on in running workers (Celery enable_events), once; says which ones it switched',
+    () => import('./enable-events.js'),
+  ),
   entry('seen', 'seen', 'List the task names a clearly server has seen', () => import('./seen.js')),
   entry('reset', 'reset', 'Make a clearly server forget its stored tasks and workers', () => import('./reset.js')),
   entry('server', 'server', 'Run the collector: keep tasks and workers in memory and serve them over gRPC', () => import('./server.js')),

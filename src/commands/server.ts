@@ -48,6 +48,11 @@ const options = {
     default: 10_000,
     describe: 'Records held for a live client that reads slowly; past it, its oldest are dropped and counted',
   },
+  'enable-events': {
+    type: 'boolean',
+    default: false,
+    describe: 'Switch task events on in workers that have them off (enable_events every 5 s, as Flower; it changes the workers)',
+  },
   debug: { type: 'boolean', default: false, describe: 'Log clients, errors and undecodable messages in detail on stderr' },
 } as const;
 
@@ -61,6 +66,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('CELERY_BROKER_URL=redis://localhost:6379/0 $0 server', "Celery's own environment works too")
     .example('$0 server -b redis://localhost:6379/0 --store postgres://clearly@db/clearly', "a team's shared history in PostgreSQL")
     .example('$0 server -b redis://localhost:6379/0 --store memory', 'keep nothing across restarts')
+    .example('$0 server -b redis://localhost:6379/0 --enable-events', 'switch task events on in workers started without -E')
     .example('$0 server -b redis://localhost:6379/0 --host 0.0.0.0', 'reachable from other hosts (on purpose: args can hold secrets)');
 }
 
@@ -100,6 +106,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
     maxWorkers,
     clientBuffer,
     debug: argv.debug,
+    enableEvents: argv.enableEvents,
     log: note,
   });
   let listener;

@@ -20,6 +20,11 @@ const options = {
   'only-workers': { type: 'boolean', default: false, describe: 'Show worker events only' },
   count: { type: 'number', alias: 'n', describe: 'Exit 0 after printing this many records' },
   timeout: { type: 'number', alias: 't', describe: 'Exit 0 after this many seconds' },
+  'enable-events': {
+    type: 'boolean',
+    default: false,
+    describe: 'With --broker: switch task events on in workers that have them off (enable_events every 5 s; it changes the workers)',
+  },
   ...displayOptions,
   ...outputOptions,
 } as const;
@@ -35,7 +40,8 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example("$0 watch -b redis://localhost:6379/0 --json | jq 'select(.state==\"FAILURE\")'", 'failures as JSON')
     .example("$0 watch --pattern '^email' --state '!SUCCESS'", 'email tasks that did not succeed')
     .example('$0 watch --only-workers', 'workers coming and going')
-    .example('$0 watch --count 1 --state FAILURE --timeout 60', 'wait up to a minute for the first failure');
+    .example('$0 watch --count 1 --state FAILURE --timeout 60', 'wait up to a minute for the first failure')
+    .example('$0 watch -b redis://localhost:6379/0 --enable-events', 'see tasks of workers started without -E too');
 }
 
 export async function handler(argv: WatchArgs): Promise<number> {
@@ -55,6 +61,9 @@ export async function handler(argv: WatchArgs): Promise<number> {
   const json = argv.json;
   const palette = makePalette(!json && shouldColour(process.stdout, process.env, argv.color));
   const printer = new LivePrinter(process.stdout, { json, palette, text: argv, filter, limit: argv.count });
-  const feed = argv.broker === undefined ? serverFeed(argv.server, spec) : brokerFeed(argv.broker, argv.debug);
+  if (argv.enableEvents && argv.broker === undefined) {
+    throw new UsageError('--enable-events talks to the workers: add --broker URL (a clearly server has its own --enable-events)');
+  }
+  const feed = argv.broker === undefined ? serverFeed(argv.server, spec) : brokerFeed(argv.broker, argv.debug, argv.enableEvents);
   return runLive(printer, feed, { timeoutSeconds: argv.timeout });
 }

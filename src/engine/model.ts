@@ -112,6 +112,17 @@ export interface Worker {
   /** Local receive time (epoch seconds) of the last heartbeat or task event: drives liveness. */
   lastSeen: number;
   alive: boolean;
+  /**
+   * What says whether it sends events (state/events-status.ts), since first heard (`firstSeen`,
+   * local time): heartbeats it sent of its own accord (with `processed`), task events from it,
+   * its `processed` at the first such heartbeat, and whether it answered a heartbeat request
+   * (the remote control reaches it).
+   */
+  firstSeen: number;
+  heartbeats: number;
+  taskEvents: number;
+  processedFirst: number | null;
+  solicited: boolean;
 }
 
 /** A task as Celery's State creates it: PENDING until the first event says otherwise. */

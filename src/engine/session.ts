@@ -11,6 +11,7 @@ import { Pipeline } from './pipeline.js';
 import { openEventSource } from './broker/open-source.js';
 import type { EventSource, SourceStatus } from './broker/source.js';
 import { State } from './state/state.js';
+import { eventsOffNotice, eventsStatus, taskSentMissing, TASK_SENT_FIX, workerEventsSeen, type EventsStatus } from './state/events-status.js';
 
 export interface SessionOptions {
   readonly broker: string;
@@ -22,6 +23,13 @@ export interface SessionOptions {
   readonly onChange: (change: Change) => void;
   /** Connection changes, after the notices on stderr (the server tracks its broker state). */
   readonly onStatus?: (status: SourceStatus) => void;
+  /**
+   * Say once on `log` which workers send no events (and whether publishers send no task-sent),
+   * with the fix (watch and server; state/events-status.ts).
+   */
+  readonly detectEventsOff?: boolean;
+  /** Broadcast enable_events every 5 s (`--enable-events`), saying once which workers it switched on. */
+  readonly enableEvents?: boolean;
 }
 
 export interface Session {
@@ -71,8 +79,11 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   // As Celery's own EventReceiver does once it consumes: ask every worker for a heartbeat now,
   // so workers show up at once instead of after up to `freq` seconds.
   void wakeWorkers(o.broker, o.debug, note);
+  const events = o.detectEventsOff === true ? new EventsOffNotices(state, note, o.enableEvents === true) : null;
+  const enabler = o.enableEvents === true ? await startEnabling(o.broker, note, o.debug) : null;
   const timer = setInterval(() => {
     pipeline.tick(now());
+    events?.check(now());
     const report = decodeErrors.drain();
     if (report !== null) {
       note(report.summary + (o.debug ? '' : ' (--debug for details)'));
@@ -85,7 +96,68 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     masked: broker.masked,
     async close() {
       clearInterval(timer);
+      await enabler?.stop();
       await source.close();
+    },
+  };
+}
+
+/** Each worker whose events are off is named once (per status), and missing task-sent once. */
+class EventsOffNotices {
+  private readonly said = new Map<string, EventsStatus>();
+  private taskSentSaid = false;
+  constructor(
+    private readonly state: State,
+    private readonly note: (message: string) => void,
+    private readonly enabling: boolean,
+  ) {}
+
+  check(at: number): void {
+    for (const w of this.state.workers()) {
+      const v = eventsStatus(workerEventsSeen(w, at));
+      if (this.said.get(w.hostname) === v.status) continue;
+      const text = eventsOffNotice(w.hostname, v, this.enabling);
+      if (text === null) continue;
+      this.said.set(w.hostname, v.status);
+      this.note(text);
+    }
+    if (!this.taskSentSaid && taskSentMissing(this.state.firstSent, this.state.firstReceived)) {
+      this.taskSentSaid = true;
+      this.note(`no task-sent events: ${this.state.firstReceived} tasks appeared first at a worker's task-received, so nothing shows while they wait in a queue. Fix: ${TASK_SENT_FIX}`);
+    }
+  }
+}
+
+/** `--enable-events`: enable_events to every worker now and every 5 s; each switch said once. */
+async function startEnabling(broker: string, note: (message: string) => void, debug: boolean): Promise<{ stop(): Promise<void> }> {
+  const { openControl } = await import('./control/open.js');
+  const { enableEvents, ENABLE_EVERY_MS } = await import('./control/enable-events.js');
+  const ctl = await openControl(broker, { connectTimeoutMs: 3000 });
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  const round = (): void => {
+    if (running !== null || stopped) return;
+    running = enableEvents(ctl, 1000)
+      .then((replies) => {
+        const switched = replies.filter((r) => r.switched).map((r) => r.hostname);
+        if (switched.length > 0) note(`--enable-events: switched task events on in ${switched.join(', ')} (until they restart)`);
+      })
+      .catch((e: unknown) => {
+        if (debug) note(`--enable-events: could not ask the workers (${(e as Error).message})`);
+      })
+      .finally(() => {
+        running = null;
+      });
+  };
+  round();
+  const timer = setInterval(round, ENABLE_EVERY_MS);
+  timer.unref();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+      await ctl.close();
     },
   };
 }

@@ -69,6 +69,7 @@ function measured(m: Measurements): Json {
       note: l.note,
     })),
   );
+  put('events_off', part(m.eventsOff, (e) => ({ workers: e.workers, judged: e.judged, note: e.note })));
   put(
     'heartbeat',
     part(m.heartbeat, (h) => ({ workers: h.workers.map((w) => ({ hostname: w.hostname, age_seconds: w.ageSeconds, bound: w.bound })) })),

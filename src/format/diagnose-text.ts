@@ -2,7 +2,7 @@
  * `clearly diagnose` output: text for people (the queues, the workers, then the findings with
  * their fixes, most serious first) and the one JSON object of `--json`. Rendering only.
  */
-import { eventsStatus } from '../engine/diagnose/events-status.js';
+import { eventsStatus } from '../engine/state/events-status.js';
 import type { DiagnoseFacts, QueueFacts, WorkerFacts } from '../engine/diagnose/facts.js';
 import { consumersOf, isSaturated, type Diagnosis } from '../engine/diagnose/findings.js';
 import { formatSeconds, type Status } from '../engine/health/health.js';

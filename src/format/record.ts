@@ -3,6 +3,7 @@
  * for text and for NDJSON. Field names are documented in the README ("Record fields").
  */
 import type { ResultSource, Task, TaskState, Worker, WorkerStatus } from '../engine/model.js';
+import { eventsStatus, workerEventsSeen, type EventsStatus } from '../engine/state/events-status.js';
 import { celeryStateOf, stateTime } from '../engine/state/task-state.js';
 import { parseRepr } from '../engine/repr/repr.js';
 import { RecentCache } from '../engine/repr/recent-cache.js';
@@ -71,6 +72,8 @@ export interface WorkerRecord {
   sw_sys: string | null;
   /** Local time of the last heartbeat or task event (epoch seconds). */
   last_seen: number;
+  /** Whether it sends events, as far as clearly heard (state/events-status.ts). */
+  events: EventsStatus;
 }
 
 export type OutputRecord = TaskRecord | WorkerRecord;
@@ -194,7 +197,8 @@ export function taskRecord(
   return record;
 }
 
-export function workerRecord(worker: Worker, state: WorkerStatus): WorkerRecord {
+/** `now`: the time events-on-or-off is judged at (default its last contact). */
+export function workerRecord(worker: Worker, state: WorkerStatus, now: number = worker.lastSeen): WorkerRecord {
   return {
     kind: 'worker',
     hostname: worker.hostname,
@@ -210,5 +214,6 @@ export function workerRecord(worker: Worker, state: WorkerStatus): WorkerRecord 
     sw_ver: worker.sw_ver,
     sw_sys: worker.sw_sys,
     last_seen: worker.lastSeen,
+    events: eventsStatus(workerEventsSeen(worker, now)).status,
   };
 }

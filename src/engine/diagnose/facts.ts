@@ -4,7 +4,7 @@
  * cannot tell), never zero.
  */
 import type { NextMessage } from './next-message.js';
-import type { WorkerEventsSeen } from './events-status.js';
+import type { WorkerEventsSeen } from '../state/events-status.js';
 
 export interface QueueFacts {
   readonly name: string;

@@ -4,7 +4,7 @@
  * the facts only; `now` comes in the facts.
  */
 import { formatSeconds, STATUS_EXIT, worst, type Status } from '../health/health.js';
-import { EVENTS_FIX, TASK_SENT_FIX, eventsStatus } from './events-status.js';
+import { EVENTS_FIX, TASK_SENT_FIX, eventsStatus } from '../state/events-status.js';
 import type { DiagnoseFacts, QueueFacts, WorkerFacts } from './facts.js';
 
 export type FindingKind =

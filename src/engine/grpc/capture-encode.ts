@@ -301,6 +301,7 @@ function workerBody(p: number, m: WorkerMessage): number {
   if (m.sw_ver != null) p = stringField(p, 90, m.sw_ver);
   if (m.sw_sys != null) p = stringField(p, 98, m.sw_sys);
   if (m.last_seen != null) p = doubleField(p, 105, m.last_seen);
+  if (m.events != null) p = stringField(p, 482, m.events); // 60, length-delimited
   return p;
 }
 

@@ -83,6 +83,8 @@ export interface WorkerMessage {
   sw_ver?: string;
   sw_sys?: string;
   last_seen?: number;
+  /** on | task-events-off | no-heartbeats | unknown (state/events-status.ts). */
+  events?: string;
 }
 
 /** As decoded: proto3 drops default values, so even the identity fields may be missing. */
@@ -168,4 +170,8 @@ export interface StatsReply {
   store_dropped: number;
   store_pruned: number;
   store_written: number;
+  /** Workers heard from that send no (task) events, as `host (task-events-off)` (state/events-status.ts). */
+  workers_without_events: string[];
+  /** Tasks appeared first at a worker's task-received, none by task-sent: the publishers do not send it. */
+  task_sent_missing: boolean;
 }

@@ -197,6 +197,20 @@ function lostVerdict(t: Of<'max-lost'>, m: Measurements): Verdict {
   return { threshold: t, status, value: l.count, bound: 'exact', summary, reason, perf: perfOf(t, 'lost', l.count, '') };
 }
 
+function eventsOffVerdict(t: Of<'max-events-off'>, m: Measurements): Verdict {
+  const e = m.eventsOff;
+  if (e === undefined || !e.ok) return unknownVerdict(t, 'workers without events', e?.reason ?? NOT_MEASURED, perfOf(t, 'events_off', null, ''));
+  const n = e.workers.length;
+  const status = judge(n, 'exact', t.levels, 'max');
+  const summary = n === 0 ? 'every worker sends events' : `${plural(n, 'worker', 'workers')} without events`;
+  let reason =
+    n === 0
+      ? `no worker of ${e.judged} seen runs tasks without sending task events`
+      : `${e.workers.join(', ')}: their tasks do not show in any monitor; start them with -E (or worker_send_task_events = True), or run clearly enable-events`;
+  if (e.note !== null) reason += `; ${e.note}`;
+  return { threshold: t, status, value: n, bound: 'exact', summary, reason, perf: perfOf(t, 'events_off', n, '') };
+}
+
 type Judges = { [K in Threshold['kind']]: (t: Of<K>, m: Measurements, plan: CheckPlan) => Verdict };
 
 /** Exhaustive: a threshold kind without a judge does not compile. */
@@ -209,6 +223,7 @@ const JUDGES: Judges = {
   'max-stuck': stuckVerdict,
   'max-heartbeat-age': heartbeatVerdict,
   'max-lost': lostVerdict,
+  'max-events-off': eventsOffVerdict,
 };
 
 export function evaluateThreshold(t: Threshold, m: Measurements, plan: CheckPlan): Verdict {
@@ -232,5 +247,6 @@ export function allUnknown(plan: CheckPlan, reason: string): CheckResult {
     stuck: u,
     heartbeat: u,
     lost: u,
+    eventsOff: u,
   });
 }

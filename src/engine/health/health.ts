@@ -99,6 +99,14 @@ export interface LostSeen {
   readonly note: string | null;
 }
 
+export interface EventsOffSeen {
+  /** Workers that send no task events (or none at all), with why: `host (task-events-off)`. */
+  readonly workers: readonly string[];
+  /** Workers judged (heard from long enough, or idle). */
+  readonly judged: number;
+  readonly note: string | null;
+}
+
 /** What a source measured; a threshold whose measurement is missing is UNKNOWN. */
 export interface Measurements {
   readonly workers?: Measured<WorkersSeen>;
@@ -108,6 +116,7 @@ export interface Measurements {
   readonly stuck?: Measured<StuckSeen>;
   readonly heartbeat?: Measured<HeartbeatSeen>;
   readonly lost?: Measured<LostSeen>;
+  readonly eventsOff?: Measured<EventsOffSeen>;
 }
 
 export const MAX_LISTED = 10;

@@ -14,7 +14,8 @@ export type ThresholdKind =
   | 'max-silence'
   | 'max-stuck'
   | 'max-heartbeat-age'
-  | 'max-lost';
+  | 'max-lost'
+  | 'max-events-off';
 
 /** `min`: alert below the level; `max`: alert above it. Equal to the level is fine either way. */
 export type Direction = 'min' | 'max';
@@ -42,6 +43,7 @@ export const KINDS: Readonly<Record<ThresholdKind, KindInfo>> = {
   'max-stuck': { flag: '--max-stuck', direction: 'max', unit: 'seconds' },
   'max-heartbeat-age': { flag: '--max-heartbeat-age', direction: 'max', unit: 'seconds' },
   'max-lost': { flag: '--max-lost', direction: 'max', unit: 'count' },
+  'max-events-off': { flag: '--max-events-off', direction: 'max', unit: 'count' },
 };
 
 export type Threshold =
@@ -52,7 +54,8 @@ export type Threshold =
   | { readonly kind: 'max-silence'; readonly levels: Levels }
   | { readonly kind: 'max-stuck'; readonly levels: Levels }
   | { readonly kind: 'max-heartbeat-age'; readonly levels: Levels }
-  | { readonly kind: 'max-lost'; readonly levels: Levels };
+  | { readonly kind: 'max-lost'; readonly levels: Levels }
+  | { readonly kind: 'max-events-off'; readonly levels: Levels };
 
 /** A hostname regex; `!re` keeps the workers that do NOT match (as `--worker` elsewhere). */
 export interface WorkerPattern {
@@ -82,6 +85,7 @@ export interface CheckFlags {
   readonly maxStuck?: string | undefined;
   readonly maxHeartbeatAge?: string | undefined;
   readonly maxLost?: string | undefined;
+  readonly maxEventsOff?: string | undefined;
 }
 
 export const DEFAULT_WINDOW = '10m';
@@ -173,6 +177,7 @@ function example(kind: ThresholdKind): string {
     'max-stuck': '10m:30m',
     'max-heartbeat-age': '30s:1m',
     'max-lost': '0:5',
+    'max-events-off': '0',
   };
   return examples[kind];
 }
@@ -224,9 +229,10 @@ export function parseCheckFlags(f: CheckFlags): CheckPlan {
   single('max-stuck', f.maxStuck);
   single('max-heartbeat-age', f.maxHeartbeatAge);
   single('max-lost', f.maxLost);
+  single('max-events-off', f.maxEventsOff);
   if (thresholds.length === 0) {
     throw new UsageError(
-      'check: give at least one threshold: --min-workers, --max-failure-rate, --max-failures, --max-queue, --max-silence, --max-stuck, --max-heartbeat-age or --max-lost',
+      'check: give at least one threshold: --min-workers, --max-failure-rate, --max-failures, --max-queue, --max-silence, --max-stuck, --max-heartbeat-age, --max-lost or --max-events-off',
     );
   }
   const workersPattern = parseWorkersPattern(f.workersPattern);

@@ -37,6 +37,8 @@ export interface CollectorOptions {
   readonly maxWorkers: number;
   readonly clientBuffer: number;
   readonly debug: boolean;
+  /** Broadcast enable_events every 5 s (`--enable-events`). */
+  readonly enableEvents?: boolean;
   /** Notices for the operator (stderr). */
   readonly log: (message: string) => void;
 }
@@ -100,6 +102,8 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       maxTasks: o.maxTasks,
       maxWorkers: o.maxWorkers,
       onChange,
+      detectEventsOff: true,
+      enableEvents: o.enableEvents === true,
       onStatus: (s: SourceStatus) => {
         brokerState = s.kind === 'lost' ? 'reconnecting' : 'connected';
       },
@@ -142,7 +146,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     dispatcher,
     tasks: (q) => history.tasks(q),
     task: (uuid) => history.task(uuid),
-    workers: (q) => queryWorkers(state, q).map((w) => workerMessage(w, w.alive ? 'ONLINE' : 'OFFLINE')),
+    workers: (q) => queryWorkers(state, q).map((w) => workerMessage(w, w.alive ? 'ONLINE' : 'OFFLINE', now())),
     seen: () => seen.sorted(),
     keeps: store === null ? `the last ${o.maxTasks} tasks since it started` : `every task in its store ${location} (retention permitting)`,
     debug: o.debug ? o.log : (): void => {},

@@ -27,6 +27,9 @@ export class State {
   private clearedTasks = 0;
   /** Task entries put back from the durable store (not created by events). */
   private restoredTasks = 0;
+  /** Tasks first heard of by the publisher's task-sent, and by a worker's task-received. */
+  firstSent = 0;
+  firstReceived = 0;
 
   constructor(opts: StateOptions) {
     this.taskTable = new TaskTable(opts.maxTasks);
@@ -156,6 +159,7 @@ export class State {
         this.loseTasksOf(w.hostname, now, changes);
       }
       touch(w, now, ev.timestamp);
+      w.taskEvents++;
       if (!w.alive) {
         w.alive = true;
         (changes ??= []).push(workerChange(w, 'ONLINE', null));
@@ -163,6 +167,10 @@ export class State {
     }
     const entry = this.taskTable.upsert(ev.uuid);
     const task = entry.task;
+    if (task.events === 0) {
+      if (ev.subject === 'sent') this.firstSent++;
+      else if (ev.subject === 'received') this.firstReceived++;
+    }
     const incoming = stateOf(ev);
     const late = isLate(task, ev, incoming);
     let states = statesThrough(task.shown, late ? task.state : incoming);

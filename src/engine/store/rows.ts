@@ -235,5 +235,11 @@ export function workerFromRow(r: WorkerRow): Worker {
     timestamp: r.timestamp,
     lastSeen: r.last_seen,
     alive: Boolean(r.alive),
+    // Whether it sends events is judged on what this process hears: it starts over.
+    firstSeen: 0,
+    heartbeats: 0,
+    taskEvents: 0,
+    processedFirst: null,
+    solicited: false,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventsStatus } from '../../../src/engine/diagnose/events-status.js';
+import { eventsStatus } from '../../../src/engine/state/events-status.js';
 import type { DiagnoseFacts, QueueFacts, WorkerFacts } from '../../../src/engine/diagnose/facts.js';
 import { diagnose } from '../../../src/engine/diagnose/findings.js';
 import { nextMessage } from '../../../src/engine/diagnose/next-message.js';

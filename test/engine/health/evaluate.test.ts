@@ -298,6 +298,22 @@ describe('max-lost', () => {
   it('parses as a count and is listed among the thresholds', () => {
     expect(parseCheckFlags({ maxLost: '1:3' }).thresholds).toEqual([{ kind: 'max-lost', levels: { warning: 1, critical: 3 } }]);
     expect(() => parseCheckFlags({ maxLost: '1m' })).toThrow(/--max-lost: expected a whole number/);
-    expect(() => parseCheckFlags({})).toThrow(/--max-heartbeat-age or --max-lost/);
+    expect(() => parseCheckFlags({})).toThrow(/--max-lost or --max-events-off/);
+  });
+});
+
+describe('max-events-off', () => {
+  it('counts workers without events and names them with the fix', () => {
+    const m: Measurements = { eventsOff: { ok: true, workers: ['w2@h (task-events-off)'], judged: 3, note: null } };
+    expect(brief(verdict({ maxEventsOff: '0' }, m))).toEqual({
+      status: 'CRITICAL',
+      value: 1,
+      bound: 'exact',
+      summary: '1 worker without events',
+      reason: 'w2@h (task-events-off): their tasks do not show in any monitor; start them with -E (or worker_send_task_events = True), or run clearly enable-events',
+    });
+    expect(verdict({ maxEventsOff: '1' }, m).status).toBe('OK');
+    expect(verdict({ maxEventsOff: '0' }, { eventsOff: { ok: true, workers: [], judged: 2, note: null } }).summary).toBe('every worker sends events');
+    expect(verdict({ maxEventsOff: '0' }, {}).status).toBe('UNKNOWN');
   });
 });

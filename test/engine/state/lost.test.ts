@@ -114,3 +114,31 @@ describe('lost tasks', () => {
     expect(s.getTask('b')?.lost).toBe(false);
   });
 });
+
+describe('events off, as the reducer sees it', () => {
+  it('a worker whose processed count rises with no task event from it has task events off; one that sends them is on', async () => {
+    const { eventsStatus, workerEventsSeen, eventsOffNotice } = await import('../../../src/engine/state/events-status.js');
+    const s = new State({ maxTasks: 10, maxWorkers: 10 });
+    const hb = (host: string, t: number, processed: number): WorkerEvent => ({ ...wev('heartbeat', t, host), processed });
+    s.apply(hb('off@h', 1, 10), 100);
+    s.apply(hb('on@h', 1, 10), 100);
+    s.apply(tev('received', 'x', 2, 'on@h'), 101);
+    s.apply(hb('off@h', 3, 14), 102);
+    s.apply(hb('on@h', 3, 11), 102);
+    const off = s.getWorker('off@h')!;
+    const v = eventsStatus(workerEventsSeen(off, 103));
+    expect(v).toEqual({ status: 'task-events-off', reason: 'it finished 4 tasks (its heartbeats say) and sent no task event' });
+    expect(eventsStatus(workerEventsSeen(s.getWorker('on@h')!, 103)).status).toBe('on');
+    expect(eventsOffNotice('off@h', v, false)).toMatch(/^off@h sends no task events: .*Fix: start the worker with -E/);
+    expect(eventsOffNotice('on@h', eventsStatus(workerEventsSeen(s.getWorker('on@h')!, 103)), false)).toBeNull();
+  });
+
+  it('counts how tasks first appear: by task-sent or at a worker', () => {
+    const s = new State({ maxTasks: 10, maxWorkers: 10 });
+    s.apply(tev('sent', 'a', 1), 1);
+    s.apply(tev('received', 'a', 2), 2);
+    s.apply(tev('received', 'b', 2), 2);
+    s.apply(tev('started', 'c', 2), 2);
+    expect([s.firstSent, s.firstReceived]).toEqual([1, 1]);
+  });
+});

@@ -86,6 +86,7 @@ export const SCHEMA: Schema = {
       {"no":11,"name":"sw_ver","type":"string","oneof":"_sw_ver"},
       {"no":12,"name":"sw_sys","type":"string","oneof":"_sw_sys"},
       {"no":13,"name":"last_seen","type":"double"},
+      {"no":60,"name":"events","type":"string","oneof":"_events"},
     ],
     "clearly.v1.TaskQuery": [
       {"no":1,"name":"filter","type":"message","message":"clearly.v1.Filter"},
@@ -142,6 +143,8 @@ export const SCHEMA: Schema = {
       {"no":45,"name":"store_dropped","type":"uint64"},
       {"no":46,"name":"store_pruned","type":"uint64"},
       {"no":47,"name":"store_written","type":"uint64"},
+      {"no":60,"name":"workers_without_events","type":"string","repeated":true},
+      {"no":61,"name":"task_sent_missing","type":"bool"},
     ],
   },
 };

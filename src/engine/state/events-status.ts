@@ -8,6 +8,7 @@
  * Pure: shared by `diagnose` (what it heard while listening) and the live detection of
  * watch/server (what the session heard so far).
  */
+import type { Worker } from '../model.js';
 
 export type EventsStatus = 'on' | 'task-events-off' | 'no-heartbeats' | 'unknown';
 
@@ -35,6 +36,22 @@ export interface EventsVerdict {
 
 const DEFAULT_FREQ = 2;
 
+/** What the reducer's Worker says about it, observed until `now`. */
+export function workerEventsSeen(
+  w: Pick<Worker, 'heartbeats' | 'taskEvents' | 'processedFirst' | 'processed' | 'solicited' | 'freq' | 'firstSeen'>,
+  now: number,
+): WorkerEventsSeen {
+  return {
+    heartbeats: w.heartbeats,
+    taskEvents: w.taskEvents,
+    processedFirst: w.processedFirst,
+    processedLast: w.processed,
+    answersPidbox: w.solicited,
+    freq: w.freq,
+    observedSeconds: w.firstSeen === 0 ? 0 : Math.max(0, now - w.firstSeen),
+  };
+}
+
 export function eventsStatus(w: WorkerEventsSeen): EventsVerdict {
   if (w.taskEvents > 0) return { status: 'on', reason: `${w.taskEvents} task event${w.taskEvents === 1 ? '' : 's'} heard from it` };
   const rise = w.processedFirst !== null && w.processedLast !== null ? w.processedLast - w.processedFirst : 0;
@@ -58,3 +75,22 @@ export const EVENTS_FIX: Readonly<Record<Exclude<EventsStatus, 'on' | 'unknown'>
 
 /** Publishers that do not send task-sent: tasks show up only once a worker receives them. */
 export const TASK_SENT_FIX = 'set task_send_sent_event = True in the app config of the publishers (tasks then show as PENDING when published)';
+
+/**
+ * The once-per-worker notice for a person (stderr of watch and server): which worker, why, and
+ * the fix; null while its events are on or it is too early to tell.
+ */
+export function eventsOffNotice(hostname: string, v: EventsVerdict, enabling: boolean): string | null {
+  if (v.status === 'on' || v.status === 'unknown') return null;
+  const what = v.status === 'task-events-off' ? 'sends no task events' : 'sends no events at all';
+  const now = enabling && v.status === 'task-events-off' ? ' (--enable-events is asking it to)' : '';
+  return `${hostname} ${what}: ${v.reason}; its tasks will not show here${now}. Fix: ${EVENTS_FIX[v.status]}`;
+}
+
+/** Tasks first heard of at a worker's task-received, none by task-sent: the publishers do not send it. */
+export function taskSentMissing(firstSent: number, firstReceived: number): boolean {
+  return firstSent === 0 && firstReceived >= MIN_TASKS_FOR_TASK_SENT;
+}
+
+/** How many tasks must have appeared at RECEIVED first before saying so (one may just be late). */
+export const MIN_TASKS_FOR_TASK_SENT = 3;

@@ -105,6 +105,9 @@ export interface Reading {
   readonly done: Promise<void>;
   /** Stop reading; `done` then resolves. */
   cancel(): void;
+  /** Stop taking items for now (the server is held back by gRPC's flow control), and go on. */
+  pause(): void;
+  resume(): void;
 }
 
 export interface ReadOptions<T> {
@@ -236,6 +239,8 @@ export class ServerConnection {
         call.cancel();
         settle();
       },
+      pause: () => call.pause(),
+      resume: () => call.resume(),
     };
   }
 }

@@ -130,3 +130,81 @@ export class LineWriter {
 export function note(message: string): void {
   process.stderr.write(`clearly: ${message}\n`);
 }
+
+/** Bytes stdout may hold unwritten before a paced producer waits. */
+const PACED_HIGH_BYTES = 4 * 1024 * 1024;
+/** Lines are gathered into writes of about this size. */
+const PACED_CHUNK_CHARS = 64 * 1024;
+
+/**
+ * stdout for output that must not lose a line (`export`): where LineWriter drops what a slow
+ * reader cannot take, this makes the producer wait (`ready()`), so memory stays bounded and every
+ * line arrives. A closed pipe ends it quietly (`isClosed`).
+ */
+export class PacedLines {
+  written = 0;
+  private parts: string[] = [];
+  private chars = 0;
+  private closed = false;
+
+  constructor(private readonly sink: NodeJS.WriteStream) {
+    sink.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') this.closed = true;
+      else throw e;
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  line(text: string): void {
+    if (this.closed) return;
+    this.parts.push(text, '\n');
+    this.chars += text.length + 1;
+    this.written++;
+    if (this.chars >= PACED_CHUNK_CHARS) this.flush();
+  }
+
+  private flush(): void {
+    if (this.chars === 0 || this.closed) return;
+    this.sink.write(this.parts.join(''));
+    this.parts = [];
+    this.chars = 0;
+  }
+
+  /** Whether the reader is behind: wait for `ready()` before the next line. */
+  get behind(): boolean {
+    return !this.closed && this.sink.writableLength >= PACED_HIGH_BYTES;
+  }
+
+  /** Resolves once the reader has caught up enough to take more (at once when it has). */
+  ready(): Promise<void> {
+    if (!this.behind) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.sink.off('drain', done);
+        this.sink.off('close', done);
+        resolve();
+      };
+      this.sink.once('drain', done);
+      this.sink.once('close', done);
+    });
+  }
+
+  /** Writes what is gathered and waits until the sink has taken all of it (or closed). */
+  async end(): Promise<void> {
+    this.flush();
+    while (!this.closed && this.sink.writableLength > 0) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.sink.off('drain', done);
+          this.sink.off('close', done);
+          resolve();
+        };
+        this.sink.once('drain', done);
+        this.sink.once('close', done);
+      });
+    }
+  }
+}

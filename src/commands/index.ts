@@ -64,6 +64,8 @@ export const COMMANDS: readonly CommandEntry[] = [
     () => import('./enable-events.js'),
   ),
   entry('seen', 'seen', 'List the task names a clearly server has seen', () => import('./seen.js')),
+  entry('export', 'export', 'Print every stored task as NDJSON, from a server or straight from a store', () => import('./export.js')),
+  entry('import', 'import [file]', 'Load NDJSON task records (export, tasks --json, watch --json) into a store', () => import('./import.js')),
   entry('reset', 'reset', 'Make a clearly server forget its stored tasks and workers', () => import('./reset.js')),
   entry('server', 'server', 'Run the collector: keep tasks and workers in memory and serve them over gRPC', () => import('./server.js')),
 ];

@@ -7,6 +7,7 @@ import type { Decoded, TaskMessage, WorkerMessage } from '../engine/grpc/message
 import type { Task, Worker, WorkerStatus } from '../engine/model.js';
 import type { EventsStatus } from '../engine/state/events-status.js';
 import { parsePythonJson } from '../engine/events/py-json.js';
+import { taskFromRow, type TaskRow } from '../engine/store/rows.js';
 import { nonFiniteToStrings } from './json-safe.js';
 import { taskRecord, workerRecord, type TaskRecord, type WorkerRecord } from './record.js';
 
@@ -75,6 +76,22 @@ export function taskRecordFromMessage(m: Decoded<TaskMessage>): TaskRecord {
   // The server already placed the state's time; trust it over our reconstruction.
   record.timestamp = task.timestamp;
   if (m.broker !== undefined && m.broker !== '') record.broker = m.broker;
+  return record;
+}
+
+/**
+ * The record for a row of a store (`clearly export --store`): what the server would have sent for
+ * it, so both ways of exporting print the same lines.
+ */
+export function taskRecordFromRow(r: TaskRow): TaskRecord {
+  const task = taskFromRow(r);
+  let backendResult: { value: unknown } | undefined;
+  if (r.result_json !== null) {
+    const parsed = parsePythonJson(r.result_json);
+    if (parsed.ok) backendResult = { value: parsed.nonFinite ? nonFiniteToStrings(parsed.value) : parsed.value };
+  }
+  const record = taskRecord(task, task.state, false, task.timestamp, { backendResult });
+  if (r.broker !== '') record.broker = r.broker;
   return record;
 }
 

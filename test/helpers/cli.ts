@@ -58,6 +58,8 @@ export interface TaskRecord {
   root_id: string | null;
   /** Set where Celery's own State would differ (README, "Where clearly differs"). */
   celery_state?: string;
+  received?: number | null;
+  started?: number | null;
 }
 export interface WorkerRecord {
   kind: 'worker';

@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { StoreError, UnavailableError } from '../../errors.js';
-import { collect, type StoreQuery } from './query.js';
+import { collect, pageSql, type StoreQuery } from './query.js';
 import { TASK_COLUMNS, WORKER_COLUMNS, type TaskRow, type WorkerRow } from './rows.js';
 import { upsertSet } from './rule-sql.js';
 import { APP_MARK, markStatements, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -17,6 +17,14 @@ const ROWS_PER_STATEMENT = 400;
 const PRUNE_CHUNK = 5_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 const FIX = 'check the URL in --store (CLEARLY_STORE), or use --store memory or a file path';
+
+/**
+ * PostgreSQL's text cannot hold U+0000 (a repr or traceback can): it becomes U+FFFD, the
+ * replacement character, rather than failing the whole batch for ever.
+ */
+function noNul<T>(v: T): T {
+  return (typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v) as T;
+}
 
 /** int8 (seq, clock, counters) as numbers: they stay far below 2^53. */
 const TYPES = {
@@ -102,7 +110,7 @@ export class PostgresStore implements Store {
         const params: unknown[] = [];
         const values = chunk.map((row) => {
           const cells = TASK_COLUMNS.map((c) => {
-            params.push(c === 'seq' ? seqOf.get(row) : row[c]);
+            params.push(c === 'seq' ? seqOf.get(row) : noNul(row[c]));
             return `$${params.length}`;
           });
           return `(${cells.join(', ')})`;
@@ -111,12 +119,12 @@ export class PostgresStore implements Store {
       }
       if (batch.workers.length > 0) {
         const params: unknown[] = [];
-        const values = batch.workers.map((w) => `(${WORKER_COLUMNS.map((c) => (params.push(w[c]), `$${params.length}`)).join(', ')})`);
+        const values = batch.workers.map((w) => `(${WORKER_COLUMNS.map((c) => (params.push(noNul(w[c])), `$${params.length}`)).join(', ')})`);
         const set = WORKER_COLUMNS.filter((c) => c !== 'hostname').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
         await client.query(`INSERT INTO workers (${WORKER_COLUMNS.join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (hostname) DO UPDATE SET ${set}`, params);
       }
       if (batch.names.length > 0) {
-        await client.query('INSERT INTO task_names (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING', [batch.names]);
+        await client.query('INSERT INTO task_names (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING', [batch.names.map(noNul)]);
       }
       const counters = Object.entries({ ...batch.counters, task_writes: tasks.length }).filter(([, v]) => v !== 0);
       if (counters.length > 0) {
@@ -138,6 +146,10 @@ export class PostgresStore implements Store {
     return (await this.pool.query<T>(sql, params)).rows;
   }
 
+  queryPage(q: StoreQuery, afterSeq: number | null, rows: number): Promise<TaskRow[]> {
+    const page = pageSql(q, 'postgres', afterSeq, rows);
+    return this.rows<TaskRow>(page.sql, page.params);
+  }
   queryTasks(q: StoreQuery): Promise<TaskRow[]> {
     return collect(q, 'postgres', (page) => this.rows<TaskRow>(page.sql, page.params));
   }

@@ -84,6 +84,28 @@ export function rowPasses(q: StoreQuery, r: TaskRow): boolean {
 }
 
 /**
+ * Every row that passes `q` (its limit too), in its order, a page at a time: at most one page is
+ * held, whatever the size of the store (`clearly export`). `page` runs one page's SQL.
+ */
+export async function* scanRows(
+  q: StoreQuery,
+  page: (afterSeq: number | null, rows: number) => Promise<TaskRow[]>,
+): AsyncGenerator<TaskRow> {
+  let after: number | null = null;
+  let given = 0;
+  for (;;) {
+    const rows = await page(after, PAGE_ROWS);
+    for (const r of rows) {
+      if (!rowPasses(q, r)) continue;
+      yield r;
+      if (q.limit !== 0 && ++given >= q.limit) return;
+    }
+    if (rows.length < PAGE_ROWS) return;
+    after = Number(rows[rows.length - 1]!.seq);
+  }
+}
+
+/**
  * Reads pages until `q.limit` rows passed (or the store is exhausted), in the query's order.
  * `fetch` runs one page's SQL.
  */

@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from '
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../errors.js';
-import { collect, type StoreQuery } from './query.js';
+import { collect, pageSql, type StoreQuery } from './query.js';
 import { TASK_COLUMNS, WORKER_COLUMNS, type TaskRow, type WorkerRow } from './rows.js';
 import { upsertSet } from './rule-sql.js';
 import { APP_MARK, markStatements, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -27,10 +27,21 @@ function cannotCreate(path: string, e: unknown): StoreError {
   return new StoreError('CANT_CREATE', `cannot create the store ${path} (${why}): ${FIX}`, { cause: e });
 }
 
+/**
+ * mkdir -p, 0700, one level at a time: Node's own `recursive` loops for ever where a parent
+ * answers ENOENT to mkdir although it exists (under /proc, for one).
+ */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  mkdirSync(dir, { mode: 0o700 });
+}
+
 /** Creates the directory (0700) and an empty file (0600) if missing; refuses a file that is not SQLite. */
 function prepareFile(path: string): void {
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makeDirs(dirname(path));
   } catch (e) {
     throw cannotCreate(path, e);
   }
@@ -154,6 +165,11 @@ export class SqliteDb {
       for (const [k, v] of Object.entries(batch.counters)) if (v !== 0) this.addCounter.run(k, v);
       if (stored > 0) this.addCounter.run('task_writes', stored);
     })();
+  }
+
+  queryPage(q: StoreQuery, afterSeq: number | null, rows: number): TaskRow[] {
+    const page = pageSql(q, 'sqlite', afterSeq, rows);
+    return this.stmt(page.sql).all(...page.params) as TaskRow[];
   }
 
   async queryTasks(q: StoreQuery): Promise<TaskRow[]> {

@@ -84,6 +84,9 @@ export class SqliteStore implements Store {
   queryTasks(q: StoreQuery): Promise<TaskRow[]> {
     return this.call('queryTasks', q);
   }
+  queryPage(q: StoreQuery, afterSeq: number | null, rows: number): Promise<TaskRow[]> {
+    return this.call('queryPage', q, afterSeq, rows);
+  }
   getTask(uuid: string): Promise<TaskRow | null> {
     return this.call('getTask', uuid);
   }

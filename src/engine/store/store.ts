@@ -35,6 +35,11 @@ export interface Store {
   readonly location: string;
   write(batch: WriteBatch): Promise<void>;
   queryTasks(q: StoreQuery): Promise<TaskRow[]>;
+  /**
+   * One page of rows passing the SQL part of `q` (query.ts `pageSql`), after `afterSeq` in its
+   * order: `export` walks millions of rows a page at a time, holding one page at once.
+   */
+  queryPage(q: StoreQuery, afterSeq: number | null, rows: number): Promise<TaskRow[]>;
   getTask(uuid: string): Promise<TaskRow | null>;
   /** Rows changed since `seq` (exclusive), oldest first, at most `limit`: a client catching up. */
   changedSince(seq: number, limit: number): Promise<TaskRow[]>;

@@ -38,9 +38,18 @@ export function stateDir(env: NodeJS.ProcessEnv): string {
   return join(base, 'clearly');
 }
 
-export function parseStoreUrl(input: string | undefined, broker: BrokerUrl, env: NodeJS.ProcessEnv = process.env): StoreUrl {
+/**
+ * `broker`: the one whose default file an empty `--store` means; null where there is no default
+ * (`export`, `import`: the store must be named).
+ */
+export function parseStoreUrl(input: string | undefined, broker: BrokerUrl | null, env: NodeJS.ProcessEnv = process.env): StoreUrl {
   const value = (input ?? '').trim();
-  if (value === '') return { kind: 'sqlite', path: join(stateDir(env), storeFileName(broker)), isDefault: true };
+  if (value === '' && broker === null) {
+    throw new UsageError(
+      `${FLAG} is required: the store's file (the path \`clearly server\` names as it starts), sqlite:PATH or postgres://…`,
+    );
+  }
+  if (value === '' && broker !== null) return { kind: 'sqlite', path: join(stateDir(env), storeFileName(broker)), isDefault: true };
   if (value === 'memory') return { kind: 'memory' };
   if (/^postgres(ql)?:\/\//i.test(value)) {
     try {

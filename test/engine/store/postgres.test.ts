@@ -94,6 +94,21 @@ describe('the state rule in the PostgreSQL upsert', () => {
   }, 60_000);
 });
 
+describe('text PostgreSQL cannot hold', () => {
+  it('a NUL in args, a traceback or a worker name is written as U+FFFD instead of failing the batch', async () => {
+    const t = newTask('nul-1');
+    applyTaskEvent(t, ev('nul-1', 'received', 5, { name: 'a.b', args: "('x\u0000y',)" }));
+    applyTaskEvent(t, ev('nul-1', 'failed', 6, { exception: 'E()', traceback: 'line\u0000' }));
+    const ok = newTask('nul-2');
+    applyTaskEvent(ok, ev('nul-2', 'received', 5, { name: 'a.b' }));
+    await store.write({ tasks: [taskRow(t, 'b', undefined), taskRow(ok, 'b', undefined)], ...noWrites });
+    const row = await store.getTask('nul-1');
+    expect(row?.args).toBe("('x\uFFFDy',)");
+    expect(row?.traceback).toBe('line\uFFFD');
+    expect((await store.getTask('nul-2'))?.state).toBe('RECEIVED');
+  });
+});
+
 describe('opening', () => {
   it('refuses a database whose tables are named like clearly\'s but are not a clearly store', async () => {
     const other = await createTestDatabase('other');

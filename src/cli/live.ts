@@ -9,6 +9,7 @@ import type { LivePrinter } from './printer.js';
 import type { CaptureRequest, DecodedCaptureItem } from '../engine/grpc/messages.js';
 import type { Change } from '../engine/model.js';
 import { startSession } from '../engine/session.js';
+import type { TapOptions } from '../engine/broker/tap-source.js';
 import type { FilterSpec } from '../engine/table/filter.js';
 import { UnavailableError } from '../errors.js';
 import { taskRecordFromMessage, workerRecordFromMessage } from '../format/message-records.js';
@@ -31,7 +32,7 @@ export interface Feed {
 export type OpenFeed = (target: FeedTarget) => Feed | Promise<Feed>;
 
 /** Straight from the broker: engine changes, filtered by the printer. */
-export function brokerFeed(broker: string, debug: boolean, enableEvents = false): OpenFeed {
+export function brokerFeed(broker: string, debug: boolean, enableEvents = false, tap?: TapOptions): OpenFeed {
   return async (target) => {
     const session = await startSession({
       broker,
@@ -40,6 +41,7 @@ export function brokerFeed(broker: string, debug: boolean, enableEvents = false)
       onChange: (change) => target.change(change),
       detectEventsOff: true,
       enableEvents,
+      tap,
     });
     note(`watching ${session.masked} (Ctrl-C to stop)`);
     return {

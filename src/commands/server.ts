@@ -4,6 +4,7 @@
  * or SIGINT, which end the streams, remove our broker queue, exit 0. Logs go to stderr only.
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
+import { tapFrom, tapOptions } from '../cli/options.js';
 import { note } from '../cli/output.js';
 import { startCollector } from '../engine/server/collector.js';
 import { address, listen, LOOPBACK } from '../engine/server/listen.js';
@@ -48,6 +49,7 @@ const options = {
     default: 10_000,
     describe: 'Records held for a live client that reads slowly; past it, its oldest are dropped and counted',
   },
+  ...tapOptions,
   'enable-events': {
     type: 'boolean',
     default: false,
@@ -67,6 +69,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('$0 server -b redis://localhost:6379/0 --store postgres://clearly@db/clearly', "a team's shared history in PostgreSQL")
     .example('$0 server -b redis://localhost:6379/0 --store memory', 'keep nothing across restarts')
     .example('$0 server -b redis://localhost:6379/0 --enable-events', 'switch task events on in workers started without -E')
+    .example('$0 server -b amqp://guest:guest@rabbit// --tap-exchange tasks', 'a copy of every task message on the topic exchange tasks')
     .example('$0 server -b redis://localhost:6379/0 --host 0.0.0.0', 'reachable from other hosts (on purpose: args can hold secrets)');
 }
 
@@ -107,6 +110,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
     clientBuffer,
     debug: argv.debug,
     enableEvents: argv.enableEvents,
+    tap: tapFrom(argv),
     log: note,
   });
   let listener;

@@ -6,7 +6,7 @@
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption } from '../cli/client.js';
 import { brokerFeed, runLive, serverFeed } from '../cli/live.js';
-import { brokerOption, displayOptions, filterOptions, outputOptions } from '../cli/options.js';
+import { brokerOption, displayOptions, filterOptions, outputOptions, tapFrom, tapOptions } from '../cli/options.js';
 import { LivePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
 import { UsageError } from '../errors.js';
@@ -25,6 +25,7 @@ const options = {
     default: false,
     describe: 'With --broker: switch task events on in workers that have them off (enable_events every 5 s; it changes the workers)',
   },
+  ...tapOptions,
   ...displayOptions,
   ...outputOptions,
 } as const;
@@ -41,7 +42,8 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example("$0 watch --pattern '^email' --state '!SUCCESS'", 'email tasks that did not succeed')
     .example('$0 watch --only-workers', 'workers coming and going')
     .example('$0 watch --count 1 --state FAILURE --timeout 60', 'wait up to a minute for the first failure')
-    .example('$0 watch -b redis://localhost:6379/0 --enable-events', 'see tasks of workers started without -E too');
+    .example('$0 watch -b redis://localhost:6379/0 --enable-events', 'see tasks of workers started without -E too')
+    .example('$0 watch -b amqp://guest:guest@rabbit// --tap task-monitor --json', 'every task message copied to task-monitor, whole args, events or not');
 }
 
 export async function handler(argv: WatchArgs): Promise<number> {
@@ -64,6 +66,10 @@ export async function handler(argv: WatchArgs): Promise<number> {
   if (argv.enableEvents && argv.broker === undefined) {
     throw new UsageError('--enable-events talks to the workers: add --broker URL (a clearly server has its own --enable-events)');
   }
-  const feed = argv.broker === undefined ? serverFeed(argv.server, spec) : brokerFeed(argv.broker, argv.debug, argv.enableEvents);
+  const tap = tapFrom(argv);
+  if (tap !== undefined && argv.broker === undefined) {
+    throw new UsageError('--tap/--tap-exchange read task messages from the broker: add --broker URL (a clearly server has its own --tap)');
+  }
+  const feed = argv.broker === undefined ? serverFeed(argv.server, spec) : brokerFeed(argv.broker, argv.debug, argv.enableEvents, tap);
   return runLive(printer, feed, { timeoutSeconds: argv.timeout });
 }

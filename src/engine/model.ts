@@ -92,6 +92,14 @@ export interface Task {
   lost: boolean;
   /** When the reducer marked it lost (local time, epoch seconds); null while not lost. */
   lostAt: number | null;
+  /**
+   * From the task-message tap (tap/): the whole args and kwargs as the message's JSON (Python's
+   * dialect), which win over the events' cut repr; and a body clearly does not decode
+   * (`<pickle, N bytes>`). Null when no message was tapped.
+   */
+  argsJson: string | null;
+  kwargsJson: string | null;
+  body: string | null;
 }
 
 export type WorkerStatus = 'ONLINE' | 'OFFLINE' | 'HEARTBEAT';
@@ -168,6 +176,9 @@ export function newTask(uuid: string): Task {
     shown: null,
     lost: false,
     lostAt: null,
+    argsJson: null,
+    kwargsJson: null,
+    body: null,
   };
 }
 

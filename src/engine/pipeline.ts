@@ -6,6 +6,8 @@ import { decodeMessage } from './events/decode.js';
 import type { DecodeError, RawMessage } from './events/types.js';
 import type { Change } from './model.js';
 import type { State } from './state/state.js';
+import type { TapRawMessage } from './broker/tap-source.js';
+import { decodeTapped, unwrapRedisEnvelope } from './tap/decode.js';
 
 export interface PipelineCounters {
   messages: number;
@@ -13,10 +15,12 @@ export interface PipelineCounters {
   decodeErrors: number;
   /** Timestamp (sender clock) of the newest event, for consumer lag. */
   lastEventTimestamp: number;
+  /** Task messages taken from a tap (tap/), decoded or not. */
+  tapped: number;
 }
 
 export class Pipeline {
-  readonly counters: PipelineCounters = { messages: 0, events: 0, decodeErrors: 0, lastEventTimestamp: 0 };
+  readonly counters: PipelineCounters = { messages: 0, events: 0, decodeErrors: 0, lastEventTimestamp: 0, tapped: 0 };
 
   constructor(
     readonly state: State,
@@ -40,6 +44,29 @@ export class Pipeline {
       const changes = this.state.apply(ev, now);
       for (let j = 0; j < changes.length; j++) this.onChange(changes[j]!);
     }
+  }
+
+  /**
+   * A task message from the tap (AMQP as delivered, or Redis' envelope text): merged as the
+   * task-sent its publisher may not have sent, with the whole args (tap/decode.ts).
+   */
+  handleTapped(raw: TapRawMessage | { readonly envelope: string; readonly queue: string }, now: number): void {
+    const c = this.counters;
+    c.tapped++;
+    const msg = 'envelope' in raw ? unwrapRedisEnvelope(raw.envelope, raw.queue) : raw;
+    if (msg === null) {
+      c.decodeErrors++;
+      this.onDecodeError({ reason: 'bad-envelope', detail: `tapped message from ${'queue' in raw ? raw.queue : '?'}: not kombu's envelope` });
+      return;
+    }
+    const d = decodeTapped(msg, now);
+    if (!d.ok) {
+      c.decodeErrors++;
+      this.onDecodeError(d.error);
+      return;
+    }
+    const changes = this.state.apply(d.event, now);
+    for (let j = 0; j < changes.length; j++) this.onChange(changes[j]!);
   }
 
   /**

@@ -9,6 +9,8 @@ import { DecodeErrorLog } from './events/decode-errors.js';
 import type { Change } from './model.js';
 import { Pipeline } from './pipeline.js';
 import { openEventSource } from './broker/open-source.js';
+import { openTap } from './broker/open-tap.js';
+import type { TapOptions, TapSource } from './broker/tap-source.js';
 import type { EventSource, SourceStatus } from './broker/source.js';
 import { State } from './state/state.js';
 import { eventsOffNotice, eventsStatus, taskSentMissing, TASK_SENT_FIX, workerEventsSeen, type EventsStatus } from './state/events-status.js';
@@ -30,6 +32,8 @@ export interface SessionOptions {
   readonly detectEventsOff?: boolean;
   /** Broadcast enable_events every 5 s (`--enable-events`), saying once which workers it switched on. */
   readonly enableEvents?: boolean;
+  /** The task-message tap (`--tap`, `--tap-exchange`): task messages merged with the events. */
+  readonly tap?: TapOptions | undefined;
 }
 
 export interface Session {
@@ -79,6 +83,17 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   // As Celery's own EventReceiver does once it consumes: ask every worker for a heartbeat now,
   // so workers show up at once instead of after up to `freq` seconds.
   void wakeWorkers(o.broker, o.debug, note);
+  let tap: TapSource | null = null;
+  if (o.tap !== undefined && (o.tap.queues.length > 0 || o.tap.exchanges.length > 0)) {
+    tap = await openTap(broker, o.tap, {
+      message: (raw) => pipeline.handleTapped(raw, now()),
+      envelope: (envelope, queue) => pipeline.handleTapped({ envelope, queue }, now()),
+      status: (s) => {
+        if (s.kind === 'lost') note(`the tap lost its connection to ${broker.masked} (${s.error}); tapped tasks stop until a restart`);
+      },
+    });
+    note(`tapping task messages from ${tap.reading.join(', ')}`);
+  }
   const events = o.detectEventsOff === true ? new EventsOffNotices(state, note, o.enableEvents === true) : null;
   const enabler = o.enableEvents === true ? await startEnabling(o.broker, note, o.debug) : null;
   const timer = setInterval(() => {
@@ -97,6 +112,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     async close() {
       clearInterval(timer);
       await enabler?.stop();
+      await tap?.close();
       await source.close();
     },
   };

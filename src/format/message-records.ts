@@ -55,6 +55,9 @@ function taskOf(m: Decoded<TaskMessage>): Task {
     shown: null,
     lost: m.lost === true,
     lostAt: m.lost === true ? orNull(m.lost_at) : null,
+    argsJson: orNull(m.args_json),
+    kwargsJson: orNull(m.kwargs_json),
+    body: orNull(m.body),
   };
 }
 

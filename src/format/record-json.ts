@@ -31,6 +31,8 @@ export function recordJsonBytes(record: OutputRecord): string {
  * record: what `watch --broker --json` prints for each state of a task change.
  */
 export function taskJsonBytes(task: Task, state: TaskState, generated: boolean, fallbackTime: number): string {
+  // A tapped task's whole args are not a repr the fragments know: the plain way (rare).
+  if (task.argsJson !== null || task.kwargsJson !== null || task.body !== null) return utf8Bytes(JSON.stringify(taskRecord(task, state, generated, fallbackTime)));
   status.irregular = false;
   const lost = task.lost ? task.lostAt : undefined;
   const text = line(task, state, stateTime(task, state, fallbackTime), generated, taskOutcome(task), celeryStateOf(task, state), lost);
@@ -76,6 +78,7 @@ export const TASK_RECORD_KEYS = [
 ] as const satisfies ReadonlyArray<keyof TaskRecord>;
 
 function taskRecordBytes(r: TaskRecord): string {
+  if (r.body !== undefined) return utf8Bytes(JSON.stringify(r));
   status.irregular = false;
   const lost = r.lost === true ? (r.lost_at ?? null) : undefined;
   const text = line(r, r.state, r.timestamp, r.generated, recordOutcome(r), r.celery_state, lost, r.broker);

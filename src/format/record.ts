@@ -8,6 +8,8 @@ import { celeryStateOf, stateTime } from '../engine/state/task-state.js';
 import { parseRepr } from '../engine/repr/repr.js';
 import { RecentCache } from '../engine/repr/recent-cache.js';
 import { reprToJson } from './repr-json.js';
+import { parsePythonJson } from '../engine/events/py-json.js';
+import { nonFiniteToStrings } from './json-safe.js';
 
 export interface TaskRecord {
   kind: 'task';
@@ -52,6 +54,8 @@ export interface TaskRecord {
   /** Only on a lost task (its worker went offline while it was on it): true, and since when. */
   lost?: true;
   lost_at?: number | null;
+  /** Only on a tapped task whose body clearly does not decode: `<pickle, 812 bytes>` (never unpickled). */
+  body?: string;
   /** Where the task was heard (masked broker URL), on records from a server's history. */
   broker?: string;
 }
@@ -98,6 +102,13 @@ export interface CachedRepr {
 const parsedCache = new RecentCache<CachedRepr>(CACHE_LIMIT / 2);
 const NULL_REPR: { readonly value: unknown; readonly truncated: boolean } = { value: null, truncated: false };
 
+/** A tapped message's whole JSON args (Python's dialect, NaN/Infinity as strings like a repr's); the repr if it does not parse. */
+function wholeValue(json: string, repr: string | null): { value: unknown; truncated: boolean } {
+  const parsed = parsePythonJson(json);
+  if (!parsed.ok) return parseReprValue(repr);
+  return { value: parsed.nonFinite ? nonFiniteToStrings(parsed.value) : parsed.value, truncated: false };
+}
+
 export function parseReprValue(text: string | null): { value: unknown; truncated: boolean } {
   return text === null ? NULL_REPR : reprCacheEntry(text);
 }
@@ -140,8 +151,9 @@ export function taskRecord(
   fallbackTime: number,
   extras?: TaskRecordExtras,
 ): TaskRecord {
-  const args = parseReprValue(task.args);
-  const kwargs = parseReprValue(task.kwargs);
+  // The tap's whole args win over the repr (cut at 1024 characters in events and headers).
+  const args = task.argsJson !== null ? wholeValue(task.argsJson, task.args) : parseReprValue(task.args);
+  const kwargs = task.kwargsJson !== null ? wholeValue(task.kwargsJson, task.kwargs) : parseReprValue(task.kwargs);
   let result: unknown = null;
   let source: ResultSource | null = null;
   if (extras?.backendResult !== undefined) {
@@ -194,6 +206,7 @@ export function taskRecord(
     record.lost = true;
     record.lost_at = task.lostAt;
   }
+  if (task.body !== null) record.body = task.body;
   return record;
 }
 

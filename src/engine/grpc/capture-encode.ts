@@ -275,6 +275,10 @@ function taskBody(p: number, m: TaskMessage): number {
   // 60 lost (varint), 61 lost_at (double): only on lost tasks.
   if (m.lost != null) p = boolField(p, 480, m.lost);
   if (m.lost_at != null) p = doubleField(p, 489, m.lost_at);
+  // 62-64 args_json, kwargs_json, body (length-delimited): only on tapped tasks.
+  if (m.args_json != null) p = stringField(p, 498, m.args_json);
+  if (m.kwargs_json != null) p = stringField(p, 506, m.kwargs_json);
+  if (m.body != null) p = stringField(p, 514, m.body);
   return p;
 }
 

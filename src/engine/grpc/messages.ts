@@ -67,6 +67,10 @@ export interface TaskMessage {
   /** Its worker went offline while it was RECEIVED/STARTED there (state/lost.ts); absent when not. */
   lost?: boolean;
   lost_at?: number;
+  /** From the task-message tap: the whole args/kwargs as JSON text (Python's dialect), an undecoded body. */
+  args_json?: string;
+  kwargs_json?: string;
+  body?: string;
 }
 
 export interface WorkerMessage {

@@ -11,6 +11,7 @@
  */
 import { openResultBackend, type ResultBackend } from '../backend/results.js';
 import type { SourceStatus } from '../broker/source.js';
+import type { TapOptions } from '../broker/tap-source.js';
 import { Dispatcher } from '../grpc/dispatch.js';
 import type { BrokerState, ResetReply } from '../grpc/messages.js';
 import { encodeCaptureItem } from '../grpc/proto.js';
@@ -39,6 +40,8 @@ export interface CollectorOptions {
   readonly debug: boolean;
   /** Broadcast enable_events every 5 s (`--enable-events`). */
   readonly enableEvents?: boolean;
+  /** The task-message tap (`--tap`, `--tap-exchange`). */
+  readonly tap?: TapOptions | undefined;
   /** Notices for the operator (stderr). */
   readonly log: (message: string) => void;
 }
@@ -104,6 +107,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       onChange,
       detectEventsOff: true,
       enableEvents: o.enableEvents === true,
+      tap: o.tap,
       onStatus: (s: SourceStatus) => {
         brokerState = s.kind === 'lost' ? 'reconnecting' : 'connected';
       },

@@ -71,6 +71,9 @@ export const SCHEMA: Schema = {
       {"no":40,"name":"broker","type":"string","oneof":"_broker"},
       {"no":60,"name":"lost","type":"bool","oneof":"_lost"},
       {"no":61,"name":"lost_at","type":"double","oneof":"_lost_at"},
+      {"no":62,"name":"args_json","type":"string","oneof":"_args_json"},
+      {"no":63,"name":"kwargs_json","type":"string","oneof":"_kwargs_json"},
+      {"no":64,"name":"body","type":"string","oneof":"_body"},
     ],
     "clearly.v1.WorkerMessage": [
       {"no":1,"name":"hostname","type":"string"},

@@ -99,6 +99,10 @@ export function rowFromRecord(value: unknown, broker: string): ImportedRow {
     // A lost task's record says so (state/lost.ts); the mark comes back with it.
     lost: value['lost'] === true ? 1 : 0,
     lost_at: value['lost'] === true ? num('lost_at') : null,
+    // A record's args are the whole ones when a tap brought them; its repr is kept as args.
+    args_json: null,
+    kwargs_json: null,
+    body: typeof value['body'] === 'string' ? value['body'] : null,
   };
   return { ok: true, row };
 }

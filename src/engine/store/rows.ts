@@ -15,6 +15,7 @@ export const TASK_COLUMNS = [
   'retries', 'args', 'kwargs', 'result', 'result_json', 'exception', 'traceback', 'runtime', 'eta', 'expires', 'queue',
   'exchange', 'routing_key', 'parent_id', 'root_id', 'clock', 'sent', 'received', 'started', 'succeeded', 'failed',
   'retried', 'revoked', 'rejected', 'terminated', 'signum', 'expired', 'broker', 'seq', 'lost', 'lost_at',
+  'args_json', 'kwargs_json', 'body',
 ] as const;
 
 export interface TaskRow {
@@ -68,6 +69,10 @@ export interface TaskRow {
   /** 0/1: its worker went offline while it was on it (state/lost.ts); schema version 2. */
   lost: number;
   lost_at: number | null;
+  /** From the task-message tap (tap/): the whole args/kwargs as JSON text, an undecoded body. */
+  args_json: string | null;
+  kwargs_json: string | null;
+  body: string | null;
 }
 
 const flag = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
@@ -117,6 +122,9 @@ export function taskRow(task: Task, broker: string, whole: WholeResult | undefin
     seq: 0,
     lost: task.lost ? 1 : 0,
     lost_at: task.lostAt,
+    args_json: task.argsJson,
+    kwargs_json: task.kwargsJson,
+    body: task.body,
   };
 }
 
@@ -160,6 +168,9 @@ export function taskFromRow(r: TaskRow): Task {
   t.expired = bool(r.expired);
   t.lost = Boolean(r.lost);
   t.lostAt = t.lost ? r.lost_at : null;
+  t.argsJson = r.args_json ?? null;
+  t.kwargsJson = r.kwargs_json ?? null;
+  t.body = r.body ?? null;
   t.shown = r.state;
   return t;
 }

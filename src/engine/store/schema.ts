@@ -82,16 +82,25 @@ const POSTGRES_V1 = [
   `CREATE TABLE counters (key TEXT PRIMARY KEY, value BIGINT NOT NULL)`,
 ];
 
-/** Version 2: lost tasks (state/lost.ts), a flag and since when, with an index to list them. */
+/**
+ * Version 2: lost tasks (state/lost.ts), a flag and since when, with an index to list them; and
+ * what the task-message tap brings (tap/): the whole args/kwargs as JSON, an undecoded body.
+ */
 const SQLITE_V2 = [
   `ALTER TABLE tasks ADD COLUMN lost INTEGER NOT NULL DEFAULT 0`,
   `ALTER TABLE tasks ADD COLUMN lost_at REAL`,
+  `ALTER TABLE tasks ADD COLUMN args_json TEXT`,
+  `ALTER TABLE tasks ADD COLUMN kwargs_json TEXT`,
+  `ALTER TABLE tasks ADD COLUMN body TEXT`,
   `CREATE INDEX tasks_lost_seq ON tasks (seq) WHERE lost = 1`,
 ];
 
 const POSTGRES_V2 = [
   `ALTER TABLE tasks ADD COLUMN lost SMALLINT NOT NULL DEFAULT 0`,
   `ALTER TABLE tasks ADD COLUMN lost_at DOUBLE PRECISION`,
+  `ALTER TABLE tasks ADD COLUMN args_json TEXT`,
+  `ALTER TABLE tasks ADD COLUMN kwargs_json TEXT`,
+  `ALTER TABLE tasks ADD COLUMN body TEXT`,
   `CREATE INDEX tasks_lost_seq ON tasks (seq) WHERE lost = 1`,
 ];
 

@@ -215,7 +215,7 @@ describe('lost tasks (schema version 2)', () => {
     const raw = new Database(path);
     for (const sql of MIGRATIONS.sqlite[0]!) raw.exec(sql);
     for (const sql of markStatements('sqlite', 1)) raw.exec(sql);
-    const { lost: _l, lost_at: _a, ...v1 } = taskRow(newTask('old-1'), 'b', undefined);
+    const { lost: _l, lost_at: _a, args_json: _j, kwargs_json: _k, body: _b, ...v1 } = taskRow(newTask('old-1'), 'b', undefined);
     const cols = Object.keys(v1);
     raw.prepare(`INSERT INTO tasks (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`).run(v1);
     raw.close();

@@ -29,6 +29,8 @@ export interface WorkerOptions {
   queues?: readonly string[];
   extraArgs?: readonly string[];
   env?: Readonly<Record<string, string>>;
+  /** The Celery app module in test/celery/ (default `tasks`; `cadasta` for the tap's topology). */
+  app?: string;
   /** false: a worker with task events off (no -E, worker_send_task_events False), as many run. */
   taskEvents?: boolean;
   /** How long to wait for `ready.` (default 30 s). */
@@ -68,7 +70,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const name = opts.hostname ?? `t${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 6)}`;
   const nodename = name.includes('@') ? name : `${name}@%h`;
   const events = opts.taskEvents === false ? [] : ['-E'];
-  const args = ['-m', 'celery', '-A', 'tasks', 'worker', ...events, '-l', 'info', '-P', 'prefork'];
+  const args = ['-m', 'celery', '-A', opts.app ?? 'tasks', 'worker', ...events, '-l', 'info', '-P', 'prefork'];
   args.push('-c', String(opts.concurrency ?? 2), '-n', nodename);
   if (opts.queues && opts.queues.length > 0) args.push('-Q', opts.queues.join(','));
   args.push(...(opts.extraArgs ?? []));

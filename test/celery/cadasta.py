@@ -33,8 +33,9 @@ app.conf.update(
     task_default_exchange=EXCHANGE,
     task_default_exchange_type='topic',
     task_default_routing_key=f'{WORK}.default',
-    task_send_sent_event=False,
-    worker_send_task_events=False,
+    # CADASTA_EVENTS=1: events on, to see tap and events merge into one task each.
+    task_send_sent_event=os.environ.get('CADASTA_EVENTS') == '1',
+    worker_send_task_events=os.environ.get('CADASTA_EVENTS') == '1',
     task_serializer='json',
     # The worker refuses pickle (as it should, running as root here): the tap records it anyway.
     accept_content=['json'],

@@ -88,3 +88,40 @@ describe.each(BROKER_KINDS)('the tap on %s (Cadasta-style topology, events off)'
     }
   }, 90_000);
 });
+
+describe.each(BROKER_KINDS)('the tap on %s with events on', (kind) => {
+  const broker = BROKERS[kind];
+  const exchange = uniqueQueue('clearly-cadasta-ex');
+  const work = uniqueQueue('clearly-cadasta-work');
+  const monitor = uniqueQueue('clearly-cadasta-monitor');
+  const env = { CLEARLY_TEST_BROKER: broker, CADASTA_EXCHANGE: exchange, CADASTA_WORK_QUEUE: work, CADASTA_MONITOR_QUEUE: monitor, CADASTA_EVENTS: '1' };
+  let worker: WorkerHandle | undefined;
+  let watch: ClearlyProcess | undefined;
+
+  beforeAll(async () => {
+    await assertBrokerReachable(broker);
+    await execa(PYTHON, ['cadasta.py', 'declare'], { cwd: CELERY_DIR, env, timeout: 60_000 });
+    worker = await startWorker({ broker, app: 'cadasta', queues: [work], env });
+  }, 90_000);
+
+  afterAll(async () => {
+    await watch?.stop('SIGINT');
+    await worker?.kill('SIGKILL');
+    for (const q of [work, monitor]) await deleteQueue(broker, q).catch(() => undefined);
+  });
+
+  it('tap and events merge into one task each: it reaches SUCCESS with the whole args', async () => {
+    watch = spawnClearly(['watch', '--broker', broker, '--tap', monitor, '--json']);
+    await watch.waitForStderr(new RegExp(`tapping task messages from ${monitor}`), 20_000);
+    const r = await execa(PYTHON, ['cadasta.py', 'publish'], { cwd: CELERY_DIR, env, timeout: 60_000 });
+    const ids = JSON.parse(r.stdout.trim()) as { export: string };
+    const records = (await watch.waitForRecords(
+      (rs) => rs.some((x) => x.kind === 'task' && x.uuid === ids.export && x.state === 'SUCCESS'),
+      30_000,
+    )) as unknown as Tapped[];
+    const mine = records.filter((x) => x.uuid === ids.export);
+    // One task: PENDING (task-sent and the tapped copy merge), then the worker's states.
+    expect([...new Set(mine.map((x) => x.state))]).toEqual(['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS']);
+    expect(mine.at(-1)!.args).toEqual(['x'.repeat(5000)]);
+  }, 90_000);
+});

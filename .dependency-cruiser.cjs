@@ -127,7 +127,7 @@ module.exports = {
       name: 'io-at-the-edges',
       comment: 'Broker, database, network and metrics libraries only in the engine\'s I/O folders and the CLI.',
       severity: 'error',
-      from: { path: '^src/(engine/(repr|events|state|table|health|diagnose)/|engine/(model|pipeline)\\.ts$|format/)' },
+      from: { path: '^src/(engine/(repr|events|state|table|health|diagnose|tap)/|engine/(model|pipeline)\\.ts$|format/)' },
       to: { path: IO_LIBRARIES },
     },
     {

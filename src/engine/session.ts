@@ -94,7 +94,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     });
     note(`tapping task messages from ${tap.reading.join(', ')}`);
   }
-  const events = o.detectEventsOff === true ? new EventsOffNotices(state, note, o.enableEvents === true) : null;
+  const events = o.detectEventsOff === true ? new EventsOffNotices(state, pipeline, note, o.enableEvents === true) : null;
   const enabler = o.enableEvents === true ? await startEnabling(o.broker, note, o.debug) : null;
   const timer = setInterval(() => {
     pipeline.tick(now());
@@ -118,17 +118,33 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   };
 }
 
-/** Each worker whose events are off is named once (per status), and missing task-sent once. */
+/** Each worker whose events are off is named once (per status), missing task-sent once, silent tapped tasks once. */
 class EventsOffNotices {
   private readonly said = new Map<string, EventsStatus>();
   private taskSentSaid = false;
+  private tapSaid = false;
+  private tapCheckedAt = 0;
   constructor(
     private readonly state: State,
+    private readonly pipeline: Pipeline,
     private readonly note: (message: string) => void,
     private readonly enabling: boolean,
   ) {}
 
+  private checkTapped(at: number): void {
+    if (this.tapSaid || this.pipeline.counters.tapped === 0 || at - this.tapCheckedAt < 10) return;
+    this.tapCheckedAt = at;
+    const n = tappedWithoutEvents(this.state, at);
+    if (n === 0) return;
+    this.tapSaid = true;
+    this.note(
+      `${n} tapped task${n === 1 ? ' has' : 's have'} had no event for ${TAP_QUIET_SECONDS}s: their workers send no task events, or no worker consumes their queue. ` +
+        `Fix: start the workers with -E (or clearly enable-events); \`clearly diagnose --broker URL\` says which`,
+    );
+  }
+
   check(at: number): void {
+    this.checkTapped(at);
     for (const w of this.state.workers()) {
       const v = eventsStatus(workerEventsSeen(w, at));
       if (this.said.get(w.hostname) === v.status) continue;
@@ -142,6 +158,20 @@ class EventsOffNotices {
       this.note(`no task-sent events: ${this.state.firstReceived} tasks appeared first at a worker's task-received, so nothing shows while they wait in a queue. Fix: ${TASK_SENT_FIX}`);
     }
   }
+}
+
+const TAP_QUIET_SECONDS = 30;
+
+/**
+ * Tapped tasks no event ever follows are the tasks whose workers send no events (or that no
+ * worker consumes): said once, looked for every 10 s among the unfinished tasks only.
+ */
+function tappedWithoutEvents(state: State, at: number): number {
+  let n = 0;
+  for (const t of state.table.unfinishedTasks()) {
+    if ((t.argsJson !== null || t.body !== null) && t.state === 'PENDING' && t.events === 1 && t.sent !== null && t.sent < at - TAP_QUIET_SECONDS) n++;
+  }
+  return n;
 }
 
 /** `--enable-events`: enable_events to every worker now and every 5 s; each switch said once. */

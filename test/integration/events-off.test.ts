@@ -16,6 +16,8 @@ describe.each(BROKER_KINDS)('events off on %s', (kind) => {
   let worker: WorkerHandle | undefined;
   let second: WorkerHandle | undefined;
   let watch: ClearlyProcess | undefined;
+  let server: ClearlyProcess | undefined;
+  let address = '';
   const queue = uniqueQueue('clearly-evoff');
   const queue2 = uniqueQueue('clearly-evoff2');
 
@@ -27,6 +29,7 @@ describe.each(BROKER_KINDS)('events off on %s', (kind) => {
 
   afterAll(async () => {
     await watch?.stop('SIGINT');
+    await server?.stop('SIGINT');
     await Promise.all([worker?.kill('SIGKILL'), second?.kill('SIGKILL')]);
     await purgeQueue(broker, queue).catch(() => 0);
     await purgeQueue(broker, queue2).catch(() => 0);
@@ -34,6 +37,9 @@ describe.each(BROKER_KINDS)('events off on %s', (kind) => {
 
   it('watch --broker names the worker that sends no task events, once, with the fix; its tasks never get past PENDING', async () => {
     watch = spawnClearly(['watch', '--broker', broker, '--json', '--workers']);
+    server = spawnClearly(['server', '--broker', broker, '--port', '0', '--store', 'memory']);
+    const [, port] = await server.waitForStderr(/server listening on 127\.0\.0\.1:(\d+)/, 20_000);
+    address = `127.0.0.1:${port}`;
     await watch.waitForStderr(/watching/, 15_000);
     // Its own heartbeat first (with `processed`): the count it rises from.
     await watch.waitForRecord((r) => r.kind === 'worker' && r.hostname === worker!.hostname && r.state === 'HEARTBEAT' && r.processed !== null, 15_000);
@@ -47,6 +53,17 @@ describe.each(BROKER_KINDS)('events off on %s', (kind) => {
     expect(watch.stderr().split(worker!.hostname + ' sends no task events').length - 1).toBe(1);
     await watch.stop('SIGINT');
     watch = undefined;
+    // The server saw the same: on its stderr, in workers --json, in stats, and check goes CRITICAL.
+    await server!.waitForStderr(new RegExp(`${escapeRe(worker!.hostname)} sends no task events`), 15_000);
+    const workers = (await runClearly(['workers', '--server', address, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { hostname: string; events: string });
+    expect(workers.find((w) => w.hostname === worker!.hostname)?.events).toBe('task-events-off');
+    const stats = JSON.parse((await runClearly(['stats', '--server', address, '--json'])).stdout) as { workers_without_events: string[] };
+    expect(stats.workers_without_events).toContain(`${worker!.hostname} (task-events-off)`);
+    const check = await runClearly(['check', '--server', address, '--max-events-off', '0']);
+    expect(check.exitCode).toBe(2);
+    expect(check.stdout).toMatch(/^CLEARLY CRITICAL - \d+ workers? without events/);
+    await server!.stop('SIGINT');
+    server = undefined;
   }, 90_000);
 
   it('watch --enable-events switches them on, says which worker, and its tasks then appear', async () => {

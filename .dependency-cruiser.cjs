@@ -5,7 +5,8 @@
  *
  * Inside src/engine/, from the bottom: repr/ and events/ import nothing of the engine; model.ts
  * imports events/; table/ imports model.ts; state/ imports table/ (its storage); pipeline.ts imports
- * state/. On the I/O side: broker/ imports events/; control/ imports broker/; health/ imports
+ * state/; simulate/ (a cluster in this process, for the demo and the load generator) imports only
+ * events/ and is used only by session.ts. On the I/O side: broker/ imports events/; control/ imports broker/; health/ imports
  * control/; backend/ and store/ import the pure layers and broker/; session.ts (a broker session
  * feeding a pipeline) sits above them; grpc/ above that; server/ (the collector) at the top.
  *
@@ -72,8 +73,23 @@ module.exports = {
       name: 'repr-and-events-are-leaves',
       comment: 'Parsing reprs and decoding events need nothing else of the engine.',
       severity: 'error',
-      from: { path: '^src/engine/(repr|events)/' },
+      from: { path: '^src/engine/(repr|events|redact)/' },
       to: { path: ENGINE, pathNot: '^src/engine/$1/' },
+    },
+    {
+      name: 'simulate-is-a-source',
+      comment:
+        'The simulated cluster (clearly demo, the load generator) makes raw messages as a broker would: ' +
+        'it needs only the raw message type of events/, and only session.ts and the benchmarks feed a pipeline from it.',
+      severity: 'error',
+      from: { path: '^src/engine/simulate/' },
+      to: { path: ENGINE, pathNot: '^src/engine/(simulate|events)/' },
+    },
+    {
+      name: 'simulate-only-from-session',
+      severity: 'error',
+      from: { path: ENGINE, pathNot: '^src/engine/(simulate/|session\\.ts$)' },
+      to: { path: '^src/engine/simulate/' },
     },
     {
       name: 'model-knows-only-events',
@@ -120,14 +136,14 @@ module.exports = {
       name: 'session-above-the-pure-layers',
       comment: 'session.ts opens a broker; the pure layers and the broker itself never use it.',
       severity: 'error',
-      from: { path: '^src/engine/(repr|events|table|state|broker|control|health|diagnose)/|^src/engine/(model|pipeline)\\.ts$' },
+      from: { path: '^src/engine/(repr|events|redact|table|state|broker|control|health|diagnose)/|^src/engine/(model|pipeline)\\.ts$' },
       to: { path: '^src/engine/session\\.ts$' },
     },
     {
       name: 'io-at-the-edges',
       comment: 'Broker, database, network and metrics libraries only in the engine\'s I/O folders and the CLI.',
       severity: 'error',
-      from: { path: '^src/(engine/(repr|events|state|table|health|diagnose|tap)/|engine/(model|pipeline)\\.ts$|format/)' },
+      from: { path: '^src/(engine/(repr|events|redact|state|table|health|simulate|diagnose|tap)/|engine/(model|pipeline)\\.ts$|format/)' },
       to: { path: IO_LIBRARIES },
     },
     {

@@ -13,7 +13,10 @@ import { Dispatcher, type Sink } from '../src/engine/grpc/dispatch.js';
 import { compileFilter } from '../src/engine/table/filter.js';
 import { SeenNames } from '../src/engine/state/seen-names.js';
 import type { Change } from '../src/engine/model.js';
-import { Pipeline } from '../src/engine/pipeline.js';
+import { decodeMessage } from '../src/engine/events/decode.js';
+import type { CeleryEvent, RawMessage } from '../src/engine/events/types.js';
+import { Pipeline, redactEvent } from '../src/engine/pipeline.js';
+import { compileRedactor, DEFAULT_REDACT_PATTERN } from '../src/engine/redact/redact.js';
 import { encodeCaptureItem } from '../src/engine/grpc/proto.js';
 import { State } from '../src/engine/state/state.js';
 import { taskMessage, workerMessage } from '../src/engine/grpc/wire.js';
@@ -23,9 +26,13 @@ import { buildMessages, type Transport } from './lib/messages.js';
 /**
  * - state: decode + reduce, nothing listening (the server with no live client);
  * - ndjson: + the records as NDJSON lines batched for stdout (`watch --broker --json`, its LivePrinter);
- * - dispatch: + the server's fan-out to one live client (CaptureItem protobuf per record).
+ * - dispatch: + the server's fan-out to one live client (CaptureItem protobuf per record);
+ * - dispatch-noredact: dispatch with redaction off (`--redact ''`), to price redaction;
+ * - redact-only: the redaction step alone (pipeline.ts redactEvent) over the decoded events: its
+ *   share of an event's time is the steadiest price on a busy machine.
+ * The first three redact with the default pattern, as clearly runs by default.
  */
-export const VARIANTS = ['state', 'ndjson', 'dispatch'] as const;
+export const VARIANTS = ['state', 'ndjson', 'dispatch', 'dispatch-noredact', 'redact-only'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface ChildRequest {
@@ -97,7 +104,10 @@ function harness(variant: Variant): Harness {
         outputs: () => writer.written,
       };
     }
-    case 'dispatch': {
+    case 'redact-only':
+      return { onChange: () => undefined, turn: () => undefined, outputs: () => 0 };
+    case 'dispatch':
+    case 'dispatch-noredact': {
       // The server's encoders (server.ts), no result backend; one client with Capture's default filter.
       let items = 0;
       const dispatcher = new Dispatcher<Buffer>({
@@ -127,10 +137,25 @@ function harness(variant: Variant): Harness {
   }
 }
 
+/** The events of `messages`, decoded once (for redact-only, which times only the redaction). */
+let decoded: { readonly of: unknown; readonly events: CeleryEvent[] } | null = null;
+
+function timeRedaction(messages: readonly RawMessage[]): { seconds: number; events: number; outputs: number } {
+  if (decoded?.of !== messages) decoded = { of: messages, events: messages.flatMap((m) => decodeMessage(m).events) };
+  const events = decoded.events;
+  const redactor = compileRedactor(DEFAULT_REDACT_PATTERN)!;
+  let changed = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < events.length; i++) if (redactEvent(events[i]!, redactor) !== events[i]) changed++;
+  return { seconds: (performance.now() - t0) / 1000, events: events.length, outputs: changed };
+}
+
 function timeRun(variant: Variant, messages: readonly Parameters<Pipeline['handle']>[0][]): { seconds: number; events: number; outputs: number } {
+  if (variant === 'redact-only') return timeRedaction(messages);
   const h = harness(variant);
   const state = new State({ maxTasks: 10_000, maxWorkers: 1_000 });
-  const pipeline = new Pipeline(state, h.onChange, () => undefined);
+  const redactor = variant === 'dispatch-noredact' ? null : compileRedactor(DEFAULT_REDACT_PATTERN);
+  const pipeline = new Pipeline(state, h.onChange, () => undefined, redactor);
   const t0 = performance.now();
   for (let i = 0; i < messages.length; i++) {
     // The sources stamp every message with the local time, as here.
@@ -146,24 +171,29 @@ function timeRun(variant: Variant, messages: readonly Parameters<Pipeline['handl
 function main(): void {
   const req = JSON.parse(process.argv[2] ?? '{}') as ChildRequest;
   const { messages, events, bytes } = buildMessages({ transport: req.transport, events: req.events, seed: req.seed ?? 20_24, redisBytes: true });
-  for (const variant of req.variants ?? VARIANTS) {
-    timeRun(variant, messages); // warm-up: JIT, inline caches, repr cache
-    const rates: number[] = [];
-    let outputs = 0;
-    for (let r = 0; r < req.runs; r++) {
+  const variants = req.variants ?? VARIANTS;
+  for (const variant of variants) timeRun(variant, messages); // warm-up: JIT, inline caches, repr cache
+  // Runs interleave the variants (run 1 of each, then run 2 of each, …): a busy moment of a shared
+  // machine then slows every variant alike, and the comparisons (redaction on/off) hold.
+  const rates = new Map<Variant, number[]>(variants.map((v) => [v, []]));
+  const outputs = new Map<Variant, number>();
+  for (let r = 0; r < req.runs; r++) {
+    for (const variant of variants) {
       const run = timeRun(variant, messages);
       if (run.events !== events) throw new Error(`processed ${run.events} events of ${events}`);
-      rates.push(run.events / run.seconds);
-      outputs = run.outputs;
+      rates.get(variant)!.push(run.events / run.seconds);
+      outputs.set(variant, run.outputs);
     }
+  }
+  for (const variant of variants) {
     const report: ChildReport = {
       transport: req.transport,
       variant,
       events,
       messages: messages.length,
       bytes,
-      outputs,
-      eventsPerSecond: rates,
+      outputs: outputs.get(variant) ?? 0,
+      eventsPerSecond: rates.get(variant)!,
     };
     process.stdout.write(JSON.stringify(report) + '\n');
   }

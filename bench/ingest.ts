@@ -8,6 +8,7 @@
  * gives each rate its own RSS.
  */
 import { ServerConnection } from '../src/cli/client.js';
+import type { Decoded, StatsReply } from '../src/engine/grpc/messages.js';
 import { withUnit, type BenchContext, type Measurement, type MeasurementBody } from './lib/context.js';
 import { BROKERS, TRANSPORTS, TRANSPORT_NAME, uniqueHost } from './lib/brokers.js';
 import type { Transport } from './lib/messages.js';
@@ -37,6 +38,8 @@ export interface StepResult {
   readonly drainMs: number | null;
   /** Times our process lost its broker connection (Redis drops a subscriber 32 MB behind). */
   readonly disconnects: number;
+  /** The server's counters once drained (null for watch): the store's, for bench/store.ts. */
+  readonly stats: Decoded<StatsReply> | null;
 }
 
 /** How often a clearly process said it lost its broker connection (its stderr notices). */
@@ -66,34 +69,42 @@ export function watchEventsFromSummary(stderr: string): number | null {
 
 interface Consumer {
   readonly child: Child;
+  /** Set by finish() for a server. */
+  stats: Decoded<StatsReply> | null;
   /** Events handled so far, or null when only known at exit (watch). */
   processed(): Promise<number | null>;
   /** Stop it; resolves with the events it handled. */
   finish(): Promise<number>;
 }
 
-async function startConsumer(transport: Transport, mode: Mode): Promise<Consumer> {
+async function startConsumer(transport: Transport, mode: Mode, serverArgs: readonly string[]): Promise<Consumer> {
   const broker = BROKERS[transport];
   switch (mode) {
     case 'server': {
-      const server = await startServer(broker);
+      const server = await startServer(broker, serverArgs);
       const conn = new ServerConnection(server.address);
       const processed = async (): Promise<number> => (await conn.stats()).events_processed ?? 0;
-      return {
+      const consumer: Consumer = {
         child: server,
+        stats: null,
         processed,
         finish: async () => {
-          const n = await processed();
+          // Past the store's batch window, so its counters include the last batch.
+          await sleep(600);
+          consumer.stats = await conn.stats();
+          const n = consumer.stats.events_processed ?? 0;
           conn.close();
           await server.stop();
           return n;
         },
       };
+      return consumer;
     }
     case 'watch': {
       const watch = await startWatch(['--broker', broker, '--json'], 'ignore');
       return {
         child: watch,
+        stats: null,
         processed: async () => null,
         finish: async () => {
           await watch.stop();
@@ -136,8 +147,9 @@ async function drained(c: Consumer, published: number, gen: GeneratorRun, stallM
   }
 }
 
-async function step(transport: Transport, mode: Mode, rate: Rate, seconds: number, seed: number): Promise<StepResult> {
-  const consumer = await startConsumer(transport, mode);
+/** One step of the ladder; `serverArgs` for the server (e.g. a store: bench/store.ts). */
+export async function step(transport: Transport, mode: Mode, rate: Rate, seconds: number, seed: number, serverArgs: readonly string[] = []): Promise<StepResult> {
+  const consumer = await startConsumer(transport, mode, serverArgs);
   const sampler = new ProcSampler(consumer.child.pid, 100);
   await sampler.start();
   const t0 = performance.now();
@@ -169,6 +181,7 @@ async function step(transport: Transport, mode: Mode, rate: Rate, seconds: numbe
     peakRssBytes: peak,
     drainMs,
     disconnects: countDisconnects(consumer.child.stderr()),
+    stats: consumer.stats,
   };
 }
 

@@ -10,12 +10,12 @@
  */
 import type { Interface as ReadLine } from 'node:readline';
 import { createInterface } from 'node:readline';
-import { encodeMessage, type GenEvent } from './generator/encode.js';
+import { encodeMessage, type GenEvent } from '../src/engine/simulate/encode.js';
 import type { Publisher } from './generator/publisher.js';
 import { openRedisPublisher } from './generator/publish-redis.js';
-import { TokenBucket } from './generator/rate.js';
+import { TokenBucket } from '../src/engine/simulate/rate.js';
 import { wallClock } from './generator/run.js';
-import { Workload } from './generator/workload.js';
+import { Workload } from '../src/engine/simulate/workload.js';
 import { withUnit, type BenchContext, type Measurement, type MeasurementBody } from './lib/context.js';
 import { openNoDelayAmqpPublisher } from './lib/amqp-nodelay.js';
 import { BROKERS, TRANSPORTS, TRANSPORT_NAME, uniqueHost } from './lib/brokers.js';

@@ -3,29 +3,23 @@
  * the one place where errors become exit codes and a line on stderr. The `clearly` executable is
  * bin/start.ts, which runs this file's bundle.
  */
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import type { CommandModule as YargsCommand } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { note } from '../src/cli/output.js';
+import { lastValueWins } from '../src/cli/argv.js';
+import { tameLibraryWarnings } from '../src/cli/library-warnings.js';
+import { helpWidth, usageMessage } from '../src/cli/usage.js';
+import { findVersion } from '../src/cli/version.js';
 import { COMMANDS, requestedCommand, type CommandEntry, type CommandModule } from '../src/commands/index.js';
-import { ClearlyError, EXIT } from '../src/errors.js';
+import { ClearlyError, EXIT, UsageError } from '../src/errors.js';
 
-const EPILOGUE = `Exit codes: 0 ok · 1 failure (task --wait: task failed) · 2 usage error · 4 not found · 69 broker/server unreachable · 70 internal error · 124 timed out; check: 0 OK · 1 WARNING · 2 CRITICAL · 3 UNKNOWN
+const EPILOGUE = `Exit codes: 0 ok · 1 failure (task --wait: task failed; reset: not confirmed) · 2 usage error · 4 not found · 65 bad data · 69 broker/server unreachable · 70 internal error · 73 cannot create (store) · 77 no permission (token) · 124 timed out; check: 0 OK · 1 WARNING · 2 CRITICAL · 3 UNKNOWN
 Every flag can also be set as an environment variable: --max-tasks → CLEARLY_MAX_TASKS.
-Colour is used only on a terminal; NO_COLOR or --no-color turn it off.`;
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return 'unknown';
-  }
-}
-
+Colour is used only on a terminal; NO_COLOR turns it off; --color / --no-color win over NO_COLOR.`;
 
 const NO_COMMAND = 'name a command (listed above)';
+
 let exitCode: number = EXIT.OK;
 let debug = process.argv.includes('--debug') || process.env['CLEARLY_DEBUG'] === 'true';
 
@@ -41,7 +35,7 @@ function report(e: unknown): number {
 }
 
 /** `mod` is the loaded module of the command being run; the others only need to be listed. */
-function wrap(entry: CommandEntry, mod: CommandModule | undefined): YargsCommand {
+function wrap(entry: CommandEntry, mod: CommandModule | undefined, flags: CommandFlags): YargsCommand {
   return {
     command: entry.command,
     describe: entry.describe,
@@ -50,7 +44,7 @@ function wrap(entry: CommandEntry, mod: CommandModule | undefined): YargsCommand
       debug = debug || argv['debug'] === true;
       try {
         const m = mod ?? (await entry.load());
-        exitCode = await m.handler(argv as never);
+        exitCode = await m.handler(lastValueWins(argv, flags.arrays) as never);
       } catch (e) {
         exitCode = report(e);
       }
@@ -58,17 +52,29 @@ function wrap(entry: CommandEntry, mod: CommandModule | undefined): YargsCommand
   };
 }
 
+interface CommandFlags {
+  /** Every option of the command, aliases included. */
+  readonly all: readonly string[];
+  /** The ones declared `array` (repeatable), aliases included. */
+  readonly arrays: readonly string[];
+}
+
+/** What the command being run declares, read from its builder on a yargs of its own. */
+function flagsOf(mod: CommandModule | undefined): CommandFlags {
+  if (mod === undefined) return { all: [], arrays: [] };
+  const probe = mod.builder(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown>; array: string[]; alias: Record<string, string[]> } };
+  const o = probe.getOptions();
+  return { all: [...Object.keys(o.key), ...Object.values(o.alias).flat()], arrays: o.array };
+}
+
 /**
  * yargs' `.env('CLEARLY')` turns every CLEARLY_* variable into a flag, and strict mode then rejects
  * one the command does not have (CLEARLY_SERVER set in a profile would break `clearly server`).
  * Keep only the variables that name an option of the command being run.
  */
-function dropForeignEnv(mod: CommandModule | undefined): void {
+function dropForeignEnv(flags: CommandFlags): void {
   const known = new Set<string>();
-  if (mod !== undefined) {
-    const probe = mod.builder(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown> } };
-    for (const k of Object.keys(probe.getOptions().key)) known.add(k.toLowerCase().replace(/-/g, '_'));
-  }
+  for (const k of flags.all) known.add(k.toLowerCase().replace(/-/g, '_'));
   for (const name of Object.keys(process.env)) {
     if (!name.startsWith('CLEARLY_')) continue;
     const key = name.slice('CLEARLY_'.length).toLowerCase();
@@ -77,39 +83,43 @@ function dropForeignEnv(mod: CommandModule | undefined): void {
 }
 
 async function main(): Promise<number> {
-  let usageFailed = false;
+  tameLibraryWarnings(note);
   const args = hideBin(process.argv);
   const requested = requestedCommand(args);
   const loaded = requested === undefined ? undefined : await requested.load();
-  dropForeignEnv(loaded);
+  const flags = flagsOf(loaded);
+  dropForeignEnv(flags);
   const cli = yargs(args)
     .scriptName('clearly')
     .usage('$0 <command> [options]\n\nA real-time monitor for Celery: see tasks and workers live,\nquery history, check health.')
-    // A repeated single-value flag means "the last one wins", as in most CLIs; array flags
-    // (--state) still collect every value.
-    .parserConfiguration({ 'duplicate-arguments-array': false })
+    // yargs collects every repetition of a flag; lastValueWins (in the handler) keeps them all
+    // for the repeatable ones (--state, --max-queue) and the last for the others.
     .env('CLEARLY')
     .strict()
     .demandCommand(1, NO_COMMAND)
     .recommendCommands()
-    .version(version())
+    .version(findVersion(import.meta.url))
     .help()
     .alias('h', 'help')
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(helpWidth(process.stdout))
     .epilogue(EPILOGUE)
+    // Throwing is what stops yargs: a fail handler that returns lets it run the command anyway
+    // (a mistyped flag would print "Unknown argument" and then stream). main() reports it.
     .fail((msg, err, y) => {
+      if (err instanceof ClearlyError) throw err;
+      // A flag's coerce (cli/options.ts) threw a UsageError; yargs hands on only its message.
+      if (err?.name === 'YError') throw new UsageError(/^Not enough arguments/.test(err.message) ? usageMessage(err.message, requested) : err.message);
       if (err) throw err;
-      usageFailed = true;
       if (msg === NO_COMMAND) y.showHelp();
-      process.stderr.write(`clearly: ${msg}\nRun "clearly --help" or "clearly <command> --help" for usage.\n`);
+      throw new UsageError(usageMessage(msg, requested, flags.all));
     });
-  for (const entry of COMMANDS) cli.command(wrap(entry, entry === requested ? loaded : undefined));
+  for (const entry of COMMANDS) cli.command(wrap(entry, entry === requested ? loaded : undefined, flags));
   try {
     await cli.parseAsync();
   } catch (e) {
     return report(e);
   }
-  return usageFailed ? EXIT.USAGE : exitCode;
+  return exitCode;
 }
 
 // Broker/gRPC sockets may still be open: the command is over, so leave now. (No top-level await:

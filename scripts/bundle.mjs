@@ -8,6 +8,8 @@
 // script reads the command names from dist/src/commands/index.js.
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { COMMANDS } from '../dist/src/commands/index.js';
@@ -25,6 +27,18 @@ const grpcJsFastNet = {
   },
 };
 
+/**
+ * cliui (yargs' --help layout) gets its CommonJS build: its ESM build (what an `import` resolves
+ * to) wraps with a stand-in that cuts every N characters, inside words ("query histo" / "ry");
+ * the CommonJS one wraps at word boundaries (wrap-ansi). Each importer gets its own version's.
+ */
+const cliuiWordWrap = {
+  name: 'cliui-word-wrap',
+  setup(b) {
+    b.onResolve({ filter: /^cliui$/ }, (args) => ({ path: createRequire(join(args.resolveDir, 'x.js')).resolve('cliui') }));
+  },
+};
+
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' };
 const EXTERNAL = ['better-sqlite3', 'pg-native'];
 
@@ -36,7 +50,7 @@ await build({
   // CommonJS has no import.meta: the few modules that locate files use the bundle's own path.
   define: { 'import.meta.url': '__clearlyImportMetaUrl' },
   banner: { js: 'var __clearlyImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [grpcJsFastNet],
+  plugins: [grpcJsFastNet, cliuiWordWrap],
   // Native (better-sqlite3) or optional (pg-native) modules stay outside, required at run time.
   external: EXTERNAL,
   sourcemap: true,

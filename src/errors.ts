@@ -20,6 +20,8 @@ export const EXIT = {
   INTERNAL: 70,
   /** A file or directory that cannot be created or written (EX_CANTCREAT): the store's path. */
   CANT_CREATE: 73,
+  /** No token, a wrong one, or one whose role may not do this (EX_NOPERM). */
+  NOPERM: 77,
   /** `--timeout` ran out while waiting (as coreutils `timeout`). */
   TIMEOUT: 124,
   /** Interrupted before anything finished (not used for Ctrl-C on streams, which exit 0). */
@@ -27,7 +29,16 @@ export const EXIT = {
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-export type ErrorCode = 'USAGE' | 'UNAVAILABLE' | 'NOT_FOUND' | 'TIMEOUT' | 'PROTOCOL' | 'INTERNAL' | 'DATA' | 'CANT_CREATE';
+export type ErrorCode =
+  | 'USAGE'
+  | 'UNAVAILABLE'
+  | 'NOT_FOUND'
+  | 'TIMEOUT'
+  | 'PROTOCOL'
+  | 'INTERNAL'
+  | 'DATA'
+  | 'CANT_CREATE'
+  | 'NOPERM';
 
 const EXIT_FOR: Record<ErrorCode, ExitCode> = {
   USAGE: EXIT.USAGE,
@@ -38,6 +49,7 @@ const EXIT_FOR: Record<ErrorCode, ExitCode> = {
   INTERNAL: EXIT.INTERNAL,
   DATA: EXIT.DATA,
   CANT_CREATE: EXIT.CANT_CREATE,
+  NOPERM: EXIT.NOPERM,
 };
 
 export class ClearlyError extends Error {
@@ -85,6 +97,14 @@ export class StoreError extends ClearlyError {
   constructor(code: 'CANT_CREATE' | 'DATA', message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'StoreError';
+  }
+}
+
+/** The server wants a (better) token: none, an unknown one, or a `read` one for an admin call. */
+export class NoPermissionError extends ClearlyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NOPERM', message, options);
+    this.name = 'NoPermissionError';
   }
 }
 

@@ -12,7 +12,8 @@ export const USAGE = `usage: node dist/bench/generator/cli.js --broker URL [--ra
 
 Publishes Celery 5.2 worker and task events (exactly as a real worker and client do) to the
 celeryev exchange (amqp://) or the Redis fanout channels (redis://...[/db]).
-  --rate N       events per second (token bucket); --max (the default): as fast as possible
+  --rate N       events per second (token bucket; default 20, gentle on a shared broker);
+                 --max: as fast as the broker takes them (only when asked: it floods the broker)
   --duration S   stop after S seconds; --events N: after exactly N events (both: whichever first);
                  neither: until SIGINT/SIGTERM. Workers always go offline at the end.
   --workers K    simulated workers w1@HOST..wK@HOST (default 4)
@@ -21,6 +22,9 @@ celeryev exchange (amqp://) or the Redis fanout channels (redis://...[/db]).
   --fail-rate F  share of attempts ending in task-failed (default 0.05); --retry-rate F (0.02)
   --host NAME    host part of the nodenames (default bench)
 Prints one JSON line on stdout: {published, messages, tasks, seconds, rate, broker, processes, seed}.`;
+
+/** Events per second without --rate or --max: enough to watch, too little to bother anyone. */
+export const DEFAULT_RATE = 20;
 
 export interface GeneratorOptions {
   readonly broker: string;
@@ -87,8 +91,10 @@ export function parseOptions(argv: readonly string[]): GeneratorOptions | 'help'
   const scheme = broker.split(':', 1)[0]?.toLowerCase();
   const transport = TRANSPORTS.get(scheme ?? '');
   if (transport === undefined) throw new UsageError(`--broker must be amqp:// or redis://, got '${scheme}:'`);
-  const rate = num('rate', values.rate, positive, 'a positive number');
-  if (rate !== null && values.max === true) throw new UsageError('--rate and --max exclude each other');
+  const asked = num('rate', values.rate, positive, 'a positive number');
+  if (asked !== null && values.max === true) throw new UsageError('--rate and --max exclude each other');
+  // A gentle default: the brokers are often shared, and flooding them is done on purpose only.
+  const rate = values.max === true ? null : (asked ?? DEFAULT_RATE);
   const workers = num('workers', values.workers, posInt, 'a positive integer') ?? 4;
   const processes = num('processes', values.processes, posInt, 'a positive integer') ?? 1;
   const events = num('events', values.events, posInt, 'a positive integer');

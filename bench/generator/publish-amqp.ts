@@ -4,7 +4,7 @@
  * `channel.publish` returns false when amqplib's write buffer is full, and 'drain' says when to go on.
  */
 import { connect, type Channel, type ChannelModel, type Options } from 'amqplib';
-import { AMQP_EXCHANGE_OPTIONS, EVENT_EXCHANGE, amqpPublishOptions, type EncodedMessage } from './encode.js';
+import { AMQP_EXCHANGE_OPTIONS, EVENT_EXCHANGE, amqpPublishOptions, type EncodedMessage } from '../../src/engine/simulate/encode.js';
 import { UnavailableError } from '../../src/errors.js';
 import type { Publisher } from './publisher.js';
 

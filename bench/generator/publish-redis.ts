@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { redisChannel, redisEnvelope, type EncodedMessage } from './encode.js';
+import { redisChannel, redisEnvelope, type EncodedMessage } from '../../src/engine/simulate/encode.js';
 import { UnavailableError } from '../../src/errors.js';
 import type { Publisher } from './publisher.js';
 

@@ -3,7 +3,7 @@
  * (that would cap the rate at one broker round trip per event); back-pressure is a boolean plus a
  * promise, as with Node streams.
  */
-import type { EncodedMessage } from './encode.js';
+import type { EncodedMessage } from '../../src/engine/simulate/encode.js';
 
 export interface Publisher {
   readonly transport: 'amqp' | 'redis';

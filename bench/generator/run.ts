@@ -9,10 +9,10 @@
  * at once, without waiting for tokens.
  */
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
-import { encodeMessage, type EncodedMessage } from './encode.js';
+import { encodeMessage, type EncodedMessage } from '../../src/engine/simulate/encode.js';
 import type { Publisher } from './publisher.js';
-import { TokenBucket } from './rate.js';
-import { Workload, type WorkloadOptions } from './workload.js';
+import { TokenBucket } from '../../src/engine/simulate/rate.js';
+import { Workload, type WorkloadOptions } from '../../src/engine/simulate/workload.js';
 
 const SLICE_EVENTS = 2000;
 

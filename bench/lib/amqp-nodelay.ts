@@ -5,7 +5,7 @@
  * waits for the broker's delayed ACK: 40 ms stalls that are the publisher's, not clearly's.
  */
 import { connect } from 'amqplib';
-import { AMQP_EXCHANGE_OPTIONS, EVENT_EXCHANGE, amqpPublishOptions, type EncodedMessage } from '../generator/encode.js';
+import { AMQP_EXCHANGE_OPTIONS, EVENT_EXCHANGE, amqpPublishOptions, type EncodedMessage } from '../../src/engine/simulate/encode.js';
 import type { Publisher } from '../generator/publisher.js';
 
 export async function openNoDelayAmqpPublisher(url: string): Promise<Publisher> {

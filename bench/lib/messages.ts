@@ -5,8 +5,8 @@
  * left out (the hot path measured from memory).
  */
 import { randomUUID } from 'node:crypto';
-import { encodeMessage, redisChannel, redisEnvelope } from '../generator/encode.js';
-import { Workload } from '../generator/workload.js';
+import { encodeMessage, redisChannel, redisEnvelope } from '../../src/engine/simulate/encode.js';
+import { Workload } from '../../src/engine/simulate/workload.js';
 import type { RawMessage } from '../../src/engine/events/types.js';
 
 export type Transport = 'amqp' | 'redis';

@@ -3,7 +3,9 @@
  * What the broker alone can answer:
  *  - live workers: remote-control `ping` (plus any worker heard while listening);
  *  - queue depths;
- *  - stuck tasks: `active` replies carry when each task started; `reserved` ones carry no time;
+ *  - stuck tasks: `active` replies carry when each task started; `reserved` ones carry no time,
+ *    and `stats` gives each pool's size, which tells a task waiting behind busy slots (queueing)
+ *    from one held with a slot free;
  *  - silence and heartbeat age: by listening to events for `--listen` (default 5 s). When
  *    --max-silence is set and nothing was heard, listening goes on until the first event or the
  *    critical level, so the answer is always decided (a silent cluster takes that long);
@@ -13,7 +15,7 @@ import { startSession } from '../engine/session.js';
 import { note } from './output.js';
 import type { ControlClient } from '../engine/control/mailbox.js';
 import { openControl } from '../engine/control/open.js';
-import { parsePing, parseTaskList, type TaskInfo } from '../engine/control/replies.js';
+import { parsePing, parseStats, parseTaskList, type TaskInfo } from '../engine/control/replies.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
 import { unmeasured, compactDuration, type Bound, type Measured, type Measurements } from '../engine/health/health.js';
 import { failuresFromTasks, stuckFromInspect } from '../engine/health/measure.js';
@@ -109,16 +111,24 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Ma
 interface Inspected {
   readonly pinged: readonly string[];
   readonly active: readonly TaskInfo[] | null;
-  readonly reserved: number | null;
+  readonly reserved: readonly TaskInfo[] | null;
+  /** hostname -> pool size (max concurrency), for the workers that answered `stats`. */
+  readonly pools: ReadonlyMap<string, number | null>;
 }
 
 async function inspect(ctl: ControlClient, o: BrokerCheckOptions, wantStuck: boolean): Promise<Inspected> {
   const ask = (method: string, args: Record<string, unknown>) => ctl.call({ method, arguments: args, timeoutMs: o.timeoutMs });
-  const [pings, active, reserved] = await Promise.all([
+  const [pings, active, reserved, stats] = await Promise.all([
     ask('ping', {}),
     wantStuck ? ask('active', { safe: null }) : Promise.resolve(null),
     wantStuck ? ask('reserved', {}) : Promise.resolve(null),
+    wantStuck ? ask('stats', {}) : Promise.resolve(null),
   ]);
+  const pools = new Map<string, number | null>();
+  for (const r of stats ?? []) {
+    const p = parseStats(r);
+    if (p.ok) pools.set(r.hostname, p.value.pool?.maxConcurrency ?? null);
+  }
   const lists = (replies: typeof active) => {
     if (replies === null) return null;
     const tasks: TaskInfo[] = [];
@@ -131,7 +141,8 @@ async function inspect(ctl: ControlClient, o: BrokerCheckOptions, wantStuck: boo
   return {
     pinged: pings.filter((r) => parsePing(r).ok).map((r) => r.hostname),
     active: lists(active),
-    reserved: lists(reserved)?.length ?? null,
+    reserved: lists(reserved),
+    pools,
   };
 }
 
@@ -184,8 +195,8 @@ export async function measureFromBroker(plan: CheckPlan, o: BrokerCheckOptions):
   if (wantStuck && inspected !== null) {
     if (!inspected.ok) m.stuck = unmeasured(inspected.reason);
     else {
-      const { active, reserved } = inspected.value;
-      m.stuck = { ok: true, ...stuckFromInspect(active ?? [], reserved ?? 0, t) };
+      const { active, reserved, pools } = inspected.value;
+      m.stuck = { ok: true, ...stuckFromInspect(active ?? [], reserved ?? [], pools, t) };
     }
   }
 

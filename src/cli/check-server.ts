@@ -4,7 +4,7 @@
  * its counters the time since the last event. Queue depths still come from the broker, when
  * `--broker` is given as well.
  */
-import { ServerConnection } from './client.js';
+import { ServerConnection, type ServerTarget } from './client.js';
 import { unmeasured, type Measurements } from '../engine/health/health.js';
 import {
   brokerLost,
@@ -12,6 +12,7 @@ import {
   heartbeatFromRecords,
   historyNote,
   lostFromTasks,
+  idleHolders,
   silenceFromServer,
   stuckFromTasks,
   workersFromRecords,
@@ -24,7 +25,7 @@ import { statsRecord, type StatsRecord } from '../format/stats-text.js';
 import { queueMeasurements } from './check-queues.js';
 
 export interface ServerCheckOptions {
-  readonly server: string;
+  readonly server: ServerTarget | string;
   /** For queue depths only. */
   readonly broker?: string | undefined;
 }
@@ -41,6 +42,30 @@ async function collect<T, M>(read: (onItem: (m: M) => void) => Promise<void>, co
   const out: T[] = [];
   await read((m) => out.push(convert(m)));
   return out;
+}
+
+/** The states a worker leaves a task in when it is done with it (its pool slot is free again). */
+const DONE_STATES = ['SUCCESS', 'FAILURE', 'RETRY', 'REVOKED', 'REJECTED'];
+/** Idle workers holding tasks are few; past this many, the rest are dated from the receipt alone. */
+const MAX_IDLE_ASKED = 20;
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * When each of these workers (idle, holding RECEIVED tasks) last finished a task: since then it
+ * has had a slot free. One small query each (the newest finished task on that worker).
+ */
+async function lastFinished(conn: ServerConnection, workers: readonly string[]): Promise<Map<string, number>> {
+  const freed = new Map<string, number>();
+  await Promise.all(
+    workers.slice(0, MAX_IDLE_ASKED).map((w) =>
+      conn.filterTasks(
+        { filter: { states: DONE_STATES, worker: `^${escapeRe(w)}$` }, limit: 1 },
+        { onItem: (m) => freed.set(w, taskRecordFromMessage(m).timestamp) },
+      ).done,
+    ),
+  );
+  return freed;
 }
 
 export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions): Promise<ServerCheck> {
@@ -104,7 +129,11 @@ export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions):
           .join('; ');
         m.failures = { ok: true, ...failuresFromTasks(tasks, t, plan.windowSeconds, note === '' ? null : note) };
       }
-      if (wantStuck) m.stuck = { ok: true, ...stuckFromTasks(tasks, t, staleness) };
+      if (wantStuck) {
+        const inFlight = tasks.filter((x) => x.state === 'STARTED' || x.state === 'RECEIVED');
+        const freed = await lastFinished(conn, idleHolders(inFlight));
+        m.stuck = { ok: true, ...stuckFromTasks(inFlight, t, staleness, freed) };
+      }
     }
     if (needs(plan, 'max-silence')) m.silence = silenceFromServer(stats);
     if (lostTasks !== null) m.lost = { ok: true, ...lostFromTasks(lostTasks, t, lost === null ? null : lost.reason) };

@@ -2,27 +2,21 @@
  * The client side of `clearly server`: one connection per command, unary calls with a deadline,
  * server streams with a connect watchdog, and the ONE place where gRPC statuses become
  * ClearlyErrors (and so exit codes): UNAVAILABLE/DEADLINE_EXCEEDED -> 69, NOT_FOUND -> 4,
- * INVALID_ARGUMENT -> 2.
+ * INVALID_ARGUMENT -> 2, UNAUTHENTICATED/PERMISSION_DENIED -> 77 (one line naming the variable
+ * or flag to set). Every call carries `authorization: Bearer <token>` when there is a token.
  *
  * Calls never wait for the server to become ready (grpc-js's default, kept on purpose): a
  * server that is not there fails the call as soon as the connection is refused, not after a
  * deadline.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Options } from 'yargs';
 import type { CaptureRequest, Decoded, DecodedCaptureItem, ResetReply, StatsReply, TaskMessage, TaskQuery, WorkerMessage, WorkerQuery } from '../engine/grpc/messages.js';
 import { createClearlyClient, type ClearlyClient } from '../engine/grpc/codec/client.js';
-import { ClearlyError, NotFoundError, UnavailableError, UsageError } from '../errors.js';
+import { ClearlyError, NoPermissionError, NotFoundError, UnavailableError, UsageError } from '../errors.js';
+import { describeTlsFailure } from './tls-errors.js';
+import { parseServer, type ServerTarget } from './server-target.js';
 
-export const DEFAULT_SERVER = 'localhost:12223';
-
-export const serverOption = {
-  server: {
-    type: 'string',
-    default: DEFAULT_SERVER,
-    describe: 'The clearly server to ask (HOST:PORT)',
-  },
-} as const satisfies Record<string, Options>;
+export { DEFAULT_SERVER, serverOption, serverTarget, type ServerTarget } from './server-target.js';
 
 /** Unary calls are small (one task, counters): a server that takes longer than this is stuck. */
 const UNARY_DEADLINE_MS = 10_000;
@@ -31,15 +25,9 @@ const CONNECT_TIMEOUT_MS = 5_000;
 /** One task's whole result may be big; grpc-js's 4 MiB default would refuse it. */
 const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
-/** Validate `--server`: `host:port`, `[v6]:port`; a URL scheme is refused with a hint. */
+/** `--server` as `host:port` (a `grpcs://` scheme is taken off: serverTarget reads it). */
 export function parseServerAddress(value: string): string {
-  const v = value.trim();
-  const hint = `--server / CLEARLY_SERVER: expected HOST:PORT (e.g. ${DEFAULT_SERVER}), got ${JSON.stringify(value)}`;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) throw new UsageError(`${hint}; leave out the scheme`);
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]/]+):(\d{1,5})$/.exec(v);
-  const port = Number(m?.[2]);
-  if (m === null || !(port >= 1 && port <= 65535)) throw new UsageError(hint);
-  return v;
+  return parseServer(value).address;
 }
 
 const POINTERS = 'start one with `clearly server --broker URL`, or read a broker directly with --broker URL';
@@ -70,14 +58,31 @@ function isServiceError(e: unknown): e is grpc.ServiceError {
  * whether the call had reached the server: then UNAVAILABLE means it went away mid-stream.
  * Anything that is not a gRPC status comes back unchanged.
  */
-export function grpcError(e: unknown, address: string, connected = false): unknown {
+export function grpcError(e: unknown, address: string, connected = false, target?: ServerTarget): unknown {
   if (!isServiceError(e)) return e;
   const details = e.details ?? '';
   switch (e.code) {
-    case grpc.status.UNAVAILABLE:
+    case grpc.status.UNAUTHENTICATED: {
+      const from = target?.tokenSource ?? null;
+      return from === null
+        ? new NoPermissionError(`the clearly server at ${address} needs a token: set CLEARLY_TOKEN or --token-file FILE`, { cause: e })
+        : new NoPermissionError(`the clearly server at ${address} does not accept the token from ${from} (${details}): set the right one`, { cause: e });
+    }
+    case grpc.status.PERMISSION_DENIED:
+      return new NoPermissionError(
+        `the clearly server at ${address} refused: ${details}; set an admin token in ${target?.tokenSource ?? 'CLEARLY_TOKEN or --token-file FILE'}`,
+        { cause: e },
+      );
+    case grpc.status.UNAVAILABLE: {
+      const tls = connected ? null : describeTlsFailure(details, { tls: (target?.tls ?? null) !== null, clientCert: (target?.tls?.cert ?? null) !== null });
+      if (tls !== null) {
+        const message = `cannot connect to the clearly server at ${address}: ${tls.message}`;
+        return tls.noPermission ? new NoPermissionError(message, { cause: e }) : new UnavailableError(message, { cause: e });
+      }
       return connected
         ? new UnavailableError(`lost the connection to the clearly server at ${address} (${connectReason(details)})`, { cause: e })
         : new UnavailableError(`no clearly server at ${address} (${connectReason(details)}): ${POINTERS}`, { cause: e });
+    }
     case grpc.status.DEADLINE_EXCEEDED:
       return new UnavailableError(`the clearly server at ${address} did not answer in time: ${POINTERS}`, { cause: e });
     case grpc.status.NOT_FOUND:
@@ -114,51 +119,83 @@ export interface ReadOptions<T> {
   readonly onItem: (item: T) => void;
   /** Called once, when the channel is connected (before any item). */
   readonly onConnected?: () => void;
+  /** Called once, when the server took the call (its response headers, or a first item): past the token check. */
+  readonly onAccepted?: () => void;
 }
 
-type Invoke<T> = (options: Partial<grpc.CallOptions>, callback: (e: grpc.ServiceError | null, value?: T) => void) => unknown;
+type Invoke<T> = (
+  metadata: grpc.Metadata,
+  options: Partial<grpc.CallOptions>,
+  callback: (e: grpc.ServiceError | null, value?: T) => void,
+) => unknown;
+
+/** A target given as a bare `--server` value: no token, TLS only if its scheme says so. */
+function asTarget(server: ServerTarget | string): ServerTarget {
+  if (typeof server !== 'string') return server;
+  const { address, tls } = parseServer(server);
+  return { address, token: null, tokenSource: null, tls: tls === true ? { ca: null, cert: null, key: null, serverName: null } : null };
+}
 
 /** A connection to one clearly server. Method names follow the proto's RPCs. */
 export class ServerConnection {
   readonly address: string;
+  readonly target: ServerTarget;
   private readonly client: ClearlyClient;
 
-  constructor(address: string) {
-    this.address = parseServerAddress(address);
-    this.client = createClearlyClient(this.address, {
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-      // A retried Reset would forget twice; every call here is one attempt.
-      'grpc.enable_retries': 0,
-    });
+  constructor(server: ServerTarget | string) {
+    this.target = asTarget(server);
+    this.address = this.target.address;
+    const tls = this.target.tls;
+    // grpc-js names the TLS server by the host of --server; for an IP literal Node warns
+    // (DEP0123) on every connection, while the certificate's IP names are still checked.
+    if (tls !== null && tls.serverName === null && /^(\d+\.){3}\d+:|^\[/.test(this.address)) (process as { noDeprecation?: boolean }).noDeprecation = true;
+    const credentials = tls === null ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
+    this.client = createClearlyClient(
+      this.address,
+      {
+        'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+        // A retried Reset would forget twice; every call here is one attempt.
+        'grpc.enable_retries': 0,
+        ...(tls?.serverName == null ? {} : { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName }),
+      },
+      credentials,
+    );
+  }
+
+  /** Per call, so it goes over plaintext too (call credentials need TLS); never logged. */
+  private metadata(): grpc.Metadata {
+    const m = new grpc.Metadata();
+    if (this.target.token !== null) m.set('authorization', `Bearer ${this.target.token}`);
+    return m;
   }
 
   getTask(uuid: string): Promise<Decoded<TaskMessage>> {
-    return this.unary((o, cb) => this.client.GetTask({ uuid }, o, cb));
+    return this.unary((m, o, cb) => this.client.GetTask({ uuid }, m, o, cb));
   }
 
   async seenTasks(): Promise<string[]> {
-    const reply = await this.unary<{ names?: string[] }>((o, cb) => this.client.SeenTasks({}, o, cb));
+    const reply = await this.unary<{ names?: string[] }>((m, o, cb) => this.client.SeenTasks({}, m, o, cb));
     return reply.names ?? [];
   }
 
   reset(): Promise<ResetReply> {
-    return this.unary((o, cb) => this.client.Reset({}, o, cb));
+    return this.unary((m, o, cb) => this.client.Reset({}, m, o, cb));
   }
 
   stats(): Promise<Decoded<StatsReply>> {
-    return this.unary((o, cb) => this.client.GetStats({}, o, cb));
+    return this.unary((m, o, cb) => this.client.GetStats({}, m, o, cb));
   }
 
   filterTasks(query: TaskQuery, options: ReadOptions<Decoded<TaskMessage>>): Reading {
-    return this.read(this.client.FilterTasks(query), options);
+    return this.read(this.client.FilterTasks(query, this.metadata()), options);
   }
 
   filterWorkers(query: WorkerQuery, options: ReadOptions<Decoded<WorkerMessage>>): Reading {
-    return this.read(this.client.FilterWorkers(query), options);
+    return this.read(this.client.FilterWorkers(query, this.metadata()), options);
   }
 
   capture(request: CaptureRequest, options: ReadOptions<DecodedCaptureItem>): Reading {
-    return this.read(this.client.Capture(request), options);
+    return this.read(this.client.Capture(request, this.metadata()), options);
   }
 
   close(): void {
@@ -167,8 +204,8 @@ export class ServerConnection {
 
   private unary<T>(invoke: Invoke<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      invoke({ deadline: Date.now() + UNARY_DEADLINE_MS }, (e, value) => {
-        if (e !== null) reject(grpcError(e, this.address));
+      invoke(this.metadata(), { deadline: Date.now() + UNARY_DEADLINE_MS }, (e, value) => {
+        if (e !== null) reject(grpcError(e, this.address, false, this.target));
         else if (value === undefined) reject(new ClearlyError('PROTOCOL', `the server at ${this.address} sent an empty answer`));
         else resolve(value);
       });
@@ -220,14 +257,22 @@ export class ServerConnection {
     };
     watch();
 
+    let accepted = false;
+    const markAccepted = (): void => {
+      if (accepted || settled) return;
+      accepted = true;
+      options.onAccepted?.();
+    };
+    call.on('metadata', () => markAccepted());
     call.on('data', (item: T) => {
       if (settled) return;
       markConnected();
+      markAccepted();
       options.onItem(item);
     });
     call.on('error', (e: grpc.ServiceError) => {
       if (cancelled && e.code === grpc.status.CANCELLED) settle();
-      else settle(grpcError(e, this.address, connected));
+      else settle(grpcError(e, this.address, connected, this.target));
     });
     // 'end' comes after the last 'data' of a stream that finished with status OK.
     call.on('end', () => settle());
@@ -246,8 +291,8 @@ export class ServerConnection {
 }
 
 /** Run `fn` with a connection to `address`, closed afterwards whatever happens. */
-export async function withServer<T>(address: string, fn: (conn: ServerConnection) => Promise<T>): Promise<T> {
-  const conn = new ServerConnection(address);
+export async function withServer<T>(server: ServerTarget | string, fn: (conn: ServerConnection) => Promise<T>): Promise<T> {
+  const conn = new ServerConnection(server);
   try {
     return await fn(conn);
   } finally {

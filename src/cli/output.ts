@@ -131,6 +131,17 @@ export function note(message: string): void {
   process.stderr.write(`clearly: ${message}\n`);
 }
 
+/**
+ * The columns text output fits: the terminal's, or `COLUMNS` when stdout is not a terminal and it
+ * is set (a pipe into a pager, a test); otherwise none (a file or a pipe has no width: each value
+ * stays one whole line there).
+ */
+export function terminalWidth(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv): number | undefined {
+  if (stream.isTTY === true && typeof stream.columns === 'number' && stream.columns > 0) return stream.columns;
+  const columns = Number(env['COLUMNS']);
+  return Number.isInteger(columns) && columns > 0 ? columns : undefined;
+}
+
 /** Bytes stdout may hold unwritten before a paced producer waits. */
 const PACED_HIGH_BYTES = 4 * 1024 * 1024;
 /** Lines are gathered into writes of about this size. */

@@ -15,10 +15,20 @@ import { LineWriter, type LineSink } from './output.js';
 
 export type Printer = (record: OutputRecord) => boolean;
 
-/** One record per line: NDJSON, or text for people. Returns false when the line was dropped. */
-export function makePrinter(writer: LineWriter, json: boolean, palette: Palette, text: TextOptions): Printer {
+/**
+ * One record per line: NDJSON, or text for people. Returns false when the line was dropped.
+ * `live`: lines come as things happen, so the text's time column is kept from running backwards
+ * (a history listing is sorted, and shows each record's own time).
+ */
+export function makePrinter(writer: LineWriter, json: boolean, palette: Palette, text: TextOptions, live = false): Printer {
   if (json) return (r) => writer.lineBytes(recordJsonBytes(r));
-  return (r) => writer.line(renderText(r, palette, text));
+  if (!live) return (r) => writer.line(renderText(r, palette, text));
+  let shownUpTo: number | undefined;
+  return (r) => {
+    const line = renderText(r, palette, { ...text, shownUpTo });
+    if (shownUpTo === undefined || r.timestamp > shownUpTo) shownUpTo = r.timestamp;
+    return writer.line(line);
+  };
 }
 
 export interface LivePrinterOptions {
@@ -47,7 +57,7 @@ export class LivePrinter {
 
   constructor(out: LineSink, o: LivePrinterOptions) {
     this.writer = new LineWriter(out, () => this.done());
-    this.print = makePrinter(this.writer, o.json, o.palette, o.text);
+    this.print = makePrinter(this.writer, o.json, o.palette, o.text, true);
     this.filter = o.filter;
     this.limit = o.limit ?? Infinity;
     this.jsonLine = o.json ? (bytes, kind) => this.written(kind, this.writer.lineBytes(bytes)) : undefined;

@@ -7,11 +7,12 @@
  * listening is found by the look (the server's GetTask, the backend's GET); one that finishes in
  * between is caught by the subscription.
  */
-import { ServerConnection } from './client.js';
+import { ServerConnection, type ServerTarget } from './client.js';
 import { startSession } from '../engine/session.js';
 import { note } from './output.js';
 import { watchTaskMeta, type MetaWatch } from './wait-backend.js';
 import type { Task } from '../engine/model.js';
+import type { Redactor } from '../engine/redact/redact.js';
 import { metaIsFinal, taskFromMeta, type TaskMeta } from '../engine/backend/task-meta.js';
 import { taskRecordFromMessage } from '../format/message-records.js';
 import { NotFoundError, UnavailableError } from '../errors.js';
@@ -70,7 +71,7 @@ function outcome(timeoutMs: number | undefined, last: () => TaskRecord | null) {
   return { promise, settle, fail, isSettled: () => settled };
 }
 
-export async function waitFromServer(server: string, o: WaitOptions): Promise<WaitOutcome> {
+export async function waitFromServer(server: ServerTarget | string, o: WaitOptions): Promise<WaitOutcome> {
   const conn = new ServerConnection(server);
   let last: TaskRecord | null = null;
   const out = outcome(o.timeoutMs, () => last);
@@ -120,6 +121,14 @@ export interface BrokerWaitOptions extends WaitOptions {
   /** A Redis result backend: finds a task that finished before we listened, and its whole result. */
   readonly backend?: string | undefined;
   readonly debug: boolean;
+  /** `--redact`: secrets out of the events and of the backend's meta (null: off). */
+  readonly redactor?: Redactor | null;
+}
+
+/** The backend's meta with the redactor's keys replaced in its result (or exception) and traceback. */
+function redactMeta(m: TaskMeta, r: Redactor | null): TaskMeta {
+  if (r === null) return m;
+  return { ...m, result: r.value(m.result), traceback: m.traceback === null ? null : r.text(m.traceback) };
 }
 
 /** When the backend says "done" first (it stores before the event is sent), wait this long for the event's details. */
@@ -142,6 +151,7 @@ export async function waitFromBroker(o: BrokerWaitOptions): Promise<WaitOutcome>
     log: note,
     broker: o.broker,
     debug: o.debug,
+    redactor: o.redactor ?? null,
     onChange: (change) => {
       if (change.kind !== 'task' || change.task.uuid !== o.uuid) return;
       task = change.task;
@@ -153,8 +163,9 @@ export async function waitFromBroker(o: BrokerWaitOptions): Promise<WaitOutcome>
   let backend: MetaWatch | undefined;
   try {
     if (o.backend !== undefined) {
-      backend = await watchTaskMeta(o.backend, o.uuid, (m) => {
-        if (!metaIsFinal(m) || out.isSettled()) return;
+      backend = await watchTaskMeta(o.backend, o.uuid, (stored) => {
+        if (!metaIsFinal(stored) || out.isSettled()) return;
+        const m = redactMeta(stored, o.redactor ?? null);
         meta = m;
         whole = m.status === 'SUCCESS' ? { value: nonFiniteToStrings(m.result) } : undefined;
         grace ??= setTimeout(fromMeta, EVENT_GRACE_MS);

@@ -8,7 +8,8 @@
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { measureFromBroker } from '../cli/check-broker.js';
 import { measureFromServer } from '../cli/check-server.js';
-import { DEFAULT_SERVER, parseServerAddress } from '../cli/client.js';
+import { DEFAULT_SERVER, serverTarget, type ServerTarget } from '../cli/client.js';
+import { securityOptions } from '../cli/server-target.js';
 import { LineWriter, note } from '../cli/output.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
 import { STATUS_EXIT, unmeasured, type CheckResult, type Measurements } from '../engine/health/health.js';
@@ -23,6 +24,7 @@ const options = {
     type: 'string',
     describe: `The clearly server to ask (HOST:PORT; default ${DEFAULT_SERVER}). With --broker too, the broker is read for queue depths only`,
   },
+  ...securityOptions(),
   broker: {
     type: 'string',
     alias: 'b',
@@ -36,10 +38,13 @@ const options = {
   'max-queue': {
     type: 'string',
     array: true,
-    describe: 'QUEUE=[WARN:]CRIT messages waiting (repeat per queue; needs --broker)',
+    describe: 'QUEUE=[WARN:]CRIT messages waiting (repeat or comma-separate per queue; needs --broker)',
   },
   'max-silence': { type: 'string', describe: '[WARN:]CRIT time without any event from the cluster (1m:5m)' },
-  'max-stuck': { type: 'string', describe: '[WARN:]CRIT time a task may stay STARTED or RECEIVED (10m:30m)' },
+  'max-stuck': {
+    type: 'string',
+    describe: '[WARN:]CRIT time a task may run, or be held with a pool slot free (10m:30m); prefetched tasks behind busy slots are queueing, not stuck',
+  },
   'max-heartbeat-age': { type: 'string', describe: '[WARN:]CRIT time since a live worker was last heard from (30s:1m)' },
   'max-events-off': {
     type: 'string',
@@ -69,10 +74,13 @@ Rates: 5% (or 5). Output: "CLEARLY <STATUS> - <findings> | <perfdata>" (Nagios g
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (a threshold that could not be measured,
 bad flags, server or broker unreachable). The worst wins: CRITICAL, WARNING, UNKNOWN, OK.
 
+Stuck means running too long, or held by a worker with a free pool slot that does not start
+it; a task waiting in a worker's prefetch buffer behind busy slots, or for its ETA, is queueing.
+
 With --broker nothing looks back in time: failures need --listen at least --window (else
-UNKNOWN); --max-silence listens until the first event or its critical level; RECEIVED tasks
-make --max-stuck UNKNOWN (workers do not say since when they hold them). A clearly server
-answers all of them at once.`;
+UNKNOWN); --max-silence listens until the first event or its critical level; a task held with a
+free slot is named but not dated (workers do not say since when). A clearly server answers all
+of them at once.`;
 
 /** A usage error in `check` exits 3 (UNKNOWN) as Nagios plugins do, not 2 (CRITICAL for a monitor). */
 class CheckUsageError extends UsageError {
@@ -102,6 +110,7 @@ interface Plan {
   readonly plan: CheckPlan;
   readonly mode: 'server' | 'broker';
   readonly server: string;
+  readonly target: ServerTarget;
   readonly broker: string | undefined;
   readonly listenSeconds: number;
   readonly timeoutMs: number;
@@ -114,11 +123,12 @@ export function planCheck(argv: CheckArgs): Plan {
   if (broker !== undefined) parseBrokerUrl(broker, '--broker / CLEARLY_BROKER');
   // --broker alone reads the broker for everything; with --server it only adds queue depths.
   const mode = broker !== undefined && argv.server === undefined ? 'broker' : 'server';
-  const server = parseServerAddress(argv.server ?? DEFAULT_SERVER);
+  const target = serverTarget(argv.server ?? DEFAULT_SERVER, argv);
   return {
     plan,
     mode,
-    server,
+    server: target.address,
+    target,
     broker,
     listenSeconds: parseDuration(argv.listen, '--listen'),
     timeoutMs: parseDuration(argv.timeout, '--timeout') * 1000,
@@ -158,7 +168,7 @@ async function measure(p: Plan, debug: boolean): Promise<{ measurements: Measure
     const ctx = { source: 'broker' as const, server: null, broker: maskUrl(broker), listenedSeconds: r.listenedSeconds };
     return { measurements: withUnreachable(p.plan, r.measurements, r.unreachable), ctx };
   }
-  const r = await measureFromServer(p.plan, { server: p.server, broker: p.broker });
+  const r = await measureFromServer(p.plan, { server: p.target, broker: p.broker });
   const ctx = { source: 'server' as const, server: p.server, broker: p.broker === undefined ? null : maskUrl(p.broker), listenedSeconds: null };
   return { measurements: withUnreachable(p.plan, r.measurements, r.unreachable), ctx };
 }

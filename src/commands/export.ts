@@ -6,8 +6,10 @@
  */
 import { existsSync } from 'node:fs';
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
-import { serverOption, withServer } from '../cli/client.js';
-import { filterOptions } from '../cli/options.js';
+import { serverOption, serverTarget, withServer, type ServerTarget } from '../cli/client.js';
+import { filterOptions, redactOption, redactorFor, wholeNumber } from '../cli/options.js';
+import type { Redactor } from '../engine/redact/redact.js';
+import { redactRow } from '../engine/store/redact-row.js';
 import { note, PacedLines } from '../cli/output.js';
 import { compileTaskQuery } from '../engine/grpc/queries.js';
 import { storeQuery } from '../engine/server/history.js';
@@ -30,8 +32,10 @@ const options = {
   since: { type: 'string', describe: 'Only tasks whose last event is this recent: 1h, 2d, or a time (2026-12-03T09:00)' },
   until: { type: 'string', describe: 'Only tasks whose last event is older: 1h (up to an hour ago), or a time' },
   search: { type: 'string', describe: 'Only tasks whose name, args, kwargs, result or exception hold all these words' },
-  limit: { type: 'number', alias: 'l', default: 0, describe: 'At most this many tasks (0 = all)' },
+  retried: { type: 'boolean', default: false, describe: 'Only tasks that ever retried, whatever their state now' },
+  limit: { alias: 'l', ...wholeNumber('--limit', 0, undefined, ' (0 = all)'), default: 0, describe: 'At most this many tasks (0 = all)' },
   'newest-first': { type: 'boolean', default: false, describe: 'Newest first (default: oldest first, the order import keeps)' },
+  ...redactOption,
 } as const;
 
 type ExportArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
@@ -51,8 +55,9 @@ export async function handler(argv: ExportArgs): Promise<number> {
   const out = new PacedLines(process.stdout);
   const emit = (r: TaskRecord): void => out.line(recordJsonBytesAsText(r));
   let count: number;
-  if (argv.store !== undefined && argv.store !== '') count = await fromStore(argv.store, query, out, emit);
-  else count = await fromServer(argv.server, query, out, emit);
+  // --redact applies where rows are read: straight from a store here; a server redacts with its own.
+  if (argv.store !== undefined && argv.store !== '') count = await fromStore(argv.store, query, out, emit, redactorFor(argv.redact));
+  else count = await fromServer(serverTarget(argv.server, argv), query, out, emit);
   await out.end();
   if (!out.isClosed) note(`exported ${count} task${count === 1 ? '' : 's'}`);
   return EXIT.OK;
@@ -63,7 +68,7 @@ function recordJsonBytesAsText(r: TaskRecord): string {
   return Buffer.from(recordJsonBytes(r), 'latin1').toString('utf8');
 }
 
-async function fromServer(server: string, query: ReturnType<typeof taskQuery>, out: PacedLines, emit: (r: TaskRecord) => void): Promise<number> {
+async function fromServer(server: ServerTarget | string, query: ReturnType<typeof taskQuery>, out: PacedLines, emit: (r: TaskRecord) => void): Promise<number> {
   let count = 0;
   await withServer(server, async (conn) => {
     const reading = conn.filterTasks(query, {
@@ -83,7 +88,13 @@ async function fromServer(server: string, query: ReturnType<typeof taskQuery>, o
   return count;
 }
 
-async function fromStore(input: string, query: ReturnType<typeof taskQuery>, out: PacedLines, emit: (r: TaskRecord) => void): Promise<number> {
+async function fromStore(
+  input: string,
+  query: ReturnType<typeof taskQuery>,
+  out: PacedLines,
+  emit: (r: TaskRecord) => void,
+  redactor: Redactor | null,
+): Promise<number> {
   const url = parseStoreUrl(input, null);
   if (url.kind === 'memory') throw new UsageError('--store memory: a memory store ends with its server; export from the server (--server) instead');
   // Reading must never create: a mistyped path would otherwise leave an empty store behind.
@@ -97,7 +108,7 @@ async function fromStore(input: string, query: ReturnType<typeof taskQuery>, out
     const q = storeQuery(compileTaskQuery(query));
     for await (const row of scanRows(q, (after, rows) => store.queryPage(q, after, rows))) {
       if (out.isClosed) break;
-      emit(taskRecordFromRow(row));
+      emit(taskRecordFromRow(redactRow(row, redactor)));
       count++;
       await out.ready();
     }

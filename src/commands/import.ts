@@ -12,7 +12,10 @@ import type { Readable } from 'node:stream';
 import ndjson from 'ndjson';
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { note } from '../cli/output.js';
+import { redactOption, redactorFor } from '../cli/options.js';
+import type { Redactor } from '../engine/redact/redact.js';
 import { rowFromRecord } from '../engine/store/import-record.js';
+import { redactRow } from '../engine/store/redact-row.js';
 import { openStore } from '../engine/store/open.js';
 import type { TaskRow } from '../engine/store/rows.js';
 import type { Store } from '../engine/store/store.js';
@@ -33,6 +36,7 @@ const options = {
     type: 'string',
     describe: 'Recorded as where a task was heard when its record names no broker (default: import:<file name>)',
   },
+  ...redactOption,
 } as const;
 
 type ImportArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>> & { file?: string };
@@ -63,6 +67,7 @@ export async function handler(argv: ImportArgs): Promise<number> {
   // yargs hands a lone `-` over as an empty string.
   const file = argv.file === '' ? '-' : argv.file;
   if (file === undefined) throw new UsageError('import needs a FILE of NDJSON task records, or - for stdin');
+  const redactor = redactorFor(argv.redact);
   const url = parseStoreUrl(argv.store, null);
   if (url.kind === 'memory') throw new UsageError('--store memory keeps nothing: name a store file, sqlite:PATH or postgres://…');
   const input = await openInput(file);
@@ -71,7 +76,7 @@ export async function handler(argv: ImportArgs): Promise<number> {
   const origin = argv.broker !== undefined && argv.broker !== '' ? argv.broker : `import:${file === '-' ? 'stdin' : basename(file)}`;
   const tally: Tally = { records: 0, imported: 0, skipped: 0, firstSkip: null, notJson: 0, firstNotJson: null };
   try {
-    await load(input, store, origin, tally);
+    await load(input, store, origin, tally, redactor);
   } finally {
     await store.close();
   }
@@ -101,7 +106,7 @@ async function openInput(file: string): Promise<Readable> {
  * records already parsed after it. So a bad line is counted (with its start) and skipped, and
  * the import goes on: nothing readable is left behind.
  */
-function load(input: Readable, store: Store, origin: string, tally: Tally): Promise<void> {
+function load(input: Readable, store: Store, origin: string, tally: Tally, redactor: Redactor | null): Promise<void> {
   const parser = ndjson.parse({ strict: true, maxLength: MAX_LINE_BYTES } as ndjson.ParseOptions);
   let batch = new Map<string, TaskRow>();
   const names = new Set<string>();
@@ -121,7 +126,8 @@ function load(input: Readable, store: Store, origin: string, tally: Tally): Prom
       tally.firstSkip ??= r.reason;
       return;
     }
-    const row = r.row;
+    // Secrets out before the store keeps them, as the server does with events.
+    const row = redactRow(r.row, redactor);
     tally.records++;
     // A `watch --json` capture holds a record per state change: in one batch, the later record
     // of a task wins unless it saw fewer of its states (a late, older one).

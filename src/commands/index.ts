@@ -1,5 +1,5 @@
 /**
- * The subcommands, in the order `--help` lists them: live first, then the one-shot questions to a
+ * The subcommands, in the order `--help` lists them: live first (the demo of it next), then the one-shot questions to a
  * server (history, one task, workers, counters), the health check, the task names, then the one
  * that changes it, then the server itself.
  *
@@ -31,6 +31,7 @@ const entry = (name: string, command: string, describe: string, load: () => Prom
 
 export const COMMANDS: readonly CommandEntry[] = [
   entry('watch', 'watch', 'Show task and worker state changes live', () => import('./watch.js')),
+  entry('demo', 'demo', 'Watch a simulated Celery cluster in this process: no broker needed', () => import('./demo.js')),
   entry('tasks', 'tasks', 'List the tasks a clearly server has stored (history)', () => import('./tasks.js')),
   entry(
     'task',

@@ -6,13 +6,18 @@
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { tapFrom, tapOptions } from '../cli/options.js';
 import { note } from '../cli/output.js';
+import { redactOption, redactorFor } from '../cli/options.js';
 import { startCollector } from '../engine/server/collector.js';
 import { address, listen, LOOPBACK } from '../engine/server/listen.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
 import { compactDuration } from '../engine/health/health.js';
 import { parseDuration } from '../engine/health/thresholds.js';
 import { describeStore, parseStoreUrl, type StoreUrl } from '../engine/store/url.js';
+import { readTokenFile } from '../engine/auth/token-file.js';
+import { TokenTable } from '../engine/auth/tokens.js';
+import { readServerTls, type ServerTls } from '../engine/server/tls.js';
 import { UsageError } from '../errors.js';
+import { wholeNumber } from '../cli/options.js';
 
 const options = {
   broker: {
@@ -27,9 +32,21 @@ const options = {
   host: {
     type: 'string',
     default: '127.0.0.1',
-    describe: 'Address to listen on. Task arguments and results can hold secrets: expose them on purpose',
+    describe: 'Address to listen on; one that is not loopback needs --tls-cert/--tls-key and --token-file (or --insecure)',
   },
-  port: { type: 'number', default: 12223, describe: 'gRPC port (0: any free port, printed at start)' },
+  'tls-cert': { type: 'string', describe: 'TLS on the gRPC port: this certificate chain (PEM; with --tls-key)' },
+  'tls-key': { type: 'string', describe: "TLS: the certificate's private key (PEM)" },
+  'tls-client-ca': { type: 'string', describe: 'Mutual TLS: clients must present a certificate signed by this CA (PEM)' },
+  'token-file': {
+    type: 'string',
+    describe: 'Every call needs a token from this file: ROLE NAME TOKEN lines (read or admin), mode 600; re-read on SIGHUP',
+  },
+  insecure: {
+    type: 'boolean',
+    default: false,
+    describe: 'Listen on a non-loopback address without TLS and tokens anyway (said at start and in stats)',
+  },
+  port: { default: 12223, ...wholeNumber('--port', 0, 65_535), describe: 'gRPC port (0: any free port, printed at start)' },
   store: {
     type: 'string',
     describe:
@@ -38,14 +55,14 @@ const options = {
   },
   retention: { type: 'string', default: '14d', describe: 'Keep finished tasks this long in the store (30d, 12h)' },
   'max-stored': {
-    type: 'number',
+    ...wholeNumber('--max-stored', 1),
     default: 10_000_000,
     describe: 'At most this many tasks in the store (the oldest finished go first)',
   },
-  'max-tasks': { type: 'number', default: 10_000, describe: 'Tasks kept in memory, the hot cache (finished ones are evicted first)' },
-  'max-workers': { type: 'number', default: 100, describe: 'Workers kept in memory (offline ones are evicted first)' },
+  'max-tasks': { ...wholeNumber('--max-tasks', 1), default: 10_000, describe: 'Tasks kept in memory, the hot cache (finished ones are evicted first)' },
+  'max-workers': { ...wholeNumber('--max-workers', 1), default: 100, describe: 'Workers kept in memory (offline ones are evicted first)' },
   'client-buffer': {
-    type: 'number',
+    ...wholeNumber('--client-buffer', 1),
     default: 10_000,
     describe: 'Records held for a live client that reads slowly; past it, its oldest are dropped and counted',
   },
@@ -55,6 +72,7 @@ const options = {
     default: false,
     describe: 'Switch task events on in workers that have them off (enable_events every 5 s, as Flower; it changes the workers)',
   },
+  ...redactOption,
   debug: { type: 'boolean', default: false, describe: 'Log clients, errors and undecodable messages in detail on stderr' },
 } as const;
 
@@ -70,14 +88,12 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('$0 server -b redis://localhost:6379/0 --store memory', 'keep nothing across restarts')
     .example('$0 server -b redis://localhost:6379/0 --enable-events', 'switch task events on in workers started without -E')
     .example('$0 server -b amqp://guest:guest@rabbit// --tap-exchange tasks', 'a copy of every task message on the topic exchange tasks')
-    .example('$0 server -b redis://localhost:6379/0 --host 0.0.0.0', 'reachable from other hosts (on purpose: args can hold secrets)');
-}
-
-function wholeNumber(value: number, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${value}`);
-  }
-  return value;
+    .example("$0 server -b redis://localhost:6379/0 --redact 'password|iban'", "hide these keys' values instead of the default list ('' : none)")
+    .example(
+      '$0 server -b redis://localhost:6379/0 --host 0.0.0.0 --tls-cert server.pem --tls-key server-key.pem --token-file /etc/clearly/tokens',
+      'for a team: TLS, and a token (read or admin) for every call',
+    )
+    .example('$0 server -b redis://localhost:6379/0 --host 0.0.0.0 --insecure', 'reachable from other hosts in plaintext, without tokens (on purpose)');
 }
 
 export async function handler(argv: ServerArgs): Promise<number> {
@@ -87,13 +103,23 @@ export async function handler(argv: ServerArgs): Promise<number> {
       'server needs --broker URL (or CLEARLY_BROKER, or CELERY_BROKER_URL); e.g. --broker amqp://guest:guest@localhost:5672//',
     );
   }
-  const port = wholeNumber(argv.port, '--port', 0, 65_535);
-  const maxTasks = wholeNumber(argv.maxTasks, '--max-tasks', 1);
-  const maxWorkers = wholeNumber(argv.maxWorkers, '--max-workers', 1);
-  const clientBuffer = wholeNumber(argv.clientBuffer, '--client-buffer', 1);
-  const maxStored = wholeNumber(argv.maxStored, '--max-stored', 1);
+  // Whole numbers in range: checked as the flags were parsed (cli/options.ts wholeNumber).
+  const { port, maxTasks, maxWorkers, clientBuffer, maxStored } = argv;
   const retentionSeconds = parseDuration(argv.retention, '--retention');
   const store = parseStoreUrl(argv.store, parseBrokerUrl(brokerUrl, '--broker / CLEARLY_BROKER'));
+  const redactor = redactorFor(argv.redact);
+  const tls = serverTls(argv);
+  const tokenFile = argv.tokenFile === undefined || argv.tokenFile === '' ? undefined : argv.tokenFile;
+  const tokens = tokenFile === undefined ? null : new TokenTable(readTokenFile(tokenFile));
+  const exposed = !LOOPBACK.test(argv.host);
+  if (exposed && (tls === null || tokens === null) && !argv.insecure) {
+    const missing = [tls === null ? '--tls-cert/--tls-key' : null, tokens === null ? '--token-file' : null].filter((x) => x !== null);
+    throw new UsageError(
+      `refusing to listen on ${argv.host} without ${missing.join(' and ')}: anyone who can reach the port could read task arguments and results` +
+        ' (give --tls-cert FILE --tls-key FILE --token-file FILE, or --insecure to do it anyway)',
+    );
+  }
+  const insecure = exposed && (tls === null || tokens === null);
   // Listen for signals from the start: one arriving mid-start-up still ends in a clean shutdown.
   const stop = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -111,11 +137,13 @@ export async function handler(argv: ServerArgs): Promise<number> {
     debug: argv.debug,
     enableEvents: argv.enableEvents,
     tap: tapFrom(argv),
+    redactor,
+    security: { insecure, redact: redactor?.pattern ?? '', tls: tls !== null, auth: tokens === null ? 'none' : 'tokens' },
     log: note,
   });
   let listener;
   try {
-    listener = await listen(collector.context, argv.host, port);
+    listener = await listen(collector.context, argv.host, port, { tls, tokens, ...(argv.debug ? { debugLog: note } : {}) });
   } catch (e) {
     await collector.stop();
     throw e;
@@ -133,8 +161,28 @@ export async function handler(argv: ServerArgs): Promise<number> {
       `; keeping up to ${maxTasks} tasks and ${maxWorkers} workers in memory`,
   );
   note(storeNotice(store, retentionSeconds, maxStored));
-  if (!LOOPBACK.test(argv.host)) {
-    note(`warning: listening on ${argv.host}: anyone who can reach this port can read task arguments and results`);
+  note(
+    redactor === null
+      ? "redaction is OFF (--redact ''): task arguments and results are kept and served as they arrive"
+      : `redacting the values of keys matching /${redactor.pattern}/ (case-insensitive) before anything is kept`,
+  );
+  note(securityNotice(tls, tokens, tokenFile));
+  if (insecure) {
+    note(
+      `INSECURE (--insecure): listening on ${argv.host} ${tls === null ? 'in plaintext' : 'with TLS'}${tokens === null ? ' without tokens' : ''}: ` +
+        'anyone who can reach this port can read task arguments and results',
+    );
+  }
+  if (tokens !== null && tokenFile !== undefined) {
+    process.on('SIGHUP', () => {
+      try {
+        const entries = readTokenFile(tokenFile);
+        tokens.replace(entries);
+        note(`SIGHUP: re-read ${tokenFile}: ${describeTokens(entries)}`);
+      } catch (e) {
+        note(`SIGHUP: kept the tokens in use: ${(e as Error).message}`);
+      }
+    });
   }
 
   const signal = await stop;
@@ -148,6 +196,28 @@ export async function handler(argv: ServerArgs): Promise<number> {
       `${collector.dispatcher.dropped} records dropped for slow clients`,
   );
   return 0;
+}
+
+function serverTls(argv: ServerArgs): ServerTls | null {
+  const { tlsCert: cert, tlsKey: key, tlsClientCa: clientCa } = argv;
+  if (cert === undefined && key === undefined) {
+    if (clientCa !== undefined) throw new UsageError('--tls-client-ca needs TLS: add --tls-cert FILE --tls-key FILE');
+    return null;
+  }
+  if (cert === undefined || key === undefined) throw new UsageError('TLS needs both --tls-cert FILE and --tls-key FILE');
+  return readServerTls({ cert, key, clientCa });
+}
+
+function describeTokens(entries: readonly { role: string }[]): string {
+  const admins = entries.filter((e) => e.role === 'admin').length;
+  return `${entries.length} tokens (${admins} admin, ${entries.length - admins} read)`;
+}
+
+/** The start-up line about who may connect and how. */
+function securityNotice(tls: ServerTls | null, tokens: TokenTable | null, tokenFile: string | undefined): string {
+  const transport = tls === null ? 'plaintext gRPC' : `TLS (${tls.describe})${tls.clientCa === null ? '' : ', client certificates required'}`;
+  const who = tokens === null ? 'no tokens asked for' : `every call needs a token from ${tokenFile} (${tokens.size} tokens; SIGHUP re-reads it)`;
+  return `access: ${transport}; ${who}`;
 }
 
 /** The start-up line about history: where it is kept (the path, or the masked URL), and for how long. */

@@ -3,7 +3,7 @@
  * with `--broker`, queue depths read straight from the broker.
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
-import { serverOption, withServer } from '../cli/client.js';
+import { serverOption, serverTarget, withServer, type ServerTarget } from '../cli/client.js';
 import { parseQueueNames, queuesFromBroker } from '../cli/inspect.js';
 import { LineWriter } from '../cli/output.js';
 import { outputOptions } from '../cli/options.js';
@@ -37,10 +37,11 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .options(options)
     .example('$0 stats', 'key/value lines')
     .example('$0 stats --json | jq .events_per_second', 'one JSON object (field names as in the proto)')
+    .example('$0 stats --json | jq "{tls, auth, insecure, redact}"', 'how the server is protected')
     .example('$0 stats --broker redis://localhost:6379/0 --queue celery,email', 'messages waiting in each queue (NDJSON with --json: one per queue)');
 }
 
-export async function fromServer(server: string): Promise<StatsRecord> {
+export async function fromServer(server: ServerTarget | string): Promise<StatsRecord> {
   return statsRecord(await withServer(server, (conn) => conn.stats()));
 }
 
@@ -60,7 +61,7 @@ async function fromBroker(broker: string, argv: StatsArgs): Promise<number> {
 export async function handler(argv: StatsArgs): Promise<number> {
   if (argv.broker !== undefined) return fromBroker(argv.broker, argv);
   if (argv.queue !== undefined) throw new UsageError('--queue measures queues on the broker: add --broker URL');
-  const stats = await fromServer(argv.server);
+  const stats = await fromServer(serverTarget(argv.server, argv));
   const writer = new LineWriter(process.stdout, () => {});
   if (argv.json) writer.line(JSON.stringify(stats));
   else {

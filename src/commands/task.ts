@@ -5,14 +5,14 @@
  * REJECTED, 124 when `--timeout` runs out first.
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
-import { serverOption, withServer } from '../cli/client.js';
-import { LineWriter, note } from '../cli/output.js';
+import { serverOption, serverTarget, withServer, type ServerTarget } from '../cli/client.js';
+import { LineWriter, note, terminalWidth } from '../cli/output.js';
 import { finalState, waitExitCode, waitFromBroker, waitFromServer, type WaitOutcome } from '../cli/wait.js';
 import { checkBackendUrl } from '../cli/wait-backend.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
 import { compactDuration, formatSeconds } from '../engine/health/health.js';
 import { parseDuration } from '../engine/health/thresholds.js';
-import { outputOptions } from '../cli/options.js';
+import { outputOptions, redactOption, redactorFor } from '../cli/options.js';
 import { taskRecordFromMessage } from '../format/message-records.js';
 import { EXIT, NotFoundError, TimeoutError, UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
@@ -36,6 +36,7 @@ const options = {
     type: 'string',
     describe: 'With --wait --broker: also read the Redis result backend (finds a task that already finished, and its whole result)',
   },
+  ...redactOption,
   ...outputOptions,
 } as const;
 
@@ -53,7 +54,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
 }
 
 /** The task as the server stores it; NotFoundError (exit 4) when it has never seen it or forgot it. */
-export async function fromServer(server: string, uuid: string): Promise<TaskRecord> {
+export async function fromServer(server: ServerTarget | string, uuid: string): Promise<TaskRecord> {
   return withServer(server, async (conn) => {
     try {
       return taskRecordFromMessage(await conn.getTask(uuid));
@@ -70,7 +71,10 @@ export async function fromServer(server: string, uuid: string): Promise<TaskReco
 async function print(record: TaskRecord, argv: TaskArgs): Promise<void> {
   const writer = new LineWriter(process.stdout, () => {});
   if (argv.json) writer.line(JSON.stringify(record));
-  else writer.line(renderTaskDetail(record, makePalette(shouldColour(process.stdout, process.env, argv.color))));
+  else {
+    const palette = makePalette(shouldColour(process.stdout, process.env, argv.color));
+    writer.line(renderTaskDetail(record, palette, terminalWidth(process.stdout, process.env)));
+  }
   await writer.end();
 }
 
@@ -93,8 +97,8 @@ async function waitFor(uuid: string, argv: TaskArgs, timeoutMs: number | undefin
   const started = Date.now();
   const outcome: WaitOutcome =
     argv.broker === undefined
-      ? await waitFromServer(argv.server, { uuid, timeoutMs })
-      : await waitFromBroker({ uuid, timeoutMs, broker: argv.broker, backend: argv.backend, debug: argv.debug });
+      ? await waitFromServer(serverTarget(argv.server, argv), { uuid, timeoutMs })
+      : await waitFromBroker({ uuid, timeoutMs, broker: argv.broker, backend: argv.backend, debug: argv.debug, redactor: redactorFor(argv.redact) });
   if (outcome.kind === 'timeout') {
     const last = outcome.last === null ? 'never seen' : `last seen ${finalState(outcome.last) ?? outcome.last.state}`;
     throw new TimeoutError(`task ${uuid} did not finish within ${compactDuration((timeoutMs ?? 0) / 1000)} (${last})`);
@@ -109,6 +113,6 @@ export async function handler(argv: TaskArgs): Promise<number> {
   if (uuid === '') throw new UsageError('task: give the task id, e.g. clearly task 3f0c6a2e-6f4b-4c1e-9d1a-1b2c3d4e5f60');
   const { timeoutMs } = waitPlan(argv);
   if (argv.wait) return waitFor(uuid, argv, timeoutMs);
-  await print(await fromServer(argv.server, uuid), argv);
+  await print(await fromServer(serverTarget(argv.server, argv), uuid), argv);
   return EXIT.OK;
 }

@@ -4,11 +4,11 @@
  * right now, asked directly (no server, no history).
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
-import { serverOption, withServer } from '../cli/client.js';
+import { serverOption, serverTarget, withServer, type ServerTarget } from '../cli/client.js';
 import { inspectOptions, parseDestinations, replyTimeoutMs } from '../cli/inspect.js';
 import { HOLDINGS, tasksFromBroker, type Holding } from '../engine/control/inspect.js';
-import { LineWriter, note } from '../cli/output.js';
-import { displayOptions, filterOptions, outputOptions } from '../cli/options.js';
+import { LineWriter, note, terminalWidth } from '../cli/output.js';
+import { displayOptions, filterOptions, outputOptions, wholeNumber } from '../cli/options.js';
 import { makePrinter } from '../cli/printer.js';
 import { compileFilter, parseStates } from '../engine/table/filter.js';
 import type { FilterMessage, TaskQuery } from '../engine/grpc/messages.js';
@@ -26,9 +26,19 @@ export const DEFAULT_LIMIT = 100;
 const options = {
   ...serverOption,
   ...filterOptions,
+  // --state here judges what is stored: the task's current (last) state.
+  state: {
+    ...filterOptions.state,
+    describe: 'Only tasks whose current state is one of these (repeat or comma-separate; !STATE to exclude); --retried for tasks that ever retried',
+  },
+  retried: {
+    type: 'boolean',
+    default: false,
+    describe: 'Only tasks that ever retried, whatever their state now (a task that retried and then succeeded is SUCCESS)',
+  },
   limit: {
-    type: 'number',
     alias: 'l',
+    ...wholeNumber('--limit', 0, undefined, ' (0 = all)'),
     default: DEFAULT_LIMIT,
     describe: 'Print at most this many tasks (0 = every stored task that matches)',
   },
@@ -65,6 +75,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example("$0 tasks --pattern '^email' --state '!SUCCESS' --limit 0", 'email tasks that did not succeed, all of them')
     .example("$0 tasks --worker 'w1@' --oldest-first", 'what worker w1 ran, oldest first')
     .example('$0 tasks --state FAILURE --since 1h', 'what failed in the last hour')
+    .example('$0 tasks --retried --state SUCCESS', 'tasks that retried and then succeeded (--state is the current state)')
     .example("$0 tasks --search 'alice@example.com' --limit 0", 'every task whose args or result mention her')
     .example('$0 tasks --lost', 'tasks left RECEIVED/STARTED on a worker that died or shut down')
     .example('$0 tasks --server clearly.internal:12223', 'ask a server elsewhere (or set CLEARLY_SERVER)')
@@ -76,10 +87,10 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
  * same messages `watch` gives. States are sent normalised (split, upper case, `!` kept).
  */
 export function taskQuery(
-  argv: Pick<TasksArgs, 'pattern' | 'state' | 'worker' | 'limit' | 'oldestFirst'> & Partial<Pick<TasksArgs, 'since' | 'until' | 'search' | 'lost'>>,
+  argv: Pick<TasksArgs, 'pattern' | 'state' | 'worker' | 'limit' | 'oldestFirst'> & Partial<Pick<TasksArgs, 'since' | 'until' | 'search' | 'retried' | 'lost'>>,
   now: number = Date.now() / 1000,
 ): TaskQuery {
-  const limit = lastOf(argv.limit);
+  const limit = argv.limit;
   if (!Number.isInteger(limit) || limit < 0) {
     throw new UsageError(`--limit must be a whole number ≥ 0 (0 = all), got ${String(limit)}`);
   }
@@ -100,18 +111,14 @@ export function taskQuery(
     throw new UsageError('--since must be earlier than --until (e.g. --since 2h --until 1h: from two hours ago to one hour ago)');
   }
   if (argv.search !== undefined && argv.search.trim() !== '') query.search = argv.search;
+  if (argv.retried === true) query.retried = true;
   if (argv.lost === true) query.lost = true;
   return query;
 }
 
-/** yargs collects a repeated flag into an array; as with most CLIs, the last one wins. */
-function lastOf<T>(value: T | readonly T[]): T {
-  return Array.isArray(value) ? (value as readonly T[])[value.length - 1]! : (value as T);
-}
-
 /** Stream the matching stored tasks from the server into `emit`; stops early when `signal` aborts. */
 export async function fromServer(
-  server: string,
+  server: ServerTarget | string,
   query: TaskQuery,
   emit: (record: TaskRecord) => void,
   signal: AbortSignal,
@@ -140,6 +147,7 @@ const HELD_STATE: Readonly<Record<Holding, string>> = { active: 'STARTED', reser
 
 async function fromBroker(argv: TasksArgs, asked: readonly Holding[]): Promise<number> {
   taskQuery(argv); // the same checks as with a server
+  if (argv.retried) throw new UsageError('--retried reads history: a clearly server keeps it (drop --broker)');
   if (argv.lost) throw new UsageError('--lost lists what a clearly server saw; the workers cannot say what a dead worker held (drop --broker)');
   const filter = compileFilter({ pattern: argv.pattern, states: argv.state, worker: argv.worker, tasks: true, workers: false });
   const o = { timeoutMs: replyTimeoutMs(argv.timeout), destination: parseDestinations(argv.destination), note };
@@ -176,9 +184,9 @@ export async function handler(argv: TasksArgs): Promise<number> {
   const stop = new AbortController();
   // A closed stdout (`| head`) ends the stream: nobody reads the rest.
   const writer = new LineWriter(process.stdout, () => stop.abort());
-  const print = makePrinter(writer, argv.json, palette, argv);
+  const print = makePrinter(writer, argv.json, palette, { ...argv, width: terminalWidth(process.stdout, process.env) });
   let shown = 0;
-  await fromServer(argv.server, query, (r) => {
+  await fromServer(serverTarget(argv.server, argv), query, (r) => {
     if (print(r)) shown++;
   }, stop.signal);
   await writer.end();

@@ -4,22 +4,33 @@
  * the data flow: flags -> filter -> one printer -> one feed (server or broker) -> run until done.
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
-import { serverOption } from '../cli/client.js';
-import { brokerFeed, runLive, serverFeed } from '../cli/live.js';
-import { brokerOption, displayOptions, filterOptions, outputOptions, tapFrom, tapOptions } from '../cli/options.js';
+import { serverOption, serverTarget } from '../cli/client.js';
+import { brokerFeed, runLive, serverFeed, type OpenFeed } from '../cli/live.js';
+import {
+  brokerOption,
+  displayOptions,
+  filterOptions,
+  outputOptions,
+  redactOption,
+  redactorFor,
+  seconds,
+  tapFrom,
+  tapOptions,
+  wholeNumber,
+} from '../cli/options.js';
+import { terminalWidth } from '../cli/output.js';
+import { UsageError } from '../errors.js';
 import { LivePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
-import { UsageError } from '../errors.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 
-const options = {
-  ...brokerOption,
-  ...serverOption,
+/** What `watch` shows and how, whatever the source (`demo` takes these too). */
+export const viewOptions = {
   ...filterOptions,
   workers: { type: 'boolean', default: false, describe: 'Also show worker events (online, heartbeat, offline)' },
   'only-workers': { type: 'boolean', default: false, describe: 'Show worker events only' },
-  count: { type: 'number', alias: 'n', describe: 'Exit 0 after printing this many records' },
-  timeout: { type: 'number', alias: 't', describe: 'Exit 0 after this many seconds' },
+  count: { alias: 'n', ...wholeNumber('--count', 1), describe: 'Exit 0 after printing this many records' },
+  timeout: { alias: 't', ...seconds('--timeout'), describe: 'Exit 0 after this long (90, 90s, 1m30s, 2h)' },
   'enable-events': {
     type: 'boolean',
     default: false,
@@ -30,7 +41,10 @@ const options = {
   ...outputOptions,
 } as const;
 
+const options = { ...brokerOption, ...redactOption, ...serverOption, ...viewOptions } as const;
+
 type WatchArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
+export type ViewArgs = ArgumentsCamelCase<InferredOptionTypes<typeof viewOptions>>;
 
 
 export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
@@ -41,16 +55,34 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example("$0 watch -b redis://localhost:6379/0 --json | jq 'select(.state==\"FAILURE\")'", 'failures as JSON')
     .example("$0 watch --pattern '^email' --state '!SUCCESS'", 'email tasks that did not succeed')
     .example('$0 watch --only-workers', 'workers coming and going')
-    .example('$0 watch --count 1 --state FAILURE --timeout 60', 'wait up to a minute for the first failure')
+    .example('CLEARLY_TOKEN=<token> $0 watch --server grpcs://clearly.internal:12223 --tls-ca ca.pem', "a team's server: TLS and a token")
+    .example("$0 watch -b redis://localhost:6379/0 --redact 'password|ssn'", "hide these keys' values (instead of the default list)")
     .example('$0 watch -b redis://localhost:6379/0 --enable-events', 'see tasks of workers started without -E too')
-    .example('$0 watch -b amqp://guest:guest@rabbit// --tap task-monitor --json', 'every task message copied to task-monitor, whole args, events or not');
+    .example('$0 watch -b amqp://guest:guest@rabbit// --tap task-monitor --json', 'every task message copied to task-monitor, whole args, events or not')
+    .example('$0 watch --count 1 --state FAILURE --timeout 60', 'wait up to a minute for the first failure');
 }
 
 export async function handler(argv: WatchArgs): Promise<number> {
-  if (argv.count !== undefined && (!Number.isInteger(argv.count) || argv.count < 1)) {
-    throw new UsageError('--count must be a whole number ≥ 1');
+  const broker = argv.broker;
+  const tap = tapFrom(argv);
+  if (broker === undefined) {
+    if (argv.enableEvents) {
+      throw new UsageError('--enable-events talks to the workers: add --broker URL (a clearly server has its own --enable-events)');
+    }
+    if (tap !== undefined) {
+      throw new UsageError('--tap/--tap-exchange read task messages from the broker: add --broker URL (a clearly server has its own --tap)');
+    }
+    const target = serverTarget(argv.server, argv);
+    return watchView(argv, (spec) => serverFeed(target, spec));
   }
-  if (argv.timeout !== undefined && !(argv.timeout > 0)) throw new UsageError('--timeout must be a number of seconds > 0');
+  // --redact applies where events are decoded: here with --broker; a server redacts with its own.
+  const redactor = redactorFor(argv.redact);
+  return watchView(argv, () => brokerFeed(broker, argv.debug, redactor, argv.enableEvents, tap));
+}
+
+/** Flags -> filter -> one printer -> the feed `open` picks for the filter -> run until done. */
+export async function watchView(argv: ViewArgs, open: (spec: FilterSpec) => OpenFeed): Promise<number> {
+  // --count and --timeout are checked as the flags are parsed (cli/options.ts).
   const spec: FilterSpec = {
     pattern: argv.pattern,
     states: argv.state,
@@ -62,14 +94,7 @@ export async function handler(argv: WatchArgs): Promise<number> {
   const filter = compileFilter(spec);
   const json = argv.json;
   const palette = makePalette(!json && shouldColour(process.stdout, process.env, argv.color));
-  const printer = new LivePrinter(process.stdout, { json, palette, text: argv, filter, limit: argv.count });
-  if (argv.enableEvents && argv.broker === undefined) {
-    throw new UsageError('--enable-events talks to the workers: add --broker URL (a clearly server has its own --enable-events)');
-  }
-  const tap = tapFrom(argv);
-  if (tap !== undefined && argv.broker === undefined) {
-    throw new UsageError('--tap/--tap-exchange read task messages from the broker: add --broker URL (a clearly server has its own --tap)');
-  }
-  const feed = argv.broker === undefined ? serverFeed(argv.server, spec) : brokerFeed(argv.broker, argv.debug, argv.enableEvents, tap);
-  return runLive(printer, feed, { timeoutSeconds: argv.timeout });
+  const text = { ...argv, width: terminalWidth(process.stdout, process.env) };
+  const printer = new LivePrinter(process.stdout, { json, palette, text, filter, limit: argv.count });
+  return runLive(printer, open(spec), { timeoutSeconds: argv.timeout });
 }

@@ -3,7 +3,7 @@
  * with `--broker`, the workers alive right now, asked directly (ping + stats), no server needed.
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
-import { serverOption, withServer } from '../cli/client.js';
+import { serverOption, serverTarget, withServer, type ServerTarget } from '../cli/client.js';
 import { inspectOptions, parseDestinations, replyTimeoutMs } from '../cli/inspect.js';
 import { workersFromBroker } from '../engine/control/inspect.js';
 import { LineWriter, note } from '../cli/output.js';
@@ -56,7 +56,7 @@ export function workerQuery(argv: Pick<WorkersArgs, 'pattern' | 'alive'>): Worke
   return { pattern, alive_only: argv.alive };
 }
 
-export async function fromServer(server: string, query: WorkerQuery): Promise<WorkerRecord[]> {
+export async function fromServer(server: ServerTarget | string, query: WorkerQuery): Promise<WorkerRecord[]> {
   const records: WorkerRecord[] = [];
   await withServer(server, async (conn) => {
     await conn.filterWorkers(query, { onItem: (m) => records.push(workerRecordFromMessage(m)) }).done;
@@ -88,7 +88,7 @@ async function fromBroker(argv: WorkersArgs): Promise<number> {
 
 export async function handler(argv: WorkersArgs): Promise<number> {
   if (argv.broker !== undefined) return fromBroker(argv);
-  const records = await fromServer(argv.server, workerQuery(argv));
+  const records = await fromServer(serverTarget(argv.server, argv), workerQuery(argv));
   const writer = new LineWriter(process.stdout, () => {});
   if (argv.json) {
     for (const r of records) writer.line(JSON.stringify(r));

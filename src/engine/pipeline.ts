@@ -1,9 +1,13 @@
 /**
- * The per-message path shared by `watch --broker` and the server: decode, reduce, hand changes
- * on. No I/O here; the caller supplies the clock and what to do with each change.
+ * The per-message path shared by `watch --broker` and the server: decode, redact, reduce, hand
+ * changes on. No I/O here; the caller supplies the clock and what to do with each change.
+ *
+ * Redaction is here, between decoding and the reducer, so the State and everything that reads it
+ * (live streams, queries, the store) only ever hold the redacted text.
  */
 import { decodeMessage } from './events/decode.js';
-import type { DecodeError, RawMessage } from './events/types.js';
+import type { CeleryEvent, DecodeError, RawMessage, TaskEvent } from './events/types.js';
+import type { Redactor } from './redact/redact.js';
 import type { Change } from './model.js';
 import type { State } from './state/state.js';
 import type { TapRawMessage } from './broker/tap-source.js';
@@ -26,6 +30,8 @@ export class Pipeline {
     readonly state: State,
     private readonly onChange: (change: Change) => void,
     private readonly onDecodeError: (error: DecodeError) => void,
+    /** null: redaction off (`--redact ''`). */
+    private readonly redactor: Redactor | null = null,
   ) {}
 
   /** `now`: local receive time, epoch seconds. */
@@ -35,10 +41,12 @@ export class Pipeline {
     const { events, errors } = decodeMessage(raw);
     for (let i = 0; i < errors.length; i++) {
       c.decodeErrors++;
-      this.onDecodeError(errors[i] as DecodeError);
+      const e = errors[i] as DecodeError;
+      // A detail may quote a piece of a malformed body (shown with --debug): redacted too.
+      this.onDecodeError(this.redactor === null ? e : { ...e, detail: this.redactor.text(e.detail) });
     }
     for (let i = 0; i < events.length; i++) {
-      const ev = events[i]!;
+      const ev = this.redactor === null ? events[i]! : redactEvent(events[i]!, this.redactor);
       c.events++;
       if (ev.timestamp > c.lastEventTimestamp) c.lastEventTimestamp = ev.timestamp;
       const changes = this.state.apply(ev, now);
@@ -78,4 +86,23 @@ export class Pipeline {
     for (const ch of changes) this.onChange(ch);
     return changes;
   }
+}
+
+/** The event with its secrets replaced; the same object when there were none (the common case). */
+export function redactEvent(ev: CeleryEvent, r: Redactor): CeleryEvent {
+  if (ev.kind !== 'task') return ev;
+  const { args, kwargs, result, exception, traceback } = ev;
+  const a = args === undefined ? args : r.text(args);
+  const k = kwargs === undefined ? kwargs : r.text(kwargs);
+  const res = result === undefined ? result : r.text(result);
+  const ex = exception === undefined ? exception : r.text(exception);
+  const tb = traceback === undefined ? traceback : r.text(traceback);
+  if (a === args && k === kwargs && res === result && ex === exception && tb === traceback) return ev;
+  const out: { -readonly [K in keyof TaskEvent]: TaskEvent[K] } = { ...ev };
+  if (a !== undefined) out.args = a;
+  if (k !== undefined) out.kwargs = k;
+  if (res !== undefined) out.result = res;
+  if (ex !== undefined) out.exception = ex;
+  if (tb !== undefined) out.traceback = tb;
+  return out;
 }

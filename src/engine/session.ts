@@ -2,7 +2,8 @@
  * A live session on one broker: source -> pipeline -> changes, with the one-second tick (worker
  * expiry, the undecodable-message summary) and the notices a person needs about the connection.
  * What `watch --broker`, `server`, `check --broker` and `task --wait --broker` each build once;
- * the notices go to `log` (the CLI's stderr), never to stdout.
+ * the notices go to `log` (the CLI's stderr), never to stdout. `clearly demo` gets the same
+ * pipeline and tick fed by a simulated cluster instead (`startSimulatedSession`).
  */
 import { parseBrokerUrl } from './broker/url.js';
 import { DecodeErrorLog } from './events/decode-errors.js';
@@ -12,6 +13,8 @@ import { openEventSource } from './broker/open-source.js';
 import { openTap } from './broker/open-tap.js';
 import type { TapOptions, TapSource } from './broker/tap-source.js';
 import type { EventSource, SourceStatus } from './broker/source.js';
+import type { Redactor } from './redact/redact.js';
+import { startSimulatedCluster } from './simulate/cluster.js';
 import { State } from './state/state.js';
 import { eventsOffNotice, eventsStatus, taskSentMissing, TASK_SENT_FIX, workerEventsSeen, type EventsStatus } from './state/events-status.js';
 
@@ -23,6 +26,8 @@ export interface SessionOptions {
   readonly maxTasks?: number;
   readonly maxWorkers?: number;
   readonly onChange: (change: Change) => void;
+  /** Secrets out before the reducer (`--redact`); null or absent: off. */
+  readonly redactor?: Redactor | null;
   /** Connection changes, after the notices on stderr (the server tracks its broker state). */
   readonly onStatus?: (status: SourceStatus) => void;
   /**
@@ -60,12 +65,30 @@ async function wakeWorkers(broker: string, debug: boolean, log: (message: string
   }
 }
 
+/** The one-second tick: expire silent workers, report undecodable messages. */
+function everySecond(
+  pipeline: Pipeline,
+  decodeErrors: DecodeErrorLog,
+  o: { debug: boolean; log: (m: string) => void },
+  also?: (at: number) => void,
+): NodeJS.Timeout {
+  return setInterval(() => {
+    pipeline.tick(now());
+    also?.(now());
+    const report = decodeErrors.drain();
+    if (report !== null) {
+      o.log(report.summary + (o.debug ? '' : ' (--debug for details)'));
+      for (const s of report.samples) o.log(`  ${s.reason}: ${s.detail}`);
+    }
+  }, 1000);
+}
+
 export async function startSession(o: SessionOptions): Promise<Session> {
   const note = o.log;
   const broker = parseBrokerUrl(o.broker, '--broker / CLEARLY_BROKER');
   const state = new State({ maxTasks: o.maxTasks ?? 10_000, maxWorkers: o.maxWorkers ?? 1_000 });
   const decodeErrors = new DecodeErrorLog(o.debug ? 5 : 0);
-  const pipeline = new Pipeline(state, o.onChange, (e) => decodeErrors.add(e));
+  const pipeline = new Pipeline(state, o.onChange, (e) => decodeErrors.add(e), o.redactor ?? null);
   const source = await openEventSource(broker, {
     message: (raw) => pipeline.handle(raw, now()),
     status: (s) => {
@@ -96,15 +119,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   }
   const events = o.detectEventsOff === true ? new EventsOffNotices(state, pipeline, note, o.enableEvents === true) : null;
   const enabler = o.enableEvents === true ? await startEnabling(o.broker, note, o.debug) : null;
-  const timer = setInterval(() => {
-    pipeline.tick(now());
-    events?.check(now());
-    const report = decodeErrors.drain();
-    if (report !== null) {
-      note(report.summary + (o.debug ? '' : ' (--debug for details)'));
-      for (const s of report.samples) note(`  ${s.reason}: ${s.detail}`);
-    }
-  }, 1000);
+  const timer = everySecond(pipeline, decodeErrors, o, (at) => events?.check(at));
   return {
     pipeline,
     source,
@@ -204,6 +219,49 @@ async function startEnabling(broker: string, note: (message: string) => void, de
       clearInterval(timer);
       await running;
       await ctl.close();
+    },
+  };
+}
+
+export interface SimulatedSessionOptions {
+  readonly debug: boolean;
+  readonly log: (message: string) => void;
+  readonly onChange: (change: Change) => void;
+  /** Events per second of the simulated cluster. */
+  readonly rate: number;
+  readonly seed: number;
+  readonly workers: number;
+}
+
+export interface SimulatedSession {
+  readonly pipeline: Pipeline;
+  /** What it watches, for notices: the simulated cluster has no URL. */
+  readonly masked: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The same pipeline and tick as `startSession`, fed by a simulated cluster in this process
+ * (`simulate/cluster.ts`) instead of a broker: what `clearly demo` shows.
+ */
+export function startSimulatedSession(o: SimulatedSessionOptions): SimulatedSession {
+  const state = new State({ maxTasks: 10_000, maxWorkers: 1_000 });
+  const decodeErrors = new DecodeErrorLog(o.debug ? 5 : 0);
+  const pipeline = new Pipeline(state, o.onChange, (e) => decodeErrors.add(e));
+  const cluster = startSimulatedCluster({
+    rate: o.rate,
+    seed: o.seed,
+    workers: o.workers,
+    host: 'demo',
+    message: (raw, at) => pipeline.handle(raw, at),
+  });
+  const timer = everySecond(pipeline, decodeErrors, o);
+  return {
+    pipeline,
+    masked: `a simulated cluster of ${o.workers} workers (${o.rate} events/s, seed ${o.seed})`,
+    async close() {
+      clearInterval(timer);
+      cluster.stop();
     },
   };
 }

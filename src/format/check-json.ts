@@ -56,6 +56,7 @@ function measured(m: Measurements): Json {
     part(m.stuck, (s) => ({
       in_flight: s.ages.length + s.undated,
       undated: s.undated,
+      waiting: s.waiting,
       oldest_seconds: s.ages[0] ?? null,
       oldest: s.oldest.map((t) => ({ uuid: t.uuid, name: t.name, state: t.state, worker: t.worker, age_seconds: t.ageSeconds })),
       note: s.note,

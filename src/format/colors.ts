@@ -55,7 +55,8 @@ export function makePalette(enabled: boolean): Palette {
     const paint = c[colour] as Paint;
     byState.set(state, (t) => c.bold(paint(t)));
   }
-  const other: Paint = (t) => c.bold(c.white(t));
+  // Bold in the terminal's own foreground: white would vanish on a light background.
+  const other: Paint = (t) => c.bold(t);
   return {
     enabled,
     dim: c.dim,
@@ -73,7 +74,7 @@ export function makePalette(enabled: boolean): Palette {
     call: c.cyan,
     truncated: (t) => c.dim(c.italic(t)),
     raw: (t) => t,
-    name: (t) => c.bold(c.white(t)),
+    name: c.bold,
     uuid: c.dim,
     worker: c.cyan,
     label: c.dim,
@@ -84,17 +85,18 @@ export function makePalette(enabled: boolean): Palette {
 }
 
 /**
- * Whether to colour a stream: never with NO_COLOR (any value) or --no-color, always with
- * FORCE_COLOR / --color, else only when the stream is a TTY.
+ * Whether to colour a stream: an explicit --color / --no-color (or CLEARLY_COLOR) decides; without
+ * one, never with NO_COLOR (any value), always with FORCE_COLOR, else only when the stream is a
+ * TTY. The flag wins over the environment: NO_COLOR says what a user wants by default, the flag
+ * what they want now (no-color.org: "user-level configuration ... should override it").
  */
 export function shouldColour(
   stream: { isTTY?: boolean },
   env: NodeJS.ProcessEnv,
   flag: boolean | undefined,
 ): boolean {
-  if (flag === false) return false;
+  if (flag !== undefined) return flag;
   if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return false;
-  if (flag === true) return true;
   if (env['FORCE_COLOR'] !== undefined && env['FORCE_COLOR'] !== '0') return true;
   return stream.isTTY === true;
 }

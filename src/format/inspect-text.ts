@@ -5,6 +5,9 @@
 import { formatSeconds } from '../engine/health/health.js';
 import type { Palette, Paint } from './colors.js';
 import type { HeldTaskRecord, LiveWorkerRecord, QueueRecord } from './inspect-record.js';
+import { makePalette } from './colors.js';
+import { jsonToNode } from './json-node.js';
+import { reprNodeTokens, reprTokens, type Token } from './repr-render.js';
 
 interface Cell {
   readonly text: string;
@@ -52,14 +55,37 @@ export function renderLiveWorkers(records: readonly LiveWorkerRecord[], p: Palet
   return table(header, rows, p);
 }
 
-/** Args and kwargs in one short line: `[3] {"x": 1}`, cut at `width` characters. */
+const PLAIN = makePalette(false);
+
+/** A JSON value or a repr string as tokens in Python's notation; args as a tuple, kwargs as `a=1`. */
+function pyTokens(v: unknown, kwargs: boolean): Token[] {
+  if (typeof v === 'string') return reprTokens(v, PLAIN, { kwargs }).tokens;
+  const node = jsonToNode(v);
+  return reprNodeTokens(node.kind === 'list' && !kwargs ? { kind: 'tuple', items: node.items } : node, PLAIN, { kwargs });
+}
+
+/**
+ * Args and kwargs in one short line, in Python's notation as `watch` shows them: `(3,) x=1`, cut
+ * at `width` characters after a whole token (a string longer than that is the one thing cut inside), then `…`.
+ */
 export function argsText(args: unknown, kwargs: unknown, width = 60): string {
-  const parts: string[] = [];
-  const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? 'null');
-  if (args !== null && !(Array.isArray(args) && args.length === 0)) parts.push(show(args));
-  if (kwargs !== null && !(typeof kwargs === 'object' && Object.keys(kwargs as object).length === 0)) parts.push(show(kwargs));
-  const text = parts.join(' ');
-  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+  const tokens: Token[] = [];
+  const space: Token = { text: ' ', paint: PLAIN.raw, breakAfter: true };
+  if (args !== null && args !== undefined && !(Array.isArray(args) && args.length === 0)) tokens.push(...pyTokens(args, false));
+  const noKwargs = kwargs === null || kwargs === undefined || kwargs === '{}' || (typeof kwargs === 'object' && Object.keys(kwargs).length === 0);
+  if (!noKwargs) {
+    if (tokens.length > 0) tokens.push(space);
+    tokens.push(...pyTokens(kwargs, true));
+  }
+  let text = '';
+  for (const t of tokens) {
+    if (text.length + t.text.length > width || (text.length + t.text.length === width && t !== tokens[tokens.length - 1])) {
+      const room = width - 1 - text.length;
+      return (t.str === true && room > 8 ? text + t.text.slice(0, room) : text.trimEnd()) + '…';
+    }
+    text += t.text;
+  }
+  return text;
 }
 
 function since(r: HeldTaskRecord, now: number): string {

@@ -79,6 +79,7 @@ export function taskRecordFromMessage(m: Decoded<TaskMessage>): TaskRecord {
   // The server already placed the state's time; trust it over our reconstruction.
   record.timestamp = task.timestamp;
   if (m.broker !== undefined && m.broker !== '') record.broker = m.broker;
+  if (m.resumed === true) record.resumed = true;
   return record;
 }
 

@@ -59,6 +59,9 @@ export const TASK_RECORD_KEYS = [
   'exception',
   'traceback',
   'runtime',
+  'args_truncated',
+  'kwargs_truncated',
+  'result_truncated',
   'routing_key',
   'queue',
   'exchange',
@@ -81,13 +84,14 @@ function taskRecordBytes(r: TaskRecord): string {
   if (r.body !== undefined) return utf8Bytes(JSON.stringify(r));
   status.irregular = false;
   const lost = r.lost === true ? (r.lost_at ?? null) : undefined;
-  const text = line(r, r.state, r.timestamp, r.generated, recordOutcome(r), r.celery_state, lost, r.broker);
+  let text = line(r, r.state, r.timestamp, r.generated, recordOutcome(r), r.celery_state, lost, r.broker);
+  if (r.resumed === true) text = text.slice(0, -1) + ',"resumed":true}';
   // the slow path is for records that should not exist (a field of the wrong type)
   return status.irregular ? utf8Bytes(JSON.stringify(r)) : text;
 }
 
 /**
- * The whole line; `outcome` is `,"args":…` through `,"runtime":…`; then the optional last keys:
+ * The whole line; `outcome` is `,"args":…` through `,"result_truncated":…`; then the optional last keys:
  * `celery_state` (only when Celery's State would differ), `lost` and `lost_at` (only on a lost
  * task: `lostAt` is its `lost_at`, undefined when not lost) and `broker` (records from history).
  */
@@ -118,7 +122,7 @@ function line(
 const NO_RESULT = ',"result":null';
 const NO_OUTCOME = ',"result_repr":null,"result_source":null,"exception":null,"traceback":null,"runtime":null';
 
-/** `,"args":…` through `,"runtime":…` of a record; each repr's cache entry is looked up once for its two fields. */
+/** `,"args":…` through `,"result_truncated":…` of a record; each repr's cache entry is looked up once for its two fields. */
 function recordOutcome(r: TaskRecord): string {
   const a = reprEntry(r.args_repr);
   const k = reprEntry(r.kwargs_repr);
@@ -132,7 +136,7 @@ function recordOutcome(r: TaskRecord): string {
     r.traceback === null &&
     r.runtime === null
   ) {
-    return params + NO_RESULT + reprs + NO_OUTCOME;
+    return params + NO_RESULT + reprs + NO_OUTCOME + cutFlags(r.args_truncated, r.kwargs_truncated, r.result_truncated);
   }
   const res = reprEntry(r.result_repr);
   return (
@@ -140,8 +144,23 @@ function recordOutcome(r: TaskRecord): string {
     (r.result === null ? NO_RESULT : valueField('result', ',"result":', '', r.result, res)) +
     reprs +
     (r.result_repr === null ? ',"result_repr":null' : reprField('resultRepr', ',"result_repr":', '', r.result_repr, res)) +
-    outcomeTail(r.result_source, r.exception, r.traceback, r.runtime)
+    outcomeTail(r.result_source, r.exception, r.traceback, r.runtime) +
+    cutFlags(r.args_truncated, r.kwargs_truncated, r.result_truncated)
   );
+}
+
+/** `,"args_truncated":…,"kwargs_truncated":…,"result_truncated":…`: one of eight constant pieces. */
+const CUT_FLAGS: readonly string[] = Array.from(
+  { length: 8 },
+  (_, i) => `,"args_truncated":${(i & 4) !== 0},"kwargs_truncated":${(i & 2) !== 0},"result_truncated":${(i & 1) !== 0}`,
+);
+
+function cutFlags(args: unknown, kwargs: unknown, result: unknown): string {
+  if (typeof args !== 'boolean' || typeof kwargs !== 'boolean' || typeof result !== 'boolean') {
+    status.irregular = true;
+    return '';
+  }
+  return CUT_FLAGS[(args ? 4 : 0) | (kwargs ? 2 : 0) | (result ? 1 : 0)]!;
 }
 
 /** The same from a Task, as taskRecord derives it: parsed args/kwargs/result and where the result came from. */
@@ -150,19 +169,25 @@ function taskOutcome(t: Task): string {
   const k = t.kwargs === null ? undefined : reprCacheEntry(t.kwargs);
   const args = a === undefined ? ',"args":null' : valueField('args', ',"args":', '', a.value, a);
   const argsRepr = a === undefined ? ',"args_repr":null' : reprField('argsRepr', ',"args_repr":', '', t.args, a);
+  const argsCut = a !== undefined && a.truncated;
+  const kwargsCut = k !== undefined && k.truncated;
   if (t.result === null && t.exception === null && t.traceback === null && t.runtime === null) {
     // before the task ends (most records): kwargs and its repr carry the nulls after them
     return (
       args +
       (k === undefined ? ',"kwargs":null' + NO_RESULT : valueField('kwargsNoResult', ',"kwargs":', NO_RESULT, k.value, k)) +
       argsRepr +
-      (k === undefined ? ',"kwargs_repr":null' + NO_OUTCOME : reprField('kwargsReprNoOutcome', ',"kwargs_repr":', NO_OUTCOME, t.kwargs, k))
+      (k === undefined ? ',"kwargs_repr":null' + NO_OUTCOME : reprField('kwargsReprNoOutcome', ',"kwargs_repr":', NO_OUTCOME, t.kwargs, k)) +
+      cutFlags(argsCut, kwargsCut, false)
     );
   }
   const kwargs = k === undefined ? ',"kwargs":null' : valueField('kwargs', ',"kwargs":', '', k.value, k);
   const kwargsRepr = k === undefined ? ',"kwargs_repr":null' : reprField('kwargsRepr', ',"kwargs_repr":', '', t.kwargs, k);
   if (t.result === null) {
-    return args + kwargs + NO_RESULT + argsRepr + kwargsRepr + ',"result_repr":null' + outcomeTail(null, t.exception, t.traceback, t.runtime);
+    return (
+      args + kwargs + NO_RESULT + argsRepr + kwargsRepr + ',"result_repr":null' +
+      outcomeTail(null, t.exception, t.traceback, t.runtime) + cutFlags(argsCut, kwargsCut, false)
+    );
   }
   const res = reprCacheEntry(t.result);
   return (
@@ -172,7 +197,8 @@ function taskOutcome(t: Task): string {
     argsRepr +
     kwargsRepr +
     reprField('resultRepr', ',"result_repr":', '', t.result, res) +
-    outcomeTail(res.truncated ? 'truncated' : 'event', t.exception, t.traceback, t.runtime)
+    outcomeTail(res.truncated ? 'truncated' : 'event', t.exception, t.traceback, t.runtime) +
+    cutFlags(argsCut, kwargsCut, res.truncated)
   );
 }
 

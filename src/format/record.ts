@@ -33,6 +33,13 @@ export interface TaskRecord {
   exception: string | null;
   traceback: string | null;
   runtime: number | null;
+  /**
+   * True when `args` / `kwargs` / `result` is not the whole value: Celery cut its repr (at 1024
+   * characters) or it could not be parsed. The `*_repr` field holds what arrived.
+   */
+  args_truncated: boolean;
+  kwargs_truncated: boolean;
+  result_truncated: boolean;
   routing_key: string | null;
   queue: string | null;
   exchange: string | null;
@@ -58,6 +65,11 @@ export interface TaskRecord {
   body?: string;
   /** Where the task was heard (masked broker URL), on records from a server's history. */
   broker?: string;
+  /**
+   * Sent by a server to a `watch` that reconnected: the task's current state, which changed while
+   * the client was away (its intermediate states are not repeated).
+   */
+  resumed?: true;
 }
 
 export interface WorkerRecord {
@@ -183,6 +195,9 @@ export function taskRecord(
     exception: task.exception,
     traceback: task.traceback,
     runtime: task.runtime,
+    args_truncated: task.args !== null && args.truncated,
+    kwargs_truncated: task.kwargs !== null && kwargs.truncated,
+    result_truncated: source === 'truncated',
     routing_key: task.routing_key,
     queue: task.queue,
     exchange: task.exchange,

@@ -1,7 +1,8 @@
 /**
  * Parsed reprs as JSON-safe values for `--json`: containers become arrays/objects, numbers stay
  * numbers while exact, well-known calls (datetime, Decimal, UUID) become the strings a JSON
- * consumer would want, and anything else keeps its Python repr text so nothing is lost.
+ * consumer would want, depth markers (`[...]`: a container saferepr left out) become `{"$elided": "list"}`, and
+ * anything else keeps its Python repr text so nothing is lost.
  */
 import { makePalette } from './colors.js';
 import { isCut, type ReprNode } from '../engine/repr/repr.js';
@@ -30,13 +31,15 @@ export function reprToJson(node: ReprNode): unknown {
     case 'tuple':
     case 'set':
     case 'frozenset':
-      // the `...` budget marker is dropped; a `{...}` depth marker stays as its text
+      // the `...` budget marker is dropped (`*_truncated` says so); a `[...]` depth marker becomes `{"$elided": "list"}`
       return node.items.filter((item) => !isCut(item)).map(reprToJson);
     case 'dict':
       return dictToJson(node.entries);
     case 'call':
       return callToJson(node) ?? renderRepr(node, PLAIN);
     case 'ellipsis':
+      // `[...]`: a container left out (saferepr's 3 levels, or a recursion) is not a string
+      return ELIDED[node.text] ?? node.text;
     case 'opaque':
     case 'raw':
       return node.text;
@@ -44,6 +47,19 @@ export function reprToJson(node: ReprNode): unknown {
       return assertNever(node);
   }
 }
+
+/**
+ * What a depth marker becomes in JSON: an object no string value can be mistaken for. saferepr
+ * writes `[...]` for a container nested deeper than its 3 levels, Python for one that contains
+ * itself; `{...}` is a dict or a set (the repr does not say which).
+ */
+const ELIDED: Readonly<Record<string, { readonly $elided: string }>> = {
+  '[...]': { $elided: 'list' },
+  '{...}': { $elided: 'dict' },
+  '(...)': { $elided: 'tuple' },
+  '(...,)': { $elided: 'tuple' },
+  'frozenset({...})': { $elided: 'frozenset' },
+};
 
 const CONSTS: Record<Extract<ReprNode, { kind: 'const' }>['value'], unknown> = {
   None: null,

@@ -43,6 +43,10 @@ export function statsRecord(m: Decoded<StatsReply>): StatsRecord {
     store_written: n(m.store_written),
     workers_without_events: m.workers_without_events ?? [],
     task_sent_missing: m.task_sent_missing ?? false,
+    insecure: m.insecure ?? false,
+    redact: m.redact ?? '',
+    tls: m.tls ?? false,
+    auth: m.auth ?? 'none',
   };
 }
 
@@ -79,6 +83,16 @@ function storeText(s: StatsRecord, p: Palette): string {
   );
 }
 
+function securityText(s: StatsRecord, p: Palette): string {
+  const parts = [
+    s.tls ? 'TLS' : 'plaintext',
+    s.auth === 'tokens' ? 'tokens required' : 'no tokens',
+    s.redact === '' ? p.warn('redaction off') : `redacting /${s.redact}/`,
+  ];
+  const text = parts.join(', ');
+  return s.insecure ? `${p.warn('INSECURE (--insecure)')}: ${text}` : text;
+}
+
 /** Key/value lines, grouped the way an operator reads them: connections, throughput, memory, clients. */
 export function renderStats(s: StatsRecord, p: Palette): string[] {
   const backend = s.backend_state === 'none' ? p.dim('none') : `${s.backend} (${stateText(s.backend_state, p)})`;
@@ -108,6 +122,7 @@ export function renderStats(s: StatsRecord, p: Palette): string[] {
             ].join(', ') + (s.workers_without_events.length > 0 ? ' (start them with -E, or clearly enable-events)' : ''),
           ),
     ],
+    ['security', securityText(s, p)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${p.label(k.padEnd(width))}  ${v}`);

@@ -10,19 +10,16 @@ import { formatTime, renderText } from './text.js';
 
 const INDENT = '    ';
 
-/** State times in the order a task goes through them. */
-const TIMES = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'] as const;
+/** State times, in the order a task goes through them (how equal times are listed). */
+const TIMES = ['sent', 'received', 'started', 'retried', 'succeeded', 'failed', 'revoked', 'rejected'] as const;
 
-export function renderTaskDetail(r: TaskRecord, p: Palette): string {
-  const lines = [renderText(r, p, { params: true, results: true, errors: true, wholeResult: true })];
+/** `width`: the terminal's columns (values are pretty-printed to fit them; 80 when not a terminal). */
+export function renderTaskDetail(r: TaskRecord, p: Palette, width?: number): string {
+  const lines = [renderText(r, p, { params: true, results: true, errors: true, whole: true, width })];
   const detail = (label: string, value: string): void => {
     lines.push(`${INDENT}${p.label(label)} ${value}`);
   };
 
-  // text.ts prints a result from its repr; a result known only from the backend has no repr.
-  if (r.state === 'SUCCESS' && r.result_repr === null && r.result_source === 'backend') {
-    detail('result', JSON.stringify(r.result));
-  }
   if (r.result_source !== null) detail('result from', r.result_source);
   if (r.lost === true) {
     detail('lost', `its worker ${r.worker ?? '?'} went offline while it was ${r.state} there: nobody will finish it unless the message is delivered again (acks_late)`);
@@ -31,10 +28,16 @@ export function renderTaskDetail(r: TaskRecord, p: Palette): string {
     detail('celery state', `${r.celery_state} (what Celery's own State and Flower show; clearly differs on purpose: see the README)`);
   }
 
-  const times = TIMES.flatMap((k) => {
+  // In time order: a task that retried keeps one time per state, its latest (received and
+  // started again after retried), so the lifecycle order would put a later time first.
+  const stamped = TIMES.flatMap((k) => {
     const t = r[k];
-    return t === null ? [] : [`${k} ${formatTime(t)}`];
-  });
+    return t === null ? [] : [{ k, t }];
+  }).sort((a, b) => a.t - b.t);
+  // Celery's publisher sends task-sent once the message is out, stamped by its own clock: a fast
+  // worker's receipt can come before it. Said, so that it does not read as sent after the end.
+  const sentLate = stamped.length > 1 && stamped[0]!.k !== 'sent' && r.sent !== null;
+  const times = stamped.map(({ k, t }) => `${k} ${formatTime(t)}${k === 'sent' && sentLate ? ' (stamped by the publisher after publishing)' : ''}`);
   if (times.length > 0) detail('times', times.join(', '));
 
   const route = [

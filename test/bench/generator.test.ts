@@ -23,15 +23,15 @@ import {
   type EventMessage,
   type GenEvent,
   type WorkerTaskEvent,
-} from '../../bench/generator/encode.js';
+} from '../../src/engine/simulate/encode.js';
 import { parseOptions, planShard } from '../../bench/generator/options.js';
 import type { Publisher } from '../../bench/generator/publisher.js';
 import { redisDb } from '../../bench/generator/publish-redis.js';
-import { pyFloat, pyStr } from '../../bench/generator/pyjson.js';
-import { dict, float, pyrepr, saferepr, tuple, type PyValue } from '../../bench/generator/repr.js';
+import { pyFloat, pyStr } from '../../src/engine/simulate/pyjson.js';
+import { dict, float, pyrepr, saferepr, tuple, type PyValue } from '../../src/engine/simulate/repr.js';
 import { runShard } from '../../bench/generator/run.js';
 import { BROKERS, ISOLATED_DB, redisDb as onDb } from '../helpers/brokers.js';
-import { isoUtc, Workload, type WorkloadOptions } from '../../bench/generator/workload.js';
+import { isoUtc, Workload, type WorkloadOptions } from '../../src/engine/simulate/workload.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = fileURLToPath(new URL('../../bench/generator/cli.ts', import.meta.url));
@@ -359,6 +359,14 @@ describe('command line', () => {
     expect(parseOptions(['--help'])).toBe('help');
   });
 
+  it('defaults to a gentle 20 events/s: as fast as possible only with --max (the brokers may be shared)', () => {
+    const gentle = parseOptions(['--broker', AMQP_URL]);
+    const max = parseOptions(['--broker', AMQP_URL, '--max']);
+    if (gentle === 'help' || max === 'help') throw new Error('unexpected help');
+    expect(gentle.rate).toBe(20);
+    expect(max.rate).toBeNull();
+  });
+
   it('takes the Redis db from the URL for the channel prefix', () => {
     expect([redisDb('redis://127.0.0.1:6379/9'), redisDb('redis://h:1'), redisDb('redis://h:1/')]).toEqual([9, 0, 0]);
     expect(() => redisDb('redis://h:1/x')).toThrow(/db/);
@@ -410,7 +418,7 @@ describe('live publishing', () => {
         events += countEvents(msg.content.toString('utf8'));
         if (msg.fields.routingKey === 'worker.online' && msg.properties.headers?.hostname === `w1@${host}`) sample = { props: msg.properties, rk: msg.fields.routingKey };
       }, { noAck: true });
-      const s = await runCli(['--broker', AMQP_URL, '--events', '3000', '--processes', '2', '--workers', '4', '--host', host]);
+      const s = await runCli(['--broker', AMQP_URL, '--max', '--events', '3000', '--processes', '2', '--workers', '4', '--host', host]);
       expect([s.published, s.processes, s.broker]).toEqual([3000, 2, AMQP_URL.replace(/:[^:@/]*@/, ':****@')]);
       await until(() => messages >= s.messages, 5000);
       await new Promise((r) => setTimeout(r, 200));
@@ -443,7 +451,7 @@ describe('live publishing', () => {
         if (!shape.test(raw) || channel !== `/${ISOLATED_DB.generator}.celeryev/${env.properties.delivery_info.routing_key}`) badEnvelopes++;
       });
       await sub.psubscribe(`/${ISOLATED_DB.generator}.celeryev/*`);
-      const s = await runCli(['--broker', REDIS_URL, '--events', '3000', '--workers', '3', '--host', host]);
+      const s = await runCli(['--broker', REDIS_URL, '--max', '--events', '3000', '--workers', '3', '--host', host]);
       expect([s.published, s.processes]).toEqual([3000, 1]);
       await until(() => messages >= s.messages, 5000);
       await new Promise((r) => setTimeout(r, 200));

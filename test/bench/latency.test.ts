@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GenEvent } from '../../bench/generator/encode.js';
+import type { GenEvent } from '../../src/engine/simulate/encode.js';
 import { PublishTimes } from '../../bench/latency.js';
 
 const common = { hostname: 'w1@h', utcoffset: 0, pid: 1, clock: 1, timestamp: 1 };

@@ -35,8 +35,11 @@ describe('parseServerAddress', () => {
     expect(() => parseServerAddress(a)).toThrow(UsageError);
   });
 
-  it('refuses a URL with a hint to drop the scheme', () => {
-    expect(() => parseServerAddress('grpc://localhost:12223')).toThrow(/leave out the scheme/);
+  it('takes grpc:// and grpcs:// off, refuses other schemes with a hint', () => {
+    expect(parseServerAddress('grpc://localhost:12223')).toBe('localhost:12223');
+    expect(parseServerAddress('grpcs://clearly.example.com:443/')).toBe('clearly.example.com:443');
+    expect(() => parseServerAddress('ftp://localhost:12223')).toThrow(/the scheme can be grpcs:\/\/ or https:\/\/ \(TLS\), or grpc:\/\//);
+    expect(() => parseServerAddress('http://localhost:12223')).toThrow(UsageError);
   });
 });
 

@@ -4,7 +4,7 @@
  * sink still holds must never change, and the printer's NDJSON and text lines must be unchanged.
  */
 import { describe, expect, it } from 'vitest';
-import { LineWriter, type LineSink } from '../../src/cli/output.js';
+import { LineWriter, terminalWidth, type LineSink } from '../../src/cli/output.js';
 import { LivePrinter, makePrinter } from '../../src/cli/printer.js';
 import { compileFilter } from '../../src/engine/table/filter.js';
 import { type Change, newTask } from '../../src/engine/model.js';
@@ -191,7 +191,15 @@ describe('LivePrinter', () => {
     expect(json.text).toBe(records.map((r) => JSON.stringify(r) + '\n').join(''));
     expect([json.printer.tasks, json.printer.workers]).toEqual([4, 1]);
     const text = run(false);
-    expect(text.text).toBe(records.map((r) => renderText(r, makePalette(false), {}) + '\n').join(''));
+    // Live text keeps its time column from running backwards (the worker's clock is at 0 here).
+    let shownUpTo: number | undefined;
+    const expected = records.map((r) => {
+      const line = renderText(r, makePalette(false), { shownUpTo }) + '\n';
+      shownUpTo = Math.max(shownUpTo ?? -Infinity, r.timestamp);
+      return line;
+    });
+    expect(text.text).toBe(expected.join(''));
+    expect(text.text).toMatch(/^00:00:10\.500 HEARTBEAT w1@h \(event at 00:00:00\.000\)$/m);
     expect([text.printer.tasks, text.printer.workers]).toEqual([4, 1]);
   });
 
@@ -219,5 +227,15 @@ describe('LivePrinter', () => {
     printer.writer.flush();
     expect(sink.bytes().toString('utf8')).toBe(records.slice(0, 2).map((r) => JSON.stringify(r) + '\n').join(''));
     expect([printer.tasks, printer.workers]).toEqual([2, 0]);
+  });
+});
+
+describe('terminalWidth', () => {
+  it("is the terminal's columns, else COLUMNS, else none (a pipe or a file has no width)", () => {
+    expect(terminalWidth({ isTTY: true, columns: 132 }, { COLUMNS: '80' })).toBe(132);
+    expect(terminalWidth({ isTTY: false }, { COLUMNS: '100' })).toBe(100);
+    expect(terminalWidth({}, {})).toBeUndefined();
+    expect(terminalWidth({}, { COLUMNS: 'wide' })).toBeUndefined();
+    expect(terminalWidth({ isTTY: true, columns: 0 }, {})).toBeUndefined();
   });
 });

@@ -19,8 +19,14 @@ describe('taskQuery', () => {
     });
   });
 
-  it('takes the last of a repeated --limit', () => {
-    expect(taskQuery({ ...base, limit: [0, 7] as unknown as number }).limit).toBe(7);
+  it('--retried asks the server for tasks that ever retried', () => {
+    expect(taskQuery({ ...base, retried: true, state: ['SUCCESS'] })).toEqual({
+      filter: { states: ['SUCCESS'] },
+      limit: 100,
+      oldest_first: false,
+      retried: true,
+    });
+    expect(taskQuery({ ...base, retried: false })).not.toHaveProperty('retried');
   });
 
   it.each([

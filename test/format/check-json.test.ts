@@ -19,6 +19,7 @@ describe('check --json', () => {
         oldest: [{ uuid: 'u1', name: 'tasks.slow', state: 'STARTED', worker: 'w1@h', ageSeconds: 12 }],
         ages: [12],
         undated: 0,
+        waiting: 3,
         note: null,
       },
     };
@@ -41,6 +42,7 @@ describe('check --json', () => {
         stuck: {
           in_flight: 1,
           undated: 0,
+          waiting: 3,
           oldest_seconds: 12,
           oldest: [{ uuid: 'u1', name: 'tasks.slow', state: 'STARTED', worker: 'w1@h', age_seconds: 12 }],
           note: null,
@@ -107,7 +109,7 @@ describe('check --json', () => {
           warning: null,
           critical: 600,
           summary: 'no task stuck (oldest running 12s)',
-          reason: '1 task in STARTED or RECEIVED, none for longer than 10m',
+          reason: '1 task running (or held with a pool slot free), none for longer than 10m; 3 tasks wait behind busy pool slots or for an ETA (queueing, not stuck)',
         },
       ],
     });

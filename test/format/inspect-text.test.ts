@@ -119,16 +119,22 @@ describe('held task records and table', () => {
     const scheduled = { ...active, kind: 'scheduled' as const, uuid: 's-1', started: null, eta: '2026-11-21T05:40:00', args: [] };
     expect(renderHeldTasks([active, reserved, scheduled], plain, 1795240033.4117613 + 75)).toEqual([
       'WORKER      UUID                                  NAME        STATUS                   ARGS',
-      'w1@harness  c015a2cc-b706-4178-ba5c-1ab4fff7198a  tasks.slow  running 1m 15s           [3]',
-      'w1@harness  r-1                                   tasks.slow  waiting                  {"x":1}',
+      'w1@harness  c015a2cc-b706-4178-ba5c-1ab4fff7198a  tasks.slow  running 1m 15s           (3,)',
+      'w1@harness  r-1                                   tasks.slow  waiting                  x=1',
       'w1@harness  s-1                                   tasks.slow  eta 2026-11-21T05:40:00  -',
     ]);
   });
 
-  it('args text is cut', () => {
-    expect(argsText(['x'.repeat(100)], {}, 20)).toBe(`["${'x'.repeat(17)}…`);
-    expect(argsText('(1, 2)', "{'a': 1}")).toBe("(1, 2) {'a': 1}");
+  it('args text is in Python notation, as watch shows it, whether the reply held values or reprs', () => {
+    expect(argsText(['exported', 2, null, true], { to: 'a@b', opts: { x: [1] } })).toBe("('exported', 2, None, True) to='a@b', opts={'x': [1]}");
+    expect(argsText('(1, 2)', "{'a': 1}")).toBe('(1, 2) a=1');
+    expect(argsText(['x'], {})).toBe("('x',)");
     expect(argsText([], {})).toBe('');
+  });
+
+  it('args text is cut after a whole token, or inside a string too long for the cell', () => {
+    expect(argsText([1111, 2222, 3333, 4444], {}, 14)).toBe('(1111, 2222,…');
+    expect(argsText(['x'.repeat(100)], {}, 20)).toBe(`('${'x'.repeat(17)}…`);
   });
 });
 

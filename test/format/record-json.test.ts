@@ -69,6 +69,32 @@ describe('recordJsonBytes', () => {
     expect(Object.keys(taskRecord(newTask('v'), 'X', true, 0, { backendResult: { value: 1 } }))).toEqual([...TASK_RECORD_KEYS]);
   });
 
+  it('marks values Celery cut: args_truncated, kwargs_truncated, result_truncated, in both paths', () => {
+    const cut = Object.assign(newTask('c'), {
+      name: 'n',
+      args: "('aaaa', 'bbbb...', ...)",
+      kwargs: "{'x': 1}",
+      result: "[{'id': 1}, {'id': 2, 'na...', ...}]",
+      runtime: 0.5,
+      succeeded: 3,
+    });
+    const r = taskRecord(cut, 'SUCCESS', false, 0);
+    expect([r.args_truncated, r.kwargs_truncated, r.result_truncated]).toEqual([true, false, true]);
+    expect(r.result_source).toBe('truncated');
+    for (const bytes of [taskJsonBytes(cut, 'SUCCESS', false, 0), recordJsonBytes(r)]) {
+      expect(JSON.parse(Buffer.from(bytes, 'latin1').toString('utf8'))).toMatchObject({
+        args_truncated: true,
+        kwargs_truncated: false,
+        result_truncated: true,
+      });
+    }
+    const whole = taskRecord(Object.assign(newTask('w'), { args: '(1, 2)', kwargs: '{}' }), 'PENDING', false, 0);
+    expect([whole.args_truncated, whole.kwargs_truncated, whole.result_truncated]).toEqual([false, false, false]);
+    // A whole result from the backend is not cut, whatever the event's repr was.
+    const backend = taskRecord(cut, 'SUCCESS', false, 0, { backendResult: { value: [1] } });
+    expect(backend.result_truncated).toBe(false);
+  });
+
   it.each(['amqp', 'redis'] as const)('prints every record of the %s golden capture as JSON.stringify does', (transport) => {
     const capture = loadCapture(transport);
     const changes = pipelineChanges(

@@ -80,12 +80,18 @@ describe('reprToJson', () => {
     expect(json('<object object at 0x7f>')).toBe('<object object at 0x7f>');
   });
 
-  it('drops the `...` budget marker but keeps cut strings and depth markers as text', () => {
+  it('drops the `...` budget marker but keeps cut strings as text', () => {
     expect(json("['aaaa', 'bbbb...', ...]")).toEqual(['aaaa', 'bbbb...']);
     expect(json("{'i': 26, 'sq...', ...}")).toEqual({ i: 26 });
     expect(json("{'x': 12..., ...}")).toEqual({ x: '12...' });
-    expect(json("{'nested': {'deeper': {...}}}")).toEqual({ nested: { deeper: '{...}' } });
-    expect(json('[1, [...]]')).toEqual([1, '[...]']);
+  });
+
+  it('gives depth markers (a container saferepr or Python left out) an object, never the string', () => {
+    expect(json("{'nested': {'deeper': {...}}}")).toEqual({ nested: { deeper: { $elided: 'dict' } } });
+    expect(json('[1, [...]]')).toEqual([1, { $elided: 'list' }]);
+    expect(json('((...), 2)')).toEqual([{ $elided: 'tuple' }, 2]);
+    // A string that reads like a marker stays a string.
+    expect(json("['[...]']")).toEqual(['[...]']);
   });
 
   it('returns raw text as is', () => {

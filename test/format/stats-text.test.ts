@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makePalette } from '../../src/format/colors.js';
-import { formatDuration, renderStats, type StatsRecord } from '../../src/format/stats-text.js';
+import { formatDuration, renderStats, statsRecord, type StatsRecord } from '../../src/format/stats-text.js';
 
 const plain = makePalette(false);
 
@@ -35,6 +35,10 @@ const STATS: StatsRecord = {
   store_written: 4000,
   workers_without_events: [],
   task_sent_missing: false,
+  insecure: false,
+  redact: 'password|token',
+  tls: true,
+  auth: 'tokens',
 };
 
 describe('formatDuration', () => {
@@ -61,11 +65,12 @@ describe('renderStats', () => {
       'store           sqlite /var/lib/clearly/store.sqlite (ok): 123456 tasks, 150.0 MiB, 12 waiting to be written, 789 pruned by retention',
       'clients         3 connected, 7 records dropped for slow clients',
       'events off      none seen',
+      'security        TLS, tokens required, redacting /password|token/',
     ]);
   });
 
   it('names the workers that send no events, and publishers without task-sent', () => {
-    expect(renderStats({ ...STATS, workers_without_events: ['w2@h (task-events-off)'], task_sent_missing: true }, plain).at(-1)).toBe(
+    expect(renderStats({ ...STATS, workers_without_events: ['w2@h (task-events-off)'], task_sent_missing: true }, plain).find((l) => l.startsWith('events off'))).toBe(
       'events off      w2@h (task-events-off), publishers send no task-sent (task_send_sent_event = True) (start them with -E, or clearly enable-events)',
     );
   });
@@ -88,5 +93,17 @@ describe('renderStats', () => {
     const lines = renderStats({ ...STATS, broker_state: 'reconnecting' }, colour);
     expect(lines[0]).toContain(colour.warn('reconnecting'));
     expect(lines[0]).not.toBe('broker          amqp://guest:****@127.0.0.1:5672// (reconnecting)');
+  });
+});
+
+describe('renderStats: the security line', () => {
+  const line = (s: Partial<StatsRecord>): string | undefined => renderStats({ ...STATS, ...s }, makePalette(false)).find((l) => l.startsWith('security'));
+  it('says INSECURE first when --insecure let it listen openly, and when redaction is off', () => {
+    expect(line({ insecure: true, tls: false, auth: 'none', redact: '' })).toBe('security        INSECURE (--insecure): plaintext, no tokens, redaction off');
+    expect(line({})).toBe('security        TLS, tokens required, redacting /password|token/');
+  });
+  it('fills the fields an older server leaves out as "not protected"', () => {
+    const r = statsRecord({});
+    expect([r.insecure, r.tls, r.auth, r.redact]).toEqual([false, false, 'none', '']);
   });
 });

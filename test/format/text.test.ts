@@ -133,3 +133,74 @@ describe('renderText: lost tasks', () => {
     expect(taskRecord({ ...t, lost: false, lostAt: null }, 'STARTED', false, T0)).not.toHaveProperty('lost');
   });
 });
+
+describe('renderText: values fit the terminal', () => {
+  const items = Array.from({ length: 60 }, (_, i) => `{'id': ${i}, 'email': 'user${i}@example.org'}`);
+  const big = `[${items.join(', ')}]`;
+  const t = task({ name: 'tasks.export', state: 'SUCCESS', timestamp: T0, succeeded: T0, worker: 'w1@h', result: big, runtime: 1 });
+
+  it.each([80, 160])('cuts a 2 KB result to 3 lines of %i columns, at token boundaries, and says what is left out', (width) => {
+    const lines = renderText(taskRecord(t, 'SUCCESS', false, T0), plain, { width }).split('\n').slice(1);
+    expect(lines).toHaveLength(4);
+    for (const l of lines.slice(0, 3)) expect(l.length).toBeLessThanOrEqual(width);
+    expect(lines[0]).toMatch(/^ {4}result \[\{'id': 0, /);
+    for (const l of lines.slice(1, 3)) expect(l).toMatch(/^ {6}\S/);
+    // Every line but the marker ends where a token ends (after an item's comma), never mid-token.
+    for (const l of lines.slice(0, 3)) expect(l).toMatch(/,$/);
+    const shown = lines.slice(0, 3).map((l) => l.trim()).join(' ').replace(/^result /, '');
+    expect(big.startsWith(shown)).toBe(true);
+    const more = /^ {6}… \+(\d+) characters: clearly task e621a05c-8ef0-4b8e-8f28-734e94dc0b1d$/.exec(lines[3]!);
+    expect(more).not.toBeNull();
+    expect(Number(more?.[1])).toBe(big.length - shown.length);
+  });
+
+  it('leaves a value that fits alone, and prints one whole line without a width (not a terminal)', () => {
+    const small = task({ ...t, result: "{'ok': True}" });
+    expect(renderText(taskRecord(small, 'SUCCESS', false, T0), plain, { width: 80 }).split('\n')[1]).toBe("    result {'ok': True}");
+    const whole = renderText(taskRecord(t, 'SUCCESS', false, T0), plain).split('\n');
+    expect(whole).toHaveLength(2);
+    expect(whole[1]).toBe(`    result ${big}`);
+  });
+
+  it('splits a long string only at its spaces', () => {
+    const words = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ');
+    const s = task({ ...t, result: `'${words}'` });
+    const lines = renderText(taskRecord(s, 'SUCCESS', false, T0), plain, { width: 60 }).split('\n').slice(1, 4);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(60);
+    const tokens = lines.flatMap((l) => l.trim().replace(/^result /, '').replace(/'/g, '').split(' '));
+    for (const w of tokens) expect(w).toMatch(/^(word\d+|…)?$/);
+  });
+
+  it('marks a value Celery cut', () => {
+    const cut = task({ ...t, result: "[{'id': 1}, {'id': 2, 'na...', ...}]" });
+    expect(renderText(taskRecord(cut, 'SUCCESS', false, T0), plain)).toContain("result [{'id': 1}, {'id': 2, 'na...', ...}] (cut by Celery)");
+  });
+});
+
+describe('renderText: a long exception fits the terminal too', () => {
+  it('wraps at its spaces, at most 3 lines, then says what is left out', () => {
+    const message = Array.from({ length: 80 }, (_, i) => `part${i}`).join(' ');
+    const t = task({ name: 'tasks.fail', state: 'FAILURE', timestamp: T0, failed: T0, exception: `ValueError('${message}')` });
+    const lines = renderText(taskRecord(t, 'FAILURE', false, T0), plain, { width: 80, errors: false }).split('\n');
+    expect(lines).toHaveLength(1);
+    const withErrors = renderText(taskRecord(t, 'FAILURE', false, T0), plain, { width: 80 }).split('\n').slice(1);
+    expect(withErrors[0]).toMatch(/^ {4}exception ValueError\('part0 part1 /);
+    expect(withErrors).toHaveLength(4);
+    for (const l of withErrors.slice(0, 3)) {
+      expect(l.length).toBeLessThanOrEqual(80);
+      expect(l).toMatch(/(part\d+|\('part0)$/);
+    }
+    expect(withErrors[3]).toMatch(/^ {6}… \+\d+ characters: clearly task /);
+    // Whole without a width.
+    expect(renderText(taskRecord(t, 'FAILURE', false, T0), plain).split('\n')[1]).toBe(`    exception ValueError('${message}')`);
+  });
+});
+
+describe('renderText: a resumed record says so', () => {
+  it('ends its line with (resumed)', () => {
+    const t = task({ name: 'tasks.add', state: 'SUCCESS', timestamp: T0, succeeded: T0, worker: 'w1@h', result: '5' });
+    const r = { ...taskRecord(t, 'SUCCESS', false, T0), resumed: true as const };
+    expect(renderText(r, plain).split('\n')[0]).toBe('05:33:46.366 SUCCESS   tasks.add e621a05c-8ef0-4b8e-8f28-734e94dc0b1d w1@h (resumed)');
+    expect(renderText(taskRecord(t, 'SUCCESS', false, T0), plain)).not.toContain('resumed');
+  });
+});

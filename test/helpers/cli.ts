@@ -2,7 +2,7 @@
  * Run the BUILT clearly CLI (`node dist/cli/clearly.js`, as users get it) in integration tests:
  * `runClearly` for commands that finish, `spawnClearly` for streams such as `clearly watch --json`.
  *
- * Children get NO_COLOR=1 unless a test's `env` says otherwise: picocolors turns colours on when
+ * Children get NO_COLOR=1 and no COLUMNS unless a test's `env` says otherwise: picocolors turns colours on when
  * `CI` is set, and CI sets it, so without this the same test would see different bytes on CI.
  * execa's `cleanup` (on by default) kills the children if the test process exits.
  */
@@ -56,10 +56,13 @@ export interface TaskRecord {
   routing_key: string | null;
   parent_id: string | null;
   root_id: string | null;
-  /** Set where Celery's own State would differ (README, "Where clearly differs"). */
-  celery_state?: string;
+  sent?: number | null;
   received?: number | null;
   started?: number | null;
+  succeeded?: number | null;
+  failed?: number | null;
+  /** Set where Celery's own State would differ (README, "Where clearly differs"). */
+  celery_state?: string;
 }
 export interface WorkerRecord {
   kind: 'worker';
@@ -249,7 +252,8 @@ const stateHomes: string[] = [];
 function common(opts: CliOptions) {
   return {
     cwd: opts.cwd ?? REPO_ROOT,
-    env: { NO_COLOR: '1', XDG_STATE_HOME: freshStateHome(), ...opts.env },
+    // COLUMNS: text fits it when set (the tests' stdout is a pipe); a developer's shell must not change the bytes.
+    env: { NO_COLOR: '1', COLUMNS: undefined, XDG_STATE_HOME: freshStateHome(), ...opts.env },
     reject: false,
     stripFinalNewline: false,
     ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),

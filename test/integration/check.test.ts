@@ -62,7 +62,7 @@ describe('check: UNKNOWN without anything to ask, or with bad flags', () => {
   });
 
   it.each([
-    ['redis://127.0.0.1:1/0', /^CLEARLY UNKNOWN - cannot reach the Redis broker at redis:\/\/127\.0\.0\.1:1\/0\b.* \| workers=U;;1:;0 queue_celery=U;;5;0\n$/],
+    ['redis://127.0.0.1:1/0', /^CLEARLY UNKNOWN - cannot reach Redis at redis:\/\/127\.0\.0\.1:1\/0\b.* \| workers=U;;1:;0 queue_celery=U;;5;0\n$/],
     ['amqp://guest:guest@127.0.0.1:1//', /^CLEARLY UNKNOWN - .*127\.0\.0\.1:1.* \| workers=U;;1:;0 queue_celery=U;;5;0\n$/],
   ])('an unreachable broker %s: exit 3', async (url, line) => {
     const r = await runClearly(['check', '--broker', url, '--min-workers', '1', '--max-queue', 'celery=5']);
@@ -215,6 +215,32 @@ describe.each(BROKER_KINDS)('check against real workers on %s', (kind) => {
     // The slow task ends: nothing running, nothing stuck.
     await checkUntil(viaBroker('--max-stuck', '1s'), is(0, 'CLEARLY OK - no task stuck (nothing running) | oldest_running=0s;;1;0'), 'the slow task to end');
   }, 60_000);
+
+  it('max-stuck: tasks prefetched behind busy slots are queueing, not stuck, for the server and the broker', async () => {
+    // Two pool slots, five tasks: two run, three wait in the worker's prefetch buffer.
+    await runWorkload({ broker: url, queue, call: { task: 'tasks.slow', args: [10], count: 5 } });
+    type Stuck = { status: string; measured: { stuck: { in_flight: number; waiting: number; undated: number } } };
+    const stuckOf = (r: CliResult): Stuck | null => {
+      try {
+        return JSON.parse(r.stdout) as Stuck;
+      } catch {
+        return null;
+      }
+    };
+    const twoRunThreeWait = (r: CliResult): boolean => {
+      const s = stuckOf(r)?.measured.stuck;
+      return s?.in_flight === 2 && s.waiting === 3;
+    };
+    const fromServer = await checkUntil(viaServer('--max-stuck', '1s', '--json'), (r) => r.exitCode === 2 && twoRunThreeWait(r), '2 running, 3 waiting on the server');
+    expect(stuckOf(fromServer)?.status).toBe('CRITICAL');
+    const line = new RegExp(`^CLEARLY CRITICAL - 2 tasks stuck over 1s \\(oldest ${NUM}s\\) \\| oldest_running=${NUM}s;;1;0\\n$`);
+    expectCheck(await runClearly(['check', ...viaServer('--max-stuck', '1s')]), 2, line);
+    // The broker cannot date reserved tasks, but with the pool full it knows they are queueing: OK, not UNKNOWN.
+    const fromBroker = await checkUntil(viaBroker('--max-stuck', '1m', '--json'), (r) => twoRunThreeWait(r), '2 running, 3 waiting for the broker');
+    expect(fromBroker.exitCode, fromBroker.stdout).toBe(0);
+    expect(stuckOf(fromBroker)?.measured.stuck.undated).toBe(0);
+    await checkUntil(viaBroker('--max-stuck', '1s'), is(0, 'CLEARLY OK - no task stuck (nothing running) | oldest_running=0s;;1;0'), 'the slow tasks to end', 60_000);
+  }, 90_000);
 
   it('max-heartbeat-age: OK while heartbeats come; CRITICAL when they stop coming', async () => {
     const ok = new RegExp(`^CLEARLY OK - heartbeats ${NUM}s old \\| heartbeat_age=${NUM}s;;30;0\\n$`);

@@ -90,8 +90,8 @@ describe('client commands without a server', () => {
     [['tasks', '--state', 'BOGUS'], /^clearly: --state: unknown state "BOGUS"/],
     [['tasks', '--state', 'ONLINE'], /^clearly: --state: ONLINE is a worker state/],
     [['tasks', '--limit', '-1'], /^clearly: --limit must be a whole number ≥ 0/],
-    [['tasks', '--server', 'grpc://localhost:12223'], /^clearly: --server \/ CLEARLY_SERVER: expected HOST:PORT/],
-    [['task'], /Not enough non-option arguments/],
+    [['tasks', '--server', 'http://localhost:12223'], /^clearly: --server \/ CLEARLY_SERVER: expected HOST:PORT/],
+    [['task'], /^clearly: task: give <uuid> \(usage: clearly task <uuid>\)/],
   ])('usage error %j exits 2 before connecting', async (args, message) => {
     // An address nothing listens on: a usage error must win over "unreachable".
     const r = await runClearly([...args, ...(args.includes('--server') ? [] : ['--server', '127.0.0.1:1'])]);
@@ -230,7 +230,11 @@ for (const kind of BROKER_KINDS) {
       expect(out).toContain(`    args ${fail.args_repr}`);
       expect(out).toContain(`    exception ${fail.exception}`);
       expect(out.some((l) => l.startsWith('    Traceback (most recent call last):'))).toBe(true);
-      expect(out.find((l) => l.startsWith('    times '))).toMatch(/^ {4}times sent .*, received .*, started .*, failed \d/);
+      // In time order (task-sent may come after the receipt: the publisher stamps it once the message is out).
+      const times = (out.find((l) => l.startsWith('    times ')) ?? '').replace(/^ {4}times /, '').split(', ');
+      expect(times.map((t) => t.split(' ')[0]).sort()).toEqual(['failed', 'received', 'sent', 'started']);
+      const clock = times.map((t) => t.split(' ')[1]!);
+      expect(clock).toEqual([...clock].sort());
       expect(out.find((l) => l.startsWith('    routed '))).toMatch(new RegExp(`^ {4}routed queue ${escapeRe(queue)}, .*routing key ${escapeRe(queue)}$`));
     });
 
@@ -293,7 +297,7 @@ for (const kind of BROKER_KINDS) {
       const text = await clearly(['stats']);
       expect(text.exitCode, text.stderr).toBe(0);
       expect(lines(text.stdout).map((l) => l.split(/ {2,}/)[0])).toEqual([
-        'broker', 'result backend', 'uptime', 'events', 'messages', 'tasks', 'workers', 'results', 'store', 'clients', 'events off',
+        'broker', 'result backend', 'uptime', 'events', 'messages', 'tasks', 'workers', 'results', 'store', 'clients', 'events off', 'security',
       ]);
     });
 
@@ -320,6 +324,23 @@ for (const kind of BROKER_KINDS) {
       expect(records.map((t) => t.result as number).sort((a, b) => a - b)).toEqual([5, 42]);
       expect(r.stderr).toMatch(/clearly: 2 records \(2 task, 0 worker\) from the server at .* in [\d.]+s\n$/);
       published.push(...basic);
+    });
+
+    it('tasks --retried: the tasks that retried, though --state RETRY finds none (their state now is SUCCESS)', async () => {
+      const flaky = await runWorkload({ broker, queue, scenarios: ['flaky'] });
+      published.push(...flaky);
+      expect(flaky.length).toBeGreaterThan(0);
+      const ids = flaky.map((t) => t.id).sort();
+      const retried = await waitUntil('the flaky tasks to succeed on the server', async () => {
+        const got = await ours(['--retried']);
+        return got.length === flaky.length && got.every((t) => t.state === 'SUCCESS') ? got : undefined;
+      });
+      expect(retried.map((t) => t.uuid).sort()).toEqual(ids);
+      expect(await ours(['--state', 'RETRY'])).toEqual([]);
+      expect((await ours(['--retried', '--state', 'SUCCESS'])).map((t) => t.uuid).sort()).toEqual(ids);
+      expect(await ours(['--retried', '--state', 'FAILURE'])).toEqual([]);
+      const help = await runClearly(['tasks', '--help']);
+      expect(help.stdout).toMatch(/--state\s+Only tasks whose current state is one of these/);
     });
 
     it('reset forgets everything: counts printed, then no task of ours', async () => {

@@ -128,7 +128,7 @@ describe.each(BROKER_KINDS)('broker-direct inspection on %s', (kind) => {
     const text = ok(await runClearly(['tasks', '--broker', url, '--active', ...mine]));
     const lines = text.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^WORKER +UUID +NAME +STATUS +ARGS$/);
-    expect(lines[1]).toMatch(new RegExp(`^\\S+ +${active[0]!.uuid} +tasks\\.slow +running \\d+(\\.\\d)?s +\\[20\\]$`));
+    expect(lines[1]).toMatch(new RegExp(`^\\S+ +${active[0]!.uuid} +tasks\\.slow +running \\d+(\\.\\d)?s +\\(20,\\)$`));
 
     // --pattern filters what the workers hold, as it filters history.
     const none = ok(await runClearly(['tasks', '--broker', url, '--active', '--pattern', '^tasks\\.add$', ...mine]));

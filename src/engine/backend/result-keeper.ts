@@ -8,6 +8,7 @@
  */
 import type { Task } from '../model.js';
 import { dumpPythonJson, parsePythonJson } from '../events/py-json.js';
+import type { Redactor } from '../redact/redact.js';
 import { reprIsCut } from '../repr/cut.js';
 
 /** A task's whole result as read from the result backend. */
@@ -27,16 +28,18 @@ export function needsWholeResult(task: Task): boolean {
 
 /**
  * A backend's stored value -> what we keep: only SUCCESS values (the others are exception dicts
- * the event already describes), re-serialised in Python's JSON dialect. Null if it does not parse.
+ * the event already describes), re-serialised in Python's JSON dialect, with the redactor's keys
+ * replaced before anything keeps it. Null if it does not parse.
  */
-export function parseMeta(raw: string): WholeResult | null {
+export function parseMeta(raw: string, redactor: Redactor | null = null): WholeResult | null {
   const parsed = parsePythonJson(raw);
   if (!parsed.ok) return null;
   const v = parsed.value;
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
   const meta = v as Record<string, unknown>;
   if (typeof meta['status'] !== 'string' || !('result' in meta)) return null;
-  return { status: meta['status'], json: dumpPythonJson(meta['result']) };
+  const result = redactor === null ? meta['result'] : redactor.value(meta['result']);
+  return { status: meta['status'], json: dumpPythonJson(result) };
 }
 
 /** Insertion-ordered, bounded by count and by total string length. */
@@ -96,6 +99,8 @@ export interface KeeperOptions {
   /** Pushed results held until their task's event arrives. */
   readonly maxPending?: number;
   readonly maxPendingBytes?: number;
+  /** Secrets out of every kept result (`--redact`); null or absent: off. */
+  readonly redactor?: Redactor | null;
 }
 
 export class ResultKeeper {
@@ -103,8 +108,10 @@ export class ResultKeeper {
   fetched = 0;
   private readonly kept: BoundedStore<WholeResult>;
   private readonly pushed: BoundedStore<string>;
+  private readonly redactor: Redactor | null;
 
   constructor(o: KeeperOptions) {
+    this.redactor = o.redactor ?? null;
     this.kept = new BoundedStore(o.maxResults, o.maxBytes ?? 256 * 1024 * 1024);
     this.pushed = new BoundedStore(o.maxPending ?? 2048, o.maxPendingBytes ?? 32 * 1024 * 1024);
   }
@@ -130,7 +137,7 @@ export class ResultKeeper {
 
   /** Parse a stored value and keep it if it is a SUCCESS result; returns what was kept. */
   keep(uuid: string, raw: string): WholeResult | undefined {
-    const whole = parseMeta(raw);
+    const whole = parseMeta(raw, this.redactor);
     if (whole === null || whole.status !== 'SUCCESS') return undefined;
     this.kept.set(uuid, whole, whole.json.length);
     this.fetched++;

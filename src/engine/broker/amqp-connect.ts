@@ -6,6 +6,7 @@
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { UnavailableError } from '../../errors.js';
+import { explainAmqpError } from './connect-errors.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, type BrokerUrl } from './url.js';
 
 export type AmqpBroker = Extract<BrokerUrl, { transport: 'amqp' }>;
@@ -42,11 +43,6 @@ export async function connectAmqp(
   }
 }
 
-export function amqpUnavailable(broker: AmqpBroker, e: unknown): UnavailableError {
-  const why = (e instanceof Error ? e.message : String(e)).replace(/\.$/, '');
-  return new UnavailableError(
-    `cannot reach the RabbitMQ broker at ${broker.masked}: ${why}. ` +
-      'Check that RabbitMQ is running and that the host, port, vhost and credentials in --broker are right.',
-    { cause: e },
-  );
+export function amqpUnavailable(broker: AmqpBroker, e: unknown, what = 'cannot reach'): UnavailableError {
+  return new UnavailableError(`${what} RabbitMQ at ${broker.masked}: ${explainAmqpError(broker.url, e)}`, { cause: e });
 }

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { UnavailableError } from '../../errors.js';
+import { amqpUnavailable } from './amqp-connect.js';
 import type { BrokerUrl } from './url.js';
-import { backoffMs, describeError as describe, type EventSource, type SourceHandlers, type SourceOptions } from './source.js';
+import { backoffMs, type EventSource, type SourceHandlers, type SourceOptions } from './source.js';
 
 export const EVENT_EXCHANGE = 'celeryev';
 
@@ -29,10 +29,7 @@ export class AmqpEventSource implements EventSource {
     try {
       await this.connect();
     } catch (e) {
-      throw new UnavailableError(
-        `cannot reach RabbitMQ at ${this.broker.masked}: ${describe(e)}. Is the broker running, and are the host, port, credentials and vhost right?`,
-        { cause: e },
-      );
+      throw amqpUnavailable(this.broker, e);
     }
     this.handlers.status({ kind: 'connected' });
   }

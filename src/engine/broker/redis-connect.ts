@@ -5,6 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { UnavailableError } from '../../errors.js';
+import { explainRedisError } from './connect-errors.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, type BrokerUrl } from './url.js';
 
 export type RedisBroker = Extract<BrokerUrl, { transport: 'redis' }>;
@@ -60,10 +61,5 @@ export async function connectRedis(
 }
 
 export function redisUnavailable(broker: RedisBroker, e: unknown, what = 'cannot reach'): UnavailableError {
-  const why = (e instanceof Error ? e.message : String(e)).replace(/\.$/, '');
-  return new UnavailableError(
-    `${what} the Redis broker at ${broker.masked}: ${why}. ` +
-      'Check that Redis is running and that the host, port, password and database in --broker are right.',
-    { cause: e },
-  );
+  return new UnavailableError(`${what} Redis at ${broker.masked}: ${explainRedisError(broker.url, e)}`, { cause: e });
 }

@@ -3,7 +3,7 @@
  * (a fanout exchange, so pub/sub: nothing is stored and nothing needs cleaning up).
  */
 import { Redis } from 'ioredis';
-import { UnavailableError } from '../../errors.js';
+import { redisUnavailable } from './redis-connect.js';
 import type { BrokerUrl } from './url.js';
 import { Backlog } from './backlog.js';
 import type { RedisRawMessage } from '../events/types.js';
@@ -47,8 +47,10 @@ export class RedisEventSource implements EventSource {
     });
     this.redis = redis;
     let lastError = '';
+    let lastErrorObject: Error | null = null;
     redis.on('error', (e: Error) => {
       lastError = describe(e);
+      lastErrorObject = e;
     });
     redis.on('pmessage', (_pattern: string, channel: string, message: string) => {
       this.backlog.push({ transport: 'redis', channel, payload: message, size: message.length });
@@ -70,10 +72,7 @@ export class RedisEventSource implements EventSource {
       await redis.psubscribe(this.pattern);
     } catch (e) {
       redis.disconnect();
-      throw new UnavailableError(
-        `cannot reach Redis at ${this.broker.masked}: ${lastError || describe(e)}. Is the broker running, and are the host, port and password right?`,
-        { cause: e },
-      );
+      throw redisUnavailable(this.broker, lastErrorObject ?? e);
     }
     this.connected = true;
     this.handlers.status({ kind: 'connected' });

@@ -109,6 +109,21 @@ export class LiveClient<T> {
     this.queue.push(item);
   }
 
+  /**
+   * Hold live records back (queued, bounded as ever) until `release`: a resuming client gets
+   * the history it missed before anything live.
+   */
+  hold(): void {
+    this.blocked = true;
+  }
+
+  /** Write `first` (the catch-up), then what was held. */
+  release(first: readonly T[]): void {
+    if (this.closed) return;
+    for (const item of first) this.sink.write(item);
+    this.flush();
+  }
+
   /** Forget everything queued; nothing more is written. */
   close(): void {
     this.closed = true;

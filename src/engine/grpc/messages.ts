@@ -19,6 +19,8 @@ export interface CaptureRequest {
   filter?: FilterMessage | null;
   tasks?: boolean;
   workers?: boolean;
+  /** Epoch seconds: first send the tasks changed since (a client resuming after a reconnect). */
+  resume_after?: number;
 }
 
 export interface Missed {
@@ -71,6 +73,8 @@ export interface TaskMessage {
   args_json?: string;
   kwargs_json?: string;
   body?: string;
+  /** On a resumed Capture: the task's current state, changed while the client was away. */
+  resumed?: boolean;
 }
 
 export interface WorkerMessage {
@@ -118,6 +122,8 @@ export interface TaskQuery {
   search?: string;
   /** Only lost tasks (state/lost.ts). */
   lost?: boolean;
+  /** Only tasks that ever retried (a task-retried event, or retries > 0), whatever their state now. */
+  retried?: boolean;
 }
 
 export interface GetTaskRequest {
@@ -178,4 +184,12 @@ export interface StatsReply {
   workers_without_events: string[];
   /** Tasks appeared first at a worker's task-received, none by task-sent: the publishers do not send it. */
   task_sent_missing: boolean;
+  /** Started with --insecure: a non-loopback address without TLS and tokens. */
+  insecure: boolean;
+  /** The redaction pattern ("": off). */
+  redact: string;
+  /** The gRPC port speaks TLS. */
+  tls: boolean;
+  /** none | tokens */
+  auth: 'none' | 'tokens' | (string & {});
 }

@@ -23,6 +23,8 @@ export interface TaskQuerySpec {
   readonly search: readonly string[] | null;
   /** Only lost tasks (state/lost.ts). */
   readonly lost: boolean;
+  /** Only tasks that ever retried: `--state` judges the current state only, and a retried task ends SUCCESS or FAILURE. */
+  readonly retried: boolean;
 }
 
 /** A filter over task records from a request's Filter message (throws UsageError). */
@@ -46,7 +48,16 @@ export function compileTaskQuery(q: TaskQuery): TaskQuerySpec {
   const text = (q.search ?? '').trim();
   const search = text === '' ? null : searchWords(text);
   if (search !== null && search.length === 0) throw new UsageError(`--search: no words to look for in ${JSON.stringify(text)}`);
-  return { match: compileTaskFilter(q.filter), limit, oldestFirst: q.oldest_first === true, since, until, search, lost: q.lost === true };
+  return {
+    match: compileTaskFilter(q.filter),
+    limit,
+    oldestFirst: q.oldest_first === true,
+    since,
+    until,
+    search,
+    retried: q.retried === true,
+    lost: q.lost === true,
+  };
 }
 
 function finiteOrNull(v: number | undefined, field: string): number | null {
@@ -55,9 +66,15 @@ function finiteOrNull(v: number | undefined, field: string): number | null {
   return v;
 }
 
-/** Whether a task passes the time window and the search words (what the column scan does not judge). */
+/** Whether a task ever retried: a task-retried event was seen, or a later delivery counted its retries. */
+export function everRetried(t: Pick<Task, 'retried' | 'retries'>): boolean {
+  return t.retried !== null || t.retries > 0;
+}
+
+/** Whether a task passes the time window, the search words and --retried (what the column scan does not judge). */
 function passesExtra(q: TaskQuerySpec, t: Task): boolean {
   if (q.lost && !t.lost) return false;
+  if (q.retried && !everRetried(t)) return false;
   if (q.since !== null && t.timestamp < q.since) return false;
   if (q.until !== null && t.timestamp >= q.until) return false;
   if (q.search === null) return true;
@@ -72,8 +89,8 @@ function passesExtra(q: TaskQuerySpec, t: Task): boolean {
  * them into messages before the next event changes them.
  */
 export function queryTasks(state: State, q: TaskQuerySpec): Task[] {
-  if (q.since === null && q.until === null && q.search === null && !q.lost) return scanTasks(state.table, q.match, q.limit, q.oldestFirst);
-  // A window or a search: judge every task the filter passes (memory holds at most --max-tasks).
+  if (q.since === null && q.until === null && q.search === null && !q.retried && !q.lost) return scanTasks(state.table, q.match, q.limit, q.oldestFirst);
+  // A window, a search, --retried or --lost: judge every task the filter passes (memory holds at most --max-tasks).
   const out: Task[] = [];
   for (const t of scanTasks(state.table, q.match, 0, q.oldestFirst)) {
     if (!passesExtra(q, t)) continue;

@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ClearlyError } from '../../errors.js';
-import type { Dispatcher } from './dispatch.js';
+import type { Dispatcher, LiveClient } from './dispatch.js';
 import { compileFilter } from '../table/filter.js';
 import { compileTaskQuery, compileWorkerQuery, type TaskQuerySpec, type WorkerQuerySpec } from './queries.js';
 import type {
@@ -58,6 +58,8 @@ function toStatus(e: unknown): GrpcError {
         return { code: grpc.status.DEADLINE_EXCEEDED, details: e.message };
       case 'UNAVAILABLE':
         return { code: grpc.status.UNAVAILABLE, details: e.message };
+      case 'NOPERM':
+        return { code: grpc.status.PERMISSION_DENIED, details: e.message };
       case 'PROTOCOL':
       case 'INTERNAL':
       case 'DATA':
@@ -107,6 +109,31 @@ function failStream(call: Stream<unknown, unknown>, e: unknown, ctx: ServiceCont
   call.emit('error', status);
 }
 
+/** Most tasks a resuming client is sent before going live (the rest: a Missed notice). */
+const RESUME_MAX = 10_000;
+
+/**
+ * A client back after losing the server: the tasks that changed since `resume_after` (their
+ * current state, marked `resumed`), oldest first, through the same filter, before anything live
+ * (held meanwhile). A task that changes during the catch-up comes again live: never missed.
+ */
+function resume(client: LiveClient<Buffer | CaptureItem>, req: CaptureRequest, ctx: ServiceContext): void {
+  client.hold();
+  const spec = compileTaskQuery({ filter: req.filter ?? {}, limit: RESUME_MAX + 1, oldest_first: true, since: req.resume_after });
+  ctx.tasks(spec).then(
+    (found) => {
+      const items: CaptureItem[] = found.slice(0, RESUME_MAX).map((m) => ({ task: { ...m, resumed: true } }));
+      if (found.length > RESUME_MAX) items.push({ missed: { count: found.length - RESUME_MAX } });
+      ctx.debug(`client resumed from ${new Date(req.resume_after! * 1000).toISOString()}: ${items.length} tasks changed meanwhile`);
+      client.release(items);
+    },
+    (e: unknown) => {
+      ctx.debug(`resume: could not read history (${(e as Error).message}); going live`);
+      client.release([]);
+    },
+  );
+}
+
 export function clearlyImplementation(ctx: ServiceContext): grpc.UntypedServiceImplementation {
   return {
     Capture(call: Stream<CaptureRequest, Buffer | CaptureItem>): void {
@@ -123,6 +150,9 @@ export function clearlyImplementation(ctx: ServiceContext): grpc.UntypedServiceI
           workers,
         });
         const client = ctx.dispatcher.add(call, filter);
+        // Headers now: the client knows the call was taken (past the token check) before any event.
+        call.sendMetadata(new grpc.Metadata());
+        if (req.resume_after !== undefined && Number.isFinite(req.resume_after) && tasks) resume(client, req, ctx);
         const peer = call.getPeer();
         ctx.debug(`client ${peer} capturing (${ctx.dispatcher.size} connected)`);
         let gone = false;

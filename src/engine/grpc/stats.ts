@@ -61,6 +61,16 @@ export interface StatsSources {
   readonly backendState: BackendState;
   readonly resultsFetched: number;
   readonly store: StoreStats;
+  readonly security: SecurityStats;
+}
+
+/** How the server is protected (fixed at start; tokens may be reloaded, the mode stays). */
+export interface SecurityStats {
+  readonly insecure: boolean;
+  /** '' when redaction is off. */
+  readonly redact: string;
+  readonly tls: boolean;
+  readonly auth: 'none' | 'tokens';
 }
 
 /** What `stats` says of the durable store (refreshed by the collector's tick: asking costs nothing). */
@@ -114,6 +124,10 @@ export function statsReply(s: StatsSources, now: number): StatsReply {
     store_written: s.store.written,
     workers_without_events: withoutEvents(s.state, now),
     task_sent_missing: taskSentMissing(s.state.firstSent, s.state.firstReceived),
+    insecure: s.security.insecure,
+    redact: s.security.redact,
+    tls: s.security.tls,
+    auth: s.security.auth,
   };
 }
 

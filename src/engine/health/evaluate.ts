@@ -130,7 +130,9 @@ function stuckVerdict(t: Of<'max-stuck'>, m: Measurements): Verdict {
   const s = m.stuck;
   if (s === undefined || !s.ok) return unknownVerdict(t, 'stuck tasks', s?.reason ?? NOT_MEASURED, perfOf(t, 'oldest_running', null, 's'));
   const oldest = s.ages[0] ?? 0;
-  const bound: Bound = s.undated > 0 ? 'at-least' : 'exact';
+  // Only the dated tasks decide: tasks held with a free slot since an unknown moment (the broker
+  // does not say) are named in the reason, and queueing ones are not stuck at all.
+  const bound: Bound = 'exact';
   const status = judge(oldest, bound, t.levels, 'max');
   const level = crossed(status, t.levels);
   const over = s.ages.filter((age) => age > level).length;
@@ -140,14 +142,15 @@ function stuckVerdict(t: Of<'max-stuck'>, m: Measurements): Verdict {
   let reason: string;
   if (status === 'OK') {
     summary = `no task stuck (${running})`;
-    reason = `${plural(s.ages.length, 'task', 'tasks')} in STARTED or RECEIVED, none for longer than ${compactDuration(t.levels.warning ?? t.levels.critical)}`;
-  } else if (status === 'UNKNOWN') {
-    reason = `${plural(s.undated, 'task is', 'tasks are')} reserved (RECEIVED) with no record of since when`;
-    summary = `stuck tasks unknown (${reason})`;
+    reason = `${plural(s.ages.length, 'task', 'tasks')} running (or held with a pool slot free), none for longer than ${compactDuration(t.levels.warning ?? t.levels.critical)}`;
   } else {
     summary = `${plural(over, 'task', 'tasks')} stuck over ${compactDuration(level)} (oldest ${formatSeconds(oldest)})`;
     reason = `oldest: ${first?.state} ${first?.name ?? '<unknown task>'} ${first?.uuid} on ${first?.worker ?? 'no known worker'} for ${formatSeconds(oldest)}`;
   }
+  if (s.undated > 0) {
+    reason += `; ${plural(s.undated, 'task is', 'tasks are')} held by a worker with a pool slot free, since a moment the broker does not say (a clearly server knows)`;
+  }
+  if (s.waiting > 0) reason += `; ${plural(s.waiting, 'task waits', 'tasks wait')} behind busy pool slots or for an ETA (queueing, not stuck)`;
   if (s.note !== null) reason += `; ${s.note}`;
   return { threshold: t, status, value: oldest, bound, summary, reason, perf: perfOf(t, 'oldest_running', oldest, 's') };
 }

@@ -76,13 +76,20 @@ export interface InFlightTask {
   readonly ageSeconds: number;
 }
 
+/**
+ * Stuck means running too long, or held by a worker that has a free pool slot and does not run
+ * it. A task waiting in a worker's prefetch buffer behind busy slots, or held for its ETA, is
+ * queueing: counted in `waiting`, never stuck.
+ */
 export interface StuckSeen {
-  /** Tasks in STARTED or RECEIVED whose start is known, oldest first (at most `MAX_LISTED`). */
+  /** Tasks that may be stuck (running, or held with a slot free), with a known age, oldest first (at most `MAX_LISTED`). */
   readonly oldest: readonly InFlightTask[];
   /** The ages (seconds) of every such task, oldest first (`oldest` lists only the first few). */
   readonly ages: readonly number[];
-  /** Tasks known to be in flight but not since when (the broker's reserved tasks). */
+  /** Held with a free pool slot, but since when is unknown (the broker's reserved tasks carry no time). */
   readonly undated: number;
+  /** Held behind busy pool slots, or until their ETA: queueing, not stuck. */
+  readonly waiting: number;
   readonly note: string | null;
 }
 

@@ -34,6 +34,8 @@ export interface TaskTimes {
   readonly succeeded: number | null;
   readonly failed: number | null;
   readonly rejected: number | null;
+  /** When a task with an ETA/countdown is due (ISO 8601, as Celery sends it); absent or null: none. */
+  readonly eta?: string | null;
 }
 
 /** The worker fields these measures read (a `WorkerRecord` has them). */
@@ -73,46 +75,107 @@ export function historyNote(uptimeSeconds: number, windowSeconds: number, tasksE
   return notes.length === 0 ? null : notes.join('; ');
 }
 
-/** Since when a task has been in STARTED/RECEIVED; null for a task that is not (or is done). */
-function inFlightSince(t: TaskTimes): { state: 'STARTED' | 'RECEIVED'; since: number } | null {
+/**
+ * A task that may be stuck: running (STARTED), or RECEIVED by a worker that runs nothing, so it
+ * had a free slot to start it (since `freedAt`, when that worker last finished a task, if later
+ * than the receipt). A RECEIVED task on a worker busy running others waits in its prefetch
+ * buffer, and one with an ETA still ahead is scheduled: both are queueing (`waiting`).
+ */
+function inFlightSince(
+  t: TaskTimes,
+  busy: ReadonlySet<string | null>,
+  freedAt: ReadonlyMap<string, number>,
+  now: number,
+): { state: 'STARTED' | 'RECEIVED'; since: number } | 'waiting' | null {
   // A rejection that requeued the message keeps the task STARTED/RECEIVED (Celery's rank for it):
   // it is back in its queue, not running.
   if (t.rejected !== null) return null;
   if (t.state === 'STARTED') return { state: 'STARTED', since: t.started ?? t.timestamp };
-  if (t.state === 'RECEIVED') return { state: 'RECEIVED', since: t.received ?? t.timestamp };
-  return null;
+  if (t.state !== 'RECEIVED') return null;
+  const eta = t.eta === undefined || t.eta === null ? NaN : Date.parse(t.eta) / 1000;
+  if (eta > now || busy.has(t.worker)) return 'waiting';
+  const received = t.received ?? t.timestamp;
+  const freed = t.worker === null ? undefined : freedAt.get(t.worker);
+  return { state: 'RECEIVED', since: Math.max(received, Number.isNaN(eta) ? -Infinity : eta, freed ?? -Infinity) };
 }
 
-function stuckOf(flying: InFlightTask[], undated: number, note: string | null): StuckSeen {
+function stuckOf(flying: InFlightTask[], undated: number, waiting: number, note: string | null): StuckSeen {
   flying.sort((a, b) => b.ageSeconds - a.ageSeconds);
-  return { oldest: flying.slice(0, MAX_LISTED), ages: flying.map((t) => t.ageSeconds), undated, note };
+  return { oldest: flying.slice(0, MAX_LISTED), ages: flying.map((t) => t.ageSeconds), undated, waiting, note };
 }
 
-/** Tasks in STARTED or RECEIVED, with how long they have been there. */
-export function stuckFromTasks(tasks: Iterable<TaskTimes>, now: number, note: string | null = null): StuckSeen {
-  const flying: InFlightTask[] = [];
-  for (const t of tasks) {
-    const f = inFlightSince(t);
-    if (f !== null) flying.push({ uuid: t.uuid, name: t.name, state: f.state, worker: t.worker, ageSeconds: Math.max(0, now - f.since) });
-  }
-  return stuckOf(flying, 0, note);
+/** The workers running something (a STARTED task that was not rejected). */
+function busyWorkers(tasks: Iterable<TaskTimes>): Set<string | null> {
+  const busy = new Set<string | null>();
+  for (const t of tasks) if (t.state === 'STARTED' && t.rejected === null) busy.add(t.worker);
+  return busy;
 }
 
 /**
- * From workers' `active` replies (which carry `time_start`) and the number of `reserved` tasks
- * (which carry no time at all: they count as in flight since an unknown moment).
+ * The workers that hold RECEIVED tasks while running nothing: for these, when they last finished
+ * a task says since when a slot has been free (check-server.ts asks the server).
  */
-export function stuckFromInspect(active: readonly TaskInfo[], reserved: number, now: number): StuckSeen {
+export function idleHolders(tasks: readonly TaskTimes[]): string[] {
+  const busy = busyWorkers(tasks);
+  const idle = new Set<string>();
+  for (const t of tasks) if (t.state === 'RECEIVED' && t.rejected === null && t.worker !== null && !busy.has(t.worker)) idle.add(t.worker);
+  return [...idle].sort();
+}
+
+/**
+ * Tasks that may be stuck, with how long: STARTED ones since they started, RECEIVED ones on an
+ * idle worker since it could have started them; `freedAt`: per worker, when it last finished a task.
+ */
+export function stuckFromTasks(
+  tasks: readonly TaskTimes[],
+  now: number,
+  note: string | null = null,
+  freedAt: ReadonlyMap<string, number> = new Map(),
+): StuckSeen {
+  const busy = busyWorkers(tasks);
   const flying: InFlightTask[] = [];
-  let undated = reserved;
+  let waiting = 0;
+  for (const t of tasks) {
+    const f = inFlightSince(t, busy, freedAt, now);
+    if (f === 'waiting') waiting++;
+    else if (f !== null) flying.push({ uuid: t.uuid, name: t.name, state: f.state, worker: t.worker, ageSeconds: Math.max(0, now - f.since) });
+  }
+  return stuckOf(flying, 0, waiting, note);
+}
+
+/**
+ * From workers' `active` replies (which carry `time_start`) and `reserved` ones (which carry no
+ * time at all), with each worker's pool size from `stats` (`pools`: hostname -> max concurrency).
+ * A reserved task on a worker whose pool is full waits in its prefetch buffer (`waiting`); one on
+ * a worker with a free slot may be stuck, since an unknown moment (`undated`); so may one on a
+ * worker whose pool size is unknown and that runs nothing.
+ */
+export function stuckFromInspect(
+  active: readonly TaskInfo[],
+  reserved: readonly TaskInfo[],
+  pools: ReadonlyMap<string, number | null>,
+  now: number,
+): StuckSeen {
+  const flying: InFlightTask[] = [];
+  const running = new Map<string | null, number>();
+  let undated = 0;
+  let waiting = 0;
   for (const t of active) {
+    running.set(t.hostname, (running.get(t.hostname) ?? 0) + 1);
     if (t.timeStart === null) {
       undated++;
       continue;
     }
     flying.push({ uuid: t.id, name: t.name, state: 'STARTED', worker: t.hostname, ageSeconds: Math.max(0, now - t.timeStart) });
   }
-  return stuckOf(flying, undated, null);
+  for (const t of reserved) {
+    const busy = running.get(t.hostname) ?? 0;
+    const size = t.hostname === null ? null : (pools.get(t.hostname) ?? null);
+    const full = size === null ? busy > 0 : busy >= size;
+    if (full) waiting++;
+    else undated++;
+  }
+  return stuckOf(flying, undated, waiting, null);
 }
 
 /** The fields of a lost task these measures read (a `TaskRecord` from a server's `tasks --lost`). */

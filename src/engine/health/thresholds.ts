@@ -219,7 +219,8 @@ export function parseCheckFlags(f: CheckFlags): CheckPlan {
   single('max-failure-rate', f.maxFailureRate);
   single('max-failures', f.maxFailures);
   const seen = new Set<string>();
-  for (const q of f.maxQueue ?? []) {
+  // Repeated, comma-separated, or both: `--max-queue celery=1000,email=0 --max-queue bulk=5`.
+  for (const q of (f.maxQueue ?? []).flatMap((v) => v.split(','))) {
     const t = parseQueueLimit(q);
     if (seen.has(t.queue)) throw new UsageError(`--max-queue: queue ${t.queue} is given twice`);
     seen.add(t.queue);

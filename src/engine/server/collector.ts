@@ -17,12 +17,14 @@ import type { BrokerState, ResetReply } from '../grpc/messages.js';
 import { encodeCaptureItem } from '../grpc/proto.js';
 import { queryWorkers } from '../grpc/queries.js';
 import { GET_TASK_BACKEND_TIMEOUT_MS, type ServiceContext } from '../grpc/service.js';
-import { EventRate, NO_STORE, statsReply, type StoreStats } from '../grpc/stats.js';
+import { EventRate, NO_STORE, statsReply, type SecurityStats, type StoreStats } from '../grpc/stats.js';
 import { taskMessage, workerMessage } from '../grpc/wire.js';
 import type { Change } from '../model.js';
+import type { Redactor } from '../redact/redact.js';
 import { startSession, type Session } from '../session.js';
 import { SeenNames } from '../state/seen-names.js';
 import { openStore } from '../store/open.js';
+import { redactRow } from '../store/redact-row.js';
 import { taskFromRow, workerFromRow } from '../store/rows.js';
 import type { RetentionPolicy, Store } from '../store/store.js';
 import type { StoreUrl } from '../store/url.js';
@@ -42,6 +44,10 @@ export interface CollectorOptions {
   readonly enableEvents?: boolean;
   /** The task-message tap (`--tap`, `--tap-exchange`). */
   readonly tap?: TapOptions | undefined;
+  /** Secrets out before the reducer and the result backend keep anything (`--redact`); null: off. */
+  readonly redactor: Redactor | null;
+  /** What `stats` says of TLS, tokens, --insecure and redaction. */
+  readonly security: SecurityStats;
   /** Notices for the operator (stderr). */
   readonly log: (message: string) => void;
 }
@@ -72,7 +78,7 @@ const STORE_STATS_EVERY_MS = 5_000;
 export async function startCollector(o: CollectorOptions): Promise<Collector> {
   const store = await openStore(o.store);
   let session: Session;
-  const results = openResultBackend(o.backend, { maxResults: o.maxTasks, log: o.log });
+  const results = openResultBackend(o.backend, { maxResults: o.maxTasks, log: o.log, redactor: o.redactor });
   const dispatcher = new Dispatcher<Buffer>(
     {
       task: (ch, i) => {
@@ -104,6 +110,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       log: o.log,
       maxTasks: o.maxTasks,
       maxWorkers: o.maxWorkers,
+      redactor: o.redactor,
       onChange,
       detectEventsOff: true,
       enableEvents: o.enableEvents === true,
@@ -129,7 +136,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     history = memoryHistory(state, results, session.masked, GET_TASK_BACKEND_TIMEOUT_MS);
   } else {
     writer = new StoreWriter({ store, broker: session.masked, results, log: o.log });
-    history = storeHistory(state, store, writer, results, session.masked, GET_TASK_BACKEND_TIMEOUT_MS);
+    history = storeHistory(state, store, writer, results, session.masked, GET_TASK_BACKEND_TIMEOUT_MS, o.redactor);
   }
   const location = store === null ? 'memory' : `${store.kind} ${store.location}`;
 
@@ -175,6 +182,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
           backendState: results.state,
           resultsFetched: results.fetched,
           store: w === undefined ? storeStats : { ...storeStats, state: w.state, backlog: w.backlog, dropped: w.dropped, written: w.written },
+          security: o.security,
         },
         now(),
       );
@@ -206,7 +214,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       if (store !== null && writer !== null) {
         // Oldest first, so memory's order of last change is the store's.
         const recent = await store.recent(o.maxTasks);
-        for (let i = recent.length - 1; i >= 0; i--) state.restoreTask(taskFromRow(recent[i]!));
+        for (let i = recent.length - 1; i >= 0; i--) state.restoreTask(taskFromRow(redactRow(recent[i]!, o.redactor)));
         for (const w of await store.workers()) state.restoreWorker(workerFromRow(w), now());
         for (const n of await store.names()) seen.add(n);
         writer.start();

@@ -10,6 +10,8 @@ import { queryTasks, type TaskQuerySpec } from '../grpc/queries.js';
 import { taskMessage } from '../grpc/wire.js';
 import type { State } from '../state/state.js';
 import type { StoreQuery } from '../store/query.js';
+import type { Redactor } from '../redact/redact.js';
+import { redactRow } from '../store/redact-row.js';
 import { taskFromRow, wholeOf, type TaskRow } from '../store/rows.js';
 import type { Store } from '../store/store.js';
 import type { StoreWriter } from '../store/writer.js';
@@ -44,14 +46,15 @@ export function storeQuery(q: TaskQuerySpec): StoreQuery {
     since: q.since,
     until: q.until,
     search: q.search === null ? null : q.search.join(' '),
-    retried: false,
+    retried: q.retried,
     lost: q.lost,
     limit: q.limit,
     oldestFirst: q.oldestFirst,
   };
 }
 
-function rowMessage(r: TaskRow): TaskMessage {
+function rowMessage(row: TaskRow, redactor: Redactor | null): TaskMessage {
+  const r = redactRow(row, redactor);
   const t = taskFromRow(r);
   return { ...taskMessage(t, t.state, false, t.timestamp, wholeOf(r)), broker: r.broker };
 }
@@ -63,18 +66,20 @@ export function storeHistory(
   results: ResultBackend,
   broker: string,
   backendTimeoutMs: number,
+  /** Rows written before redaction was on (or with a narrower pattern) are redacted as they are read. */
+  redactor: Redactor | null = null,
 ): History {
   const memory = memoryHistory(state, results, broker, backendTimeoutMs);
   return {
     tasks: async (q) => {
       await writer.flush();
-      return (await store.queryTasks(storeQuery(q))).map(rowMessage);
+      return (await store.queryTasks(storeQuery(q))).map((r) => rowMessage(r, redactor));
     },
     task: async (uuid) => {
       const live = await memory.task(uuid);
       if (live !== undefined) return live;
       const row = await store.getTask(uuid);
-      return row === null ? undefined : rowMessage(row);
+      return row === null ? undefined : rowMessage(row, redactor);
     },
   };
 }

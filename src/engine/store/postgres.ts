@@ -9,11 +9,12 @@ import { StoreError, UnavailableError } from '../../errors.js';
 import { collect, pageSql, type StoreQuery } from './query.js';
 import { TASK_COLUMNS, WORKER_COLUMNS, type TaskRow, type WorkerRow } from './rows.js';
 import { upsertSet } from './rule-sql.js';
+import { textWords } from '../table/search.js';
 import { APP_MARK, markStatements, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import type { RetentionPolicy, Store, StoreSize, WriteBatch } from './store.js';
 
-/** Rows per INSERT: 39 parameters each, well under PostgreSQL's 65,535. */
-const ROWS_PER_STATEMENT = 400;
+/** Rows per upsert statement (its parameters are one array per column, whatever the rows). */
+const ROWS_PER_STATEMENT = 2000;
 const PRUNE_CHUNK = 5_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 const FIX = 'check the URL in --store (CLEARLY_STORE), or use --store memory or a file path';
@@ -33,7 +34,35 @@ const TYPES = {
 };
 
 const TASK_INSERT_COLUMNS = TASK_COLUMNS.join(', ');
-const TASK_SET = upsertSet(TASK_COLUMNS, 'postgres');
+
+/** Each task column's array type, for the unnest() of a batch. */
+const PG_TYPE: Readonly<Record<(typeof TASK_COLUMNS)[number], string>> = {
+  uuid: 'text', name: 'text', state: 'text', celery_state: 'text', state_at: 'float8', finished_at: 'float8', requeue: 'int2',
+  events: 'int4', timestamp: 'float8', worker: 'text', client: 'text', retries: 'int4', args: 'text', kwargs: 'text',
+  result: 'text', result_json: 'text', exception: 'text', traceback: 'text', runtime: 'float8', eta: 'text', expires: 'text',
+  queue: 'text', exchange: 'text', routing_key: 'text', parent_id: 'text', root_id: 'text', clock: 'int8', sent: 'float8',
+  received: 'float8', started: 'float8', succeeded: 'float8', failed: 'float8', retried: 'float8', revoked: 'float8',
+  rejected: 'float8', terminated: 'int2', signum: 'text', expired: 'int2', broker: 'text', seq: 'int8',
+  lost: 'int2', lost_at: 'float8', args_json: 'text', kwargs_json: 'text', body: 'text',
+};
+
+/**
+ * The batch upsert: the columns as arrays, the words `--search` finds as a tsvector made from the
+ * words clearly itself split (table/search.ts, as memory and SQLite split them), and the state
+ * rule of rule-sql.ts on conflict. A task's words only accumulate (stripped of positions, so the
+ * vector holds each word once): whatever text any version of the row had stays findable.
+ */
+const TASK_UPSERT =
+  `INSERT INTO tasks (${TASK_INSERT_COLUMNS}, search) ` +
+  `SELECT ${TASK_INSERT_COLUMNS}, strip(to_tsvector('simple', words)) FROM unnest(` +
+  `${TASK_COLUMNS.map((c, i) => `$${i + 1}::${PG_TYPE[c]}[]`).join(', ')}, $${TASK_COLUMNS.length + 1}::text[]` +
+  `) AS u(${TASK_INSERT_COLUMNS}, words) ` +
+  `ON CONFLICT (uuid) DO UPDATE SET ${upsertSet(TASK_COLUMNS, 'postgres')}, search = tasks.search || EXCLUDED.search`;
+
+/** The words of a row's searchable text (name, args, kwargs, result, exception), space-separated. */
+function rowWords(r: TaskRow): string {
+  return textWords([r.name, r.args, r.kwargs, r.result, r.exception].filter((x) => x !== null).join(' ')).join(' ');
+}
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
@@ -107,15 +136,10 @@ export class PostgresStore implements Store {
       const tasks = [...batch.tasks].sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
       for (let i = 0; i < tasks.length; i += ROWS_PER_STATEMENT) {
         const chunk = tasks.slice(i, i + ROWS_PER_STATEMENT);
-        const params: unknown[] = [];
-        const values = chunk.map((row) => {
-          const cells = TASK_COLUMNS.map((c) => {
-            params.push(c === 'seq' ? seqOf.get(row) : noNul(row[c]));
-            return `$${params.length}`;
-          });
-          return `(${cells.join(', ')})`;
-        });
-        await client.query(`INSERT INTO tasks (${TASK_INSERT_COLUMNS}) VALUES ${values.join(', ')} ON CONFLICT (uuid) DO UPDATE SET ${TASK_SET}`, params);
+        // One array per column (unnest): ~41 parameters whatever the rows, parsed once.
+        const params: unknown[] = TASK_COLUMNS.map((c) => chunk.map((row) => (c === 'seq' ? seqOf.get(row) : noNul(row[c]))));
+        params.push(chunk.map((row) => noNul(rowWords(row))));
+        await client.query(TASK_UPSERT, params);
       }
       if (batch.workers.length > 0) {
         const params: unknown[] = [];

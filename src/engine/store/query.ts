@@ -39,36 +39,51 @@ export interface SqlText {
   readonly params: unknown[];
 }
 
-/** One page of candidates: rows passing the SQL part of `q`, after `afterSeq` in the query's order. */
-export function pageSql(q: StoreQuery, d: Dialect, afterSeq: number | null, rows = PAGE_ROWS): SqlText {
+/**
+ * One page of candidates: rows passing the SQL part of `q`, after `afterSeq` in the query's order.
+ * `only`: just the columns the regexes judge (and `seq`), for a page whose survivors are then read
+ * whole (`rowsBySeqSql`): a page of whole rows is ten times the bytes.
+ */
+export function pageSql(q: StoreQuery, d: Dialect, afterSeq: number | null, rows = PAGE_ROWS, only: 'whole' | 'judged' = 'whole'): SqlText {
   const where: string[] = [];
   const params: unknown[] = [];
   const p = (v: unknown): string => {
     params.push(v);
     return d === 'sqlite' ? '?' : `$${params.length}`;
   };
-  if (q.statesIn.length > 0) where.push(`state IN (${q.statesIn.map(p).join(', ')})`);
-  if (q.statesOut.length > 0) where.push(`state NOT IN (${q.statesOut.map(p).join(', ')})`);
-  if (q.since !== null) where.push(`timestamp >= ${p(q.since)}`);
-  if (q.until !== null) where.push(`timestamp < ${p(q.until)}`);
-  if (q.retried) where.push(`(retried IS NOT NULL OR retries > 0)`);
-  if (q.lost) where.push('lost = 1');
+
   const words = q.search === null ? [] : searchWords(q.search);
+  // SQLite searches through its full-text table, whose rowid is the task's seq: the matches come
+  // newest first (or oldest) and the page stops at its limit, joined to their rows by seq.
+  const fts = d === 'sqlite' && words.length > 0;
+  const t = fts ? 't.' : '';
+  const order = fts ? 'tasks_fts.rowid' : 'seq';
+  if (fts) where.push(`tasks_fts MATCH ${p(words.map((w) => `"${w}"`).join(' '))}`);
+  if (q.statesIn.length > 0) where.push(`${t}state IN (${q.statesIn.map(p).join(', ')})`);
+  if (q.statesOut.length > 0) where.push(`${t}state NOT IN (${q.statesOut.map(p).join(', ')})`);
+  if (q.since !== null) where.push(`${t}timestamp >= ${p(q.since)}`);
+  if (q.until !== null) where.push(`${t}timestamp < ${p(q.until)}`);
+  if (q.retried) where.push(`(${t}retried IS NOT NULL OR ${t}retries > 0)`);
+  if (q.lost) where.push(`${t}lost = 1`);
   if (q.search !== null && words.length === 0) where.push('1 = 0');
-  if (words.length > 0) {
-    if (d === 'sqlite') {
-      const match = words.map((w) => `"${w}"`).join(' ');
-      where.push(`rowid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ${p(match)})`);
-    } else {
-      where.push(`search @@ to_tsquery('simple', ${p(words.join(' & '))})`);
-    }
-  }
-  if (afterSeq !== null) where.push(`seq ${q.oldestFirst ? '>' : '<'} ${p(afterSeq)}`);
-  const cols = d === 'sqlite' ? '*' : TASK_SELECT;
+  if (words.length > 0 && d === 'postgres') where.push(`search @@ to_tsquery('simple', ${p(words.join(' & '))})`);
+  if (afterSeq !== null) where.push(`${order} ${q.oldestFirst ? '>' : '<'} ${p(afterSeq)}`);
+  const cols = only === 'judged' ? JUDGED_COLUMNS.split(', ').map((c) => t + c).join(', ') : d === 'sqlite' ? `${t}*` : TASK_SELECT;
+  const from = fts ? 'tasks_fts JOIN tasks t ON t.seq = tasks_fts.rowid' : 'tasks';
   const sql =
-    `SELECT ${cols} FROM tasks${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ` +
-    `ORDER BY seq ${q.oldestFirst ? 'ASC' : 'DESC'} LIMIT ${rows}`;
+    `SELECT ${cols} FROM ${from}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ` +
+    `ORDER BY ${order} ${q.oldestFirst ? 'ASC' : 'DESC'} LIMIT ${rows}`;
   return { sql, params };
+}
+
+/** What `rowPasses` reads. */
+const JUDGED_COLUMNS = 'seq, uuid, name, routing_key, worker';
+
+/** The whole rows with these `seq`s, in the query's order. */
+export function rowsBySeqSql(seqs: readonly number[], d: Dialect, oldestFirst: boolean): SqlText {
+  const marks = seqs.map((_, i) => (d === 'sqlite' ? '?' : `$${i + 1}`)).join(', ');
+  const cols = d === 'sqlite' ? '*' : TASK_SELECT;
+  return { sql: `SELECT ${cols} FROM tasks WHERE seq IN (${marks}) ORDER BY seq ${oldestFirst ? 'ASC' : 'DESC'}`, params: [...seqs] };
 }
 
 /** PostgreSQL: every column but the generated `search` (not a TaskRow field). */
@@ -110,18 +125,37 @@ export async function* scanRows(
  * `fetch` runs one page's SQL.
  */
 export async function collect(q: StoreQuery, d: Dialect, fetch: (page: SqlText) => Promise<TaskRow[]> | TaskRow[]): Promise<TaskRow[]> {
-  const out: TaskRow[] = [];
   const exact = q.pattern === null && q.worker === null;
+  const out: TaskRow[] = [];
   let after: number | null = null;
-  for (;;) {
-    const want = q.limit === 0 ? PAGE_ROWS : exact ? Math.min(PAGE_ROWS, q.limit - out.length) : PAGE_ROWS;
-    const rows = await fetch(pageSql(q, d, after, want));
-    for (const r of rows) {
-      if (!exact && !rowPasses(q, r)) continue;
-      out.push(r);
-      if (q.limit !== 0 && out.length >= q.limit) return out;
+  if (exact) {
+    for (;;) {
+      const want = q.limit === 0 ? PAGE_ROWS : Math.min(PAGE_ROWS, q.limit - out.length);
+      const rows = await fetch(pageSql(q, d, after, want));
+      out.push(...rows);
+      if (rows.length < want || (q.limit !== 0 && out.length >= q.limit)) return out;
+      after = Number(rows[rows.length - 1]!.seq);
     }
-    if (rows.length < want) return out;
+  }
+  // The regexes judge pages of a few columns; only the survivors are read whole.
+  const seqs: number[] = [];
+  const wholeRows = async (): Promise<void> => {
+    for (let i = 0; i < seqs.length; i += PAGE_ROWS) out.push(...(await fetch(rowsBySeqSql(seqs.slice(i, i + PAGE_ROWS), d, q.oldestFirst))));
+  };
+  for (;;) {
+    const rows = await fetch(pageSql(q, d, after, PAGE_ROWS, 'judged'));
+    for (const r of rows) {
+      if (!rowPasses(q, r)) continue;
+      seqs.push(Number(r.seq));
+      if (q.limit !== 0 && seqs.length >= q.limit) {
+        await wholeRows();
+        return out;
+      }
+    }
+    if (rows.length < PAGE_ROWS) {
+      await wholeRows();
+      return out;
+    }
     after = Number(rows[rows.length - 1]!.seq);
   }
 }

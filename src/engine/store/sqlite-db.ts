@@ -155,6 +155,8 @@ export class SqliteDb {
 
   write(batch: WriteBatch): void {
     this.db.transaction(() => {
+      // Numbered inside the write's lock: another server sharing the file may have written since.
+      this.seq = Math.max(this.seq, this.maxSeq());
       for (const row of batch.tasks) {
         row.seq = ++this.seq;
         this.upsertTask.run(row);
@@ -164,7 +166,11 @@ export class SqliteDb {
       const stored = batch.tasks.length;
       for (const [k, v] of Object.entries(batch.counters)) if (v !== 0) this.addCounter.run(k, v);
       if (stored > 0) this.addCounter.run('task_writes', stored);
-    })();
+    }).immediate();
+  }
+
+  private maxSeq(): number {
+    return Number((this.stmt('SELECT COALESCE(MAX(seq), 0) AS s FROM tasks').get() as { s: number }).s);
   }
 
   queryPage(q: StoreQuery, afterSeq: number | null, rows: number): TaskRow[] {

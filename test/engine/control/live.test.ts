@@ -196,7 +196,7 @@ describe.each(BROKER_KINDS)('remote control on %s', (kind) => {
       const err = await pending;
       expect(Date.now() - t0).toBeLessThan(5_000);
       expect(err).toBeInstanceOf(UnavailableError);
-      expect((err as Error).message).toContain(kind === 'amqp' ? 'deleted our reply queue' : 'lost the connection to the Redis broker');
+      expect((err as Error).message).toContain(kind === 'amqp' ? 'deleted our reply queue' : 'lost the connection to Redis at');
     } finally {
       await c.close();
     }
@@ -223,10 +223,10 @@ describe('unreachable broker', () => {
     expect(Date.now() - t0).toBeLessThan(3_000);
     expect(err).toBeInstanceOf(UnavailableError);
     const msg = (err as Error).message;
-    expect(msg).toContain(`cannot reach the ${service} broker at`);
+    expect(msg).toContain(`cannot reach ${service} at`);
     expect(msg).toContain('127.0.0.1:1');
     expect(msg).toContain('****');
     expect(msg).not.toContain('s3cret');
-    expect(msg).toContain('ECONNREFUSED');
+    expect(msg).toContain(`nothing listens on 127.0.0.1:1 (connection refused): start ${service}`);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_BODY_BYTES, decodeMessage } from '../../../src/engine/events/decode.js';
 import { isBase64, kombuBody, parseEnvelope, redisBody } from '../../../src/engine/events/envelope.js';
-import { redisEnvelope } from '../../../bench/generator/encode.js';
+import { redisEnvelope } from '../../../src/engine/simulate/encode.js';
 import { loadCapture } from '../../helpers/fixtures.js';
 import { rng } from '../../helpers/rng.js';
 

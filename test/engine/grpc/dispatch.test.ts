@@ -118,6 +118,19 @@ describe('Dispatcher', () => {
     expect(two.written[0]).toBe(one.written[0]);
   });
 
+  it('a resuming client gets its catch-up first, then the live records held meanwhile, in order', () => {
+    const d = new Dispatcher(encoders());
+    const sink = new FakeSink();
+    const client = d.add(sink, filter({}));
+    client.hold();
+    for (const ch of changesOf([taskEvent('received', 'a', { name: 'tasks.add' })])) d.publish(ch);
+    expect(sink.written).toEqual([]);
+    client.release(['caught-up x', 'caught-up y']);
+    expect(sink.written).toEqual(['caught-up x', 'caught-up y', 'task a RECEIVED']);
+    for (const ch of changesOf([taskEvent('succeeded', 'b', { name: 'tasks.add' })])) d.publish(ch);
+    expect(sink.written.slice(3)).toEqual(['task b RECEIVED (generated)', 'task b STARTED (generated)', 'task b SUCCESS']);
+  });
+
   it('builds nothing when no client is connected', () => {
     const enc = encoders();
     const d = new Dispatcher(enc);

@@ -67,6 +67,21 @@ describe('task queries', () => {
     expect(uuids(s, { filter: { worker: '!beta', states: ['SUCCESS', 'FAILURE'] } })).toEqual(['d', 'a']);
   });
 
+  it('--retried: tasks that ever retried, whatever their state now (--state judges the current one)', () => {
+    const s = sample();
+    s.apply(task('received', 'r1', { name: 'tasks.flaky' }), T0 + 2);
+    s.apply(task('retried', 'r1', { exception: 'Retry()' }), T0 + 2);
+    s.apply(task('succeeded', 'r1', { result: '1' }), T0 + 2);
+    // Only a redelivery says it retried (its task-retried event was missed).
+    s.apply(task('received', 'r2', { name: 'tasks.flaky', retries: 2 }), T0 + 2);
+    s.apply(task('failed', 'r2', { exception: 'Boom()' }), T0 + 2);
+    expect(uuids(s, { filter: { states: ['RETRY'] } })).toEqual([]);
+    expect(uuids(s, { retried: true })).toEqual(['r2', 'r1']);
+    expect(uuids(s, { retried: true, filter: { states: ['SUCCESS'] } })).toEqual(['r1']);
+    expect(uuids(s, { retried: true, limit: 1 })).toEqual(['r2']);
+    expect(uuids(s, { retried: false })).toHaveLength(7);
+  });
+
   it('limits newest first, or oldest first when asked', () => {
     const s = sample();
     expect(uuids(s, { limit: 2 })).toEqual(['e', 'd']);

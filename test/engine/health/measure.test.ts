@@ -5,6 +5,7 @@ import {
   failuresFromTasks,
   heartbeatFromRecords,
   historyNote,
+  idleHolders,
   silenceFromServer,
   stuckFromInspect,
   stuckFromTasks,
@@ -65,7 +66,7 @@ describe('stuckFromTasks', () => {
     const s = stuckFromTasks(
       [
         task('a', 'STARTED', { started: NOW - 30 }),
-        task('b', 'RECEIVED', { received: NOW - 300 }),
+        task('b', 'RECEIVED', { received: NOW - 300, worker: 'idle@h' }),
         task('c', 'SUCCESS', { succeeded: NOW - 1 }),
         // Celery's State leaves a rejected task in STARTED: it is over, not stuck.
         task('d', 'STARTED', { started: NOW - 900, rejected: NOW - 899 }),
@@ -75,11 +76,51 @@ describe('stuckFromTasks', () => {
     );
     expect(s.ages).toEqual([300, 60, 30]);
     expect(s.undated).toBe(0);
+    expect(s.waiting).toBe(0);
     expect(s.oldest.map((t) => [t.uuid, t.state, t.ageSeconds])).toEqual([
       ['b', 'RECEIVED', 300],
       ['e', 'STARTED', 60],
       ['a', 'STARTED', 30],
     ]);
+  });
+
+  it('a task prefetched behind busy slots is queueing, not stuck (2 running, 5 waiting: 2 may be stuck)', () => {
+    const running = [task('r1', 'STARTED', { started: NOW - 15 }), task('r2', 'STARTED', { started: NOW - 14 })];
+    const prefetched = Array.from({ length: 5 }, (_, i) => task(`p${i}`, 'RECEIVED', { received: NOW - 15 }));
+    const s = stuckFromTasks([...running, ...prefetched], NOW);
+    expect(s.oldest.map((t) => t.uuid)).toEqual(['r1', 'r2']);
+    expect(s.ages).toEqual([15, 14]);
+    expect(s.waiting).toBe(5);
+  });
+
+  it('a RECEIVED task on an idle worker waits since that worker last finished a task, or its ETA', () => {
+    const s = stuckFromTasks(
+      [
+        task('old', 'RECEIVED', { received: NOW - 600, worker: 'w2@h' }),
+        task('eta-past', 'RECEIVED', { received: NOW - 900, worker: 'w3@h', eta: new Date((NOW - 100) * 1000).toISOString() }),
+        task('eta-ahead', 'RECEIVED', { received: NOW - 900, worker: 'w3@h', eta: '2999-01-01T00:00:00.000000+00:00' }),
+      ],
+      NOW,
+      null,
+      new Map([['w2@h', NOW - 20]]),
+    );
+    expect(s.oldest.map((t) => [t.uuid, t.ageSeconds])).toEqual([
+      ['eta-past', 100],
+      ['old', 20],
+    ]);
+    expect(s.waiting).toBe(1);
+  });
+
+  it('idleHolders: the workers holding RECEIVED tasks while running nothing', () => {
+    expect(
+      idleHolders([
+        task('a', 'STARTED', { worker: 'busy@h' }),
+        task('b', 'RECEIVED', { worker: 'busy@h' }),
+        task('c', 'RECEIVED', { worker: 'idle@h' }),
+        task('d', 'RECEIVED', { worker: 'idle@h' }),
+        task('e', 'RECEIVED', { worker: 'gone@h', rejected: NOW }),
+      ]),
+    ).toEqual(['idle@h']);
   });
 
   it('lists at most 10 but keeps every age', () => {
@@ -92,25 +133,37 @@ describe('stuckFromTasks', () => {
 });
 
 describe('stuckFromInspect', () => {
-  const info = (id: string, timeStart: number | null): TaskInfo => ({
+  const info = (id: string, timeStart: number | null, hostname = 'w1@h'): TaskInfo => ({
     id,
     name: 'tasks.slow',
     args: [3],
     kwargs: {},
     type: 'tasks.slow',
-    hostname: 'w1@h',
+    hostname,
     timeStart,
     acknowledged: true,
     workerPid: 1,
     deliveryInfo: null,
   });
-  it('active tasks are dated by time_start; reserved ones (and undated active ones) are not', () => {
-    expect(stuckFromInspect([info('a', NOW - 12.5), info('b', null)], 3, NOW)).toEqual({
-      oldest: [{ uuid: 'a', name: 'tasks.slow', state: 'STARTED', worker: 'w1@h', ageSeconds: 12.5 }],
-      ages: [12.5],
-      undated: 4,
+  it('active tasks are dated by time_start; reserved ones behind a full pool wait, with a free slot are undated', () => {
+    const active = [info('a', NOW - 12.5), info('b', null), info('c', NOW - 3, 'w2@h')];
+    const reserved = [info('r1', null), info('r2', null), info('r3', null, 'w2@h'), info('r4', null, 'w3@h')];
+    // w1: 2 running of 2 (full); w2: 1 of 4 (a slot free); w3: pool unknown, running nothing.
+    const pools = new Map([['w1@h', 2], ['w2@h', 4]]);
+    expect(stuckFromInspect(active, reserved, pools, NOW)).toEqual({
+      oldest: [
+        { uuid: 'a', name: 'tasks.slow', state: 'STARTED', worker: 'w1@h', ageSeconds: 12.5 },
+        { uuid: 'c', name: 'tasks.slow', state: 'STARTED', worker: 'w2@h', ageSeconds: 3 },
+      ],
+      ages: [12.5, 3],
+      undated: 3,
+      waiting: 2,
       note: null,
     });
+  });
+
+  it('a worker whose pool size is unknown but runs something: its reserved tasks wait', () => {
+    expect(stuckFromInspect([info('a', NOW - 1)], [info('r', null)], new Map(), NOW)).toMatchObject({ undated: 0, waiting: 1 });
   });
 });
 

@@ -148,6 +148,17 @@ describe('parseCheckFlags', () => {
     expect(() => parseCheckFlags({ window: '5m' })).toThrow(/^check: give at least one threshold: --min-workers/);
   });
 
+  it('reads a comma list of queues as that many queues, repeated or not', () => {
+    const plan = parseCheckFlags({ maxQueue: ['celery=1000,email=0', 'bulk=5:9'] });
+    expect(plan.thresholds).toEqual([
+      { kind: 'max-queue', queue: 'celery', levels: { warning: null, critical: 1000 } },
+      { kind: 'max-queue', queue: 'email', levels: { warning: null, critical: 0 } },
+      { kind: 'max-queue', queue: 'bulk', levels: { warning: 5, critical: 9 } },
+    ]);
+    expect(() => parseCheckFlags({ maxQueue: ['celery=1,=2'] })).toThrow(/^--max-queue: expected QUEUE=CRIT/);
+    expect(() => parseCheckFlags({ maxQueue: ['celery=1,celery=2'] })).toThrow('--max-queue: queue celery is given twice');
+  });
+
   it('refuses a queue given twice and a pattern nothing uses', () => {
     expect(() => parseCheckFlags({ maxQueue: ['a=1', 'a=2'] })).toThrow('--max-queue: queue a is given twice');
     expect(() => parseCheckFlags({ maxFailures: '1', workersPattern: 'x' })).toThrow(

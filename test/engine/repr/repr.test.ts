@@ -274,7 +274,7 @@ describe('parseRepr: captured events', () => {
       'NaN',
       'unicode: héllo wörld ✓ 日本語 😀',
       'control:\u0000\u0001\u0007\t\n\r\u001b[31m\'quote\' "dq" back\\slash',
-      { nested: { deeper: '{...}' } },
+      { nested: { deeper: { $elided: 'dict' } } },
     ]);
   });
 

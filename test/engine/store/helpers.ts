@@ -49,6 +49,7 @@ export function randomQueries(state: State, seed: number, n: number): { query: T
     if (rand() < 0.25) q.since = times[Math.floor(rand() * times.length)]!;
     if (rand() < 0.15) q.until = times[Math.floor(rand() * times.length)]!;
     if (rand() < 0.2) q.search = pick(words);
+    if (rand() < 0.2) q.retried = true;
     out.push({ query: q, spec: compileTaskQuery(q) });
   }
   return out;

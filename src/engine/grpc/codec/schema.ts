@@ -26,6 +26,7 @@ export const SCHEMA: Schema = {
       {"no":1,"name":"filter","type":"message","message":"clearly.v1.Filter"},
       {"no":2,"name":"tasks","type":"bool"},
       {"no":3,"name":"workers","type":"bool"},
+      {"no":13,"name":"resume_after","type":"double","oneof":"_resume_after"},
     ],
     "clearly.v1.CaptureItem": [
       {"no":1,"name":"task","type":"message","message":"clearly.v1.TaskMessage","oneof":"item"},
@@ -69,6 +70,7 @@ export const SCHEMA: Schema = {
       {"no":31,"name":"rejected","type":"double","oneof":"_rejected"},
       {"no":32,"name":"celery_state","type":"string","oneof":"_celery_state"},
       {"no":40,"name":"broker","type":"string","oneof":"_broker"},
+      {"no":41,"name":"resumed","type":"bool","oneof":"_resumed"},
       {"no":60,"name":"lost","type":"bool","oneof":"_lost"},
       {"no":61,"name":"lost_at","type":"double","oneof":"_lost_at"},
       {"no":62,"name":"args_json","type":"string","oneof":"_args_json"},
@@ -99,6 +101,7 @@ export const SCHEMA: Schema = {
       {"no":11,"name":"until","type":"double","oneof":"_until"},
       {"no":12,"name":"search","type":"string"},
       {"no":60,"name":"lost","type":"bool"},
+      {"no":80,"name":"retried","type":"bool"},
     ],
     "clearly.v1.GetTaskRequest": [
       {"no":1,"name":"uuid","type":"string"},
@@ -148,6 +151,10 @@ export const SCHEMA: Schema = {
       {"no":47,"name":"store_written","type":"uint64"},
       {"no":60,"name":"workers_without_events","type":"string","repeated":true},
       {"no":61,"name":"task_sent_missing","type":"bool"},
+      {"no":70,"name":"insecure","type":"bool"},
+      {"no":71,"name":"redact","type":"string"},
+      {"no":72,"name":"tls","type":"bool"},
+      {"no":73,"name":"auth","type":"string"},
     ],
   },
 };

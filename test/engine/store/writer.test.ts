@@ -1,0 +1,90 @@
+/**
+ * The store writer against a store that fails on demand: one row per task per batch however many
+ * changes it had, changes held (newest snapshot kept) while the store fails, the failure and the
+ * recovery each said once, the backlog bounded with the oldest dropped and counted.
+ */
+import { describe, expect, it } from 'vitest';
+import type { TaskEvent, TaskSubject } from '../../../src/engine/events/types.js';
+import { State } from '../../../src/engine/state/state.js';
+import type { Store, WriteBatch } from '../../../src/engine/store/store.js';
+import { StoreWriter } from '../../../src/engine/store/writer.js';
+
+class FlakyStore {
+  readonly kind = 'sqlite' as const;
+  readonly location = '/tmp/fake.sqlite';
+  failing = false;
+  readonly batches: WriteBatch[] = [];
+  write(batch: WriteBatch): Promise<void> {
+    if (this.failing) return Promise.reject(new Error('disk full'));
+    this.batches.push(batch);
+    return Promise.resolve();
+  }
+}
+
+function ev(subject: TaskSubject, uuid: string, t: number): TaskEvent {
+  return { kind: 'task', type: `task-${subject}`, subject, uuid, hostname: 'w1@h', timestamp: t, clock: 0, pid: 1, utcoffset: 0, name: 'a.b' } as TaskEvent;
+}
+
+function setUp(maxBacklog = 1000) {
+  const store = new FlakyStore();
+  const logs: string[] = [];
+  const writer = new StoreWriter({
+    store: store as unknown as Store,
+    broker: 'redis://h/0',
+    results: { get: () => undefined },
+    maxBacklog,
+    log: (m) => logs.push(m),
+  });
+  const state = new State({ maxTasks: 10_000, maxWorkers: 10 });
+  const apply = (e: TaskEvent): void => {
+    for (const ch of state.apply(e, e.timestamp)) writer.onChange(ch);
+  };
+  return { store, logs, writer, apply };
+}
+
+describe('StoreWriter', () => {
+  it('writes one row per task per batch, its latest state', async () => {
+    const { store, writer, apply } = setUp();
+    apply(ev('received', 'a', 1));
+    apply(ev('started', 'a', 2));
+    apply(ev('succeeded', 'a', 3));
+    apply(ev('received', 'b', 4));
+    await writer.flush();
+    expect(store.batches).toHaveLength(1);
+    expect(store.batches[0]!.tasks.map((r) => [r.uuid, r.state])).toEqual([['a', 'SUCCESS'], ['b', 'RECEIVED']]);
+    expect(store.batches[0]!.names).toEqual(['a.b']);
+    expect(writer.stats).toMatchObject({ written: 2, backlog: 0, state: 'ok' });
+    await writer.flush();
+    expect(store.batches).toHaveLength(1); // nothing new: no empty write
+  });
+
+  it('holds changes while the store fails, says so once, and writes the newest snapshot when it is back', async () => {
+    const { store, logs, writer, apply } = setUp();
+    store.failing = true;
+    apply(ev('received', 'a', 1));
+    await writer.flush();
+    apply(ev('started', 'a', 2));
+    apply(ev('received', 'b', 3));
+    await writer.flush(); // within the backoff: held, not tried
+    expect(writer.stats).toMatchObject({ backlog: 2, state: 'failing', dropped: 0 });
+    expect(logs).toEqual(['cannot write to the store /tmp/fake.sqlite (disk full); holding changes and retrying']);
+    store.failing = false;
+    await new Promise((r) => setTimeout(r, 600)); // past the first backoff step (500 ms)
+    await writer.flush();
+    expect(store.batches).toHaveLength(1);
+    expect(store.batches[0]!.tasks.map((r) => [r.uuid, r.state]).sort()).toEqual([['a', 'STARTED'], ['b', 'RECEIVED']]);
+    expect(logs[1]).toBe('the store /tmp/fake.sqlite is writable again; wrote what was held');
+    expect(writer.stats).toMatchObject({ backlog: 0, state: 'ok', written: 2 });
+  });
+
+  it('keeps at most maxBacklog tasks while failing: the oldest go, counted', async () => {
+    const { store, writer, apply } = setUp(3);
+    store.failing = true;
+    for (let i = 0; i < 5; i++) apply(ev('received', `t${i}`, i));
+    await writer.flush();
+    expect(writer.stats).toMatchObject({ backlog: 3, dropped: 2 });
+    store.failing = false;
+    await writer.stop(); // a stop writes what is held whatever the backoff
+    expect(store.batches.flatMap((b) => b.tasks.map((r) => r.uuid))).toEqual(['t2', 't3', 't4']);
+  });
+});

@@ -1,0 +1,179 @@
+/**
+ * The CLI edge, as a person meets it (issue 17): a usage error stops before anything runs or
+ * prints on stdout; a missing positional says what is missing once; repeated flags keep every
+ * value; an explicit --color wins over NO_COLOR. Runs the BUILT CLI; the repeated-flag and colour
+ * tests fill queues of their own on the Redis broker.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBrokerReachable, BROKERS, deleteQueue, uniqueQueue, withRedis } from '../helpers/brokers.js';
+import { execa } from 'execa';
+import { CLEARLY_BIN, REPO_ROOT, runClearly } from '../helpers/cli.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+
+describe('a usage error stops before the command runs', () => {
+  let address: string;
+  beforeAll(async () => {
+    await assertBrokerReachable(BROKERS.redis);
+    address = `127.0.0.1:${await freePort()}`;
+  });
+
+  // Each of these would connect (or listen, or stream) if its handler ran.
+  it.each([
+    [['watch', '--broker', BROKERS.redis, '--jsn'], 'watch', '--json'],
+    [['watch', '--server', '@', '--jsn'], 'watch', '--json'],
+    [['tasks', '--bogus'], 'tasks', undefined],
+    [['task', 'abc', '--wiat'], 'task', '--wait'],
+    [['workers', '--alivee'], 'workers', '--alive'],
+    [['stats', '--bogus'], 'stats', undefined],
+    [['seen', '--bogus'], 'seen', undefined],
+    [['reset', '--bogus'], 'reset', undefined],
+    [['server', '--broker', BROKERS.redis, '--port', '0', '--prot', '0'], 'server', '--port'],
+  ] as const)('%j: exit 2, nothing on stdout, only the usage lines on stderr', async (args, command, guess) => {
+    const withServer = (args as readonly string[]).includes('--server') ? args.map((a) => (a === '@' ? address : a)) : [...args, ...(command === 'server' ? [] : ['--server', address])];
+    const r = await runClearly(withServer, { timeoutMs: 10_000 });
+    expect(r.timedOut, r.stderr).toBe(false);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    const [first, second, ...rest] = lines(r.stderr);
+    expect(first).toMatch(/^clearly: Unknown argument: \w+/);
+    if (guess !== undefined) expect(first).toContain(`(did you mean ${guess}?)`);
+    expect(second).toBe(`Run "clearly ${command} --help" for usage.`);
+    expect(rest).toEqual([]);
+  });
+
+  it('`task` without its uuid: one line saying what is missing, exit 2', async () => {
+    const r = await runClearly(['task', '--server', address]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(lines(r.stderr)).toEqual(['clearly: task: give <uuid> (usage: clearly task <uuid>)', 'Run "clearly task --help" for usage.']);
+  });
+});
+
+describe('repeated flags keep every value', () => {
+  const bulk = uniqueQueue('clearly-usage-bulk');
+  const other = uniqueQueue('clearly-usage-other');
+  beforeAll(async () => {
+    await withRedis(BROKERS.redis, async (r) => {
+      await r.rpush(bulk, 'm1', 'm2');
+      await r.rpush(other, 'm1');
+    });
+  });
+  afterAll(async () => {
+    await deleteQueue(BROKERS.redis, bulk);
+    await deleteQueue(BROKERS.redis, other);
+  });
+
+  it.each([
+    [['--max-queue', `${bulk}=1`, '--max-queue', `${other}=1000`]],
+    [['--max-queue', `${bulk}=1,${other}=1000`]],
+  ])('check %j judges both queues: the full one makes it CRITICAL', async (flags) => {
+    const r = await runClearly(['check', '--broker', BROKERS.redis, ...flags]);
+    expect(r.stdout).toBe(
+      `CLEARLY CRITICAL - queue ${bulk} 2 messages, queue ${other} 1 message | queue_${bulk}=2;;1;0 queue_${other}=1;;1000;0\n`,
+    );
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('stats --queue a -q b measures both', async () => {
+    const r = await runClearly(['stats', '--broker', BROKERS.redis, '--queue', bulk, '-q', other, '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(lines(r.stdout).map((l) => (JSON.parse(l) as { queue: string; messages: number }))).toMatchObject([
+      { queue: bulk, messages: 2 },
+      { queue: other, messages: 1 },
+    ]);
+  });
+
+  it('a single-value flag given twice: the last wins', async () => {
+    const r = await runClearly(['tasks', '--limit', 'abc', '--limit', '-1', '--server', '127.0.0.1:1']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('got -1');
+  });
+});
+
+describe('colour: an explicit flag wins over the environment', () => {
+  const queue = uniqueQueue('clearly-usage-colour');
+  beforeAll(async () => {
+    await withRedis(BROKERS.redis, (r) => r.rpush(queue, 'm1'));
+  });
+  afterAll(async () => {
+    await deleteQueue(BROKERS.redis, queue);
+  });
+  const ESC = '\x1b[';
+  const stats = (flags: string[], env: Record<string, string | undefined>) =>
+    runClearly(['stats', '--broker', BROKERS.redis, '--queue', queue, ...flags], { env });
+
+  it('NO_COLOR=1 with --color: colour', async () => {
+    const r = await stats(['--color'], { NO_COLOR: '1' });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain(ESC);
+  });
+
+  it('NO_COLOR=1 alone, or FORCE_COLOR=1 with --no-color: none', async () => {
+    expect((await stats([], { NO_COLOR: '1' })).stdout).not.toContain(ESC);
+    const r = await stats(['--no-color'], { NO_COLOR: undefined, FORCE_COLOR: '1' });
+    expect(r.stdout).toContain(queue);
+    expect(r.stdout).not.toContain(ESC);
+  });
+});
+
+describe('--help fits the terminal and never breaks a word', () => {
+  const commands = ['', 'watch', 'tasks', 'task', 'check', 'server'];
+  // Phrases that were cut inside a word at the old fixed width.
+  const whole = ['query history, check health.', 'traceback', 'UNKNOWN', 'unreachable'];
+
+  it.each(commands)('not a terminal: `%s --help` is at most 80 columns', async (command) => {
+    const r = await runClearly([...(command === '' ? [] : [command]), '--help']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const widths = r.stdout.split('\n').map((l) => [...l].length);
+    expect(Math.max(...widths)).toBeLessThanOrEqual(80);
+    expect(Math.max(...widths)).toBeGreaterThan(60);
+  });
+
+  it('every word of the top-level help is whole', async () => {
+    const r = await runClearly(['--help']);
+    const text = r.stdout.replace(/\s+/g, ' ');
+    for (const phrase of whole) expect(text).toContain(phrase);
+  });
+
+  it('a terminal 130 columns wide: wrapped at 130, not 80 (through a pseudo-terminal)', async () => {
+    // script(1) gives the CLI a tty of the size stty sets; it writes CRLF.
+    const r = await execa('script', ['-qc', `stty cols 130 rows 40; node ${CLEARLY_BIN} check --help`, '/dev/null'], {
+      cwd: REPO_ROOT,
+      env: { NO_COLOR: '1' },
+      reject: false,
+      timeout: 20_000,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const widths = r.stdout.split(/\r?\n/).map((l) => [...l].length);
+    expect(Math.max(...widths)).toBeLessThanOrEqual(130);
+    expect(Math.max(...widths)).toBeGreaterThan(100);
+  });
+});
+
+describe('--version, built and from the sources', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  it('the built CLI', async () => {
+    const r = await runClearly(['--version']);
+    expect([r.exitCode, r.stdout]).toEqual([0, `${pkg.version}\n`]);
+  });
+
+  it('`npm run dev -- --version` (tsx on bin/clearly.ts)', async () => {
+    const r = await execa('npm', ['run', '--silent', 'dev', '--', '--version'], { cwd: REPO_ROOT, reject: false, timeout: 30_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+});

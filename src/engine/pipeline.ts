@@ -12,6 +12,7 @@ import type { Change } from './model.js';
 import type { State } from './state/state.js';
 import type { TapRawMessage } from './broker/tap-source.js';
 import { decodeTapped, unwrapRedisEnvelope } from './tap/decode.js';
+import { dumpPythonJson, parsePythonJson } from './events/py-json.js';
 
 export interface PipelineCounters {
   messages: number;
@@ -73,7 +74,8 @@ export class Pipeline {
       this.onDecodeError(d.error);
       return;
     }
-    const changes = this.state.apply(d.event, now);
+    const ev = this.redactor === null ? d.event : redactTapped(d.event, this.redactor);
+    const changes = this.state.apply(ev, now);
     for (let j = 0; j < changes.length; j++) this.onChange(changes[j]!);
   }
 
@@ -105,4 +107,21 @@ export function redactEvent(ev: CeleryEvent, r: Redactor): CeleryEvent {
   if (ex !== undefined) out.exception = ex;
   if (tb !== undefined) out.traceback = tb;
   return out;
+}
+
+/** A tapped task's reprs and its whole JSON args/kwargs, with secret keys' values as `'***'` (`--redact`). */
+function redactTapped(ev: TaskEvent, r: Redactor): TaskEvent {
+  const out = redactEvent(ev, r) as TaskEvent;
+  const json = (text: string | undefined): string | undefined => {
+    if (text === undefined) return undefined;
+    const p = parsePythonJson(text);
+    // A value that does not parse is not kept at all: its repr (redacted) is what shows.
+    if (!p.ok) return undefined;
+    const v = r.value(p.value);
+    return v === p.value ? text : dumpPythonJson(v);
+  };
+  const a = json(ev.args_json);
+  const k = json(ev.kwargs_json);
+  if (a === ev.args_json && k === ev.kwargs_json) return out;
+  return { ...out, args_json: a, kwargs_json: k };
 }

@@ -126,3 +126,29 @@ describe('protocol 1 and junk', () => {
     expect(unwrapRedisEnvelope('[]', 'q')).toBeNull();
   });
 });
+
+describe('redaction of tapped tasks', () => {
+  it("hides a secret key's value in the whole args and kwargs, as in the reprs", async () => {
+    const { Pipeline } = await import('../../../src/engine/pipeline.js');
+    const { compileRedactor, DEFAULT_REDACT_PATTERN } = await import('../../../src/engine/redact/redact.js');
+    const s = new State({ maxTasks: 10, maxWorkers: 10 });
+    const p = new Pipeline(s, () => undefined, () => undefined, compileRedactor(DEFAULT_REDACT_PATTERN));
+    const body = JSON.stringify([[{ user: 'al', password: 'hunter2' }], { api_key: 'k-123', n: 1 }, {}]);
+    p.handleTapped(
+      {
+        body: Buffer.from(body),
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        headers: { task: 'x.login', id: 'r1', argsrepr: "({'user': 'al', 'password': 'hunter2'},)", kwargsrepr: "{'api_key': 'k-123', 'n': 1}" },
+        exchange: 'ex',
+        routingKey: 'rk',
+        queue: 'q',
+      },
+      1,
+    );
+    const t = s.getTask('r1')!;
+    expect(t.argsJson).toBe('[{"user":"al","password":"***"}]');
+    expect(t.kwargsJson).toBe('{"api_key":"***","n":1}');
+    expect(`${t.args} ${t.kwargs}`).not.toMatch(/hunter2|k-123/);
+  });
+});

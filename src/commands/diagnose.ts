@@ -28,7 +28,13 @@ const options = {
   ...outputOptions,
 } as const;
 
-type DiagnoseArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>> & { queue?: string[] };
+type DiagnoseArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>> & { queue?: string | string[] };
+
+/** The positional queues (one arrives as a string, several as an array), comma-separated or not. */
+function queueNames(raw: string | string[] | undefined): string[] {
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  return [...new Set(list.flatMap((q) => String(q).split(',')).map((q) => q.trim()).filter((q) => q !== ''))];
+}
 
 export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y
@@ -47,7 +53,7 @@ export async function handler(argv: DiagnoseArgs): Promise<number> {
     parseBrokerUrl(argv.broker, '--broker / CLEARLY_BROKER');
     const facts = await gatherFacts({
       broker: argv.broker,
-      queues: (argv.queue ?? []).flatMap((q) => q.split(',')).map((q) => q.trim()).filter((q) => q !== ''),
+      queues: queueNames(argv.queue),
       timeoutMs: replyTimeoutMs(argv.timeout),
       listenSeconds: parseDuration(argv.listen, '--listen'),
       debug: argv.debug,

@@ -143,8 +143,51 @@ module.exports = {
       name: 'io-at-the-edges',
       comment: 'Broker, database, network and metrics libraries only in the engine\'s I/O folders and the CLI.',
       severity: 'error',
-      from: { path: '^src/(engine/(repr|events|redact|state|table|health|simulate|diagnose|tap)/|engine/(model|pipeline)\\.ts$|format/)' },
+      from: { path: '^src/(engine/(repr|events|redact|state|table|health|simulate|aggregate|diagnose|tap)/|engine/metrics/(?!prom-)|engine/(model|pipeline)\\.ts$|format/)' },
       to: { path: IO_LIBRARIES },
+    },
+    {
+      name: 'aggregate-is-a-leaf',
+      comment: 'Aggregations read TaskSamples, a shape of their own: nothing else of the engine, no I/O.',
+      severity: 'error',
+      from: { path: '^src/engine/aggregate/' },
+      to: { path: ENGINE, pathNot: '^src/engine/aggregate/' },
+    },
+    {
+      name: 'aggregate-does-no-io',
+      severity: 'error',
+      from: { path: '^src/engine/aggregate/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'metrics-reads-only-changes',
+      comment:
+        'metrics/ turns the reducer\'s changes into metric updates: it knows the model and the events, ' +
+        'nothing that does I/O or stores (the collector in server/ feeds it and serves it).',
+      severity: 'error',
+      from: { path: '^src/engine/metrics/' },
+      to: { path: ENGINE, pathNot: '^src/engine/(metrics|events)/|^src/engine/model\\.ts$' },
+    },
+    {
+      name: 'metrics-pure-but-its-exposition',
+      comment: 'Only metrics/prom-*.ts (the exposition edge) may use prom-client; the rest of metrics/ does no I/O.',
+      severity: 'error',
+      from: { path: '^src/engine/metrics/', pathNot: '^src/engine/metrics/prom-[^/]+\\.ts$' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'prom-client-at-the-edge',
+      comment: 'prom-client renders the exposition; nothing else builds on it (the event path never touches it).',
+      severity: 'error',
+      from: { pathNot: '^src/engine/metrics/prom-[^/]+\\.ts$' },
+      to: { path: '(^|/)node_modules/prom-client/' },
+    },
+    {
+      name: 'http-listener-in-server',
+      comment: "The HTTP listener (/metrics, /health) is an edge of the server: only server/ serves HTTP.",
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/engine/server/' },
+      to: { path: '^(node:)?https?$', dependencyTypes: ['core'] },
     },
     {
       name: 'not-to-unresolvable',

@@ -18,6 +18,7 @@ import type { CeleryEvent, RawMessage } from '../src/engine/events/types.js';
 import { Pipeline, redactEvent } from '../src/engine/pipeline.js';
 import { compileRedactor, DEFAULT_REDACT_PATTERN } from '../src/engine/redact/redact.js';
 import { encodeCaptureItem } from '../src/engine/grpc/proto.js';
+import { ServerMetrics } from '../src/engine/metrics/server-metrics.js';
 import { State } from '../src/engine/state/state.js';
 import { taskMessage, workerMessage } from '../src/engine/grpc/wire.js';
 import { makePalette } from '../src/format/colors.js';
@@ -30,9 +31,11 @@ import { buildMessages, type Transport } from './lib/messages.js';
  * - dispatch-noredact: dispatch with redaction off (`--redact ''`), to price redaction;
  * - redact-only: the redaction step alone (pipeline.ts redactEvent) over the decoded events: its
  *   share of an event's time is the steadiest price on a busy machine.
- * The first three redact with the default pattern, as clearly runs by default.
+ * - metrics: dispatch + the server's metrics (celery-exporter's set and clearly's latency legs,
+ *   as `clearly server` feeds them by default).
+ * The first three and metrics redact with the default pattern, as clearly runs by default.
  */
-export const VARIANTS = ['state', 'ndjson', 'dispatch', 'dispatch-noredact', 'redact-only'] as const;
+export const VARIANTS = ['state', 'ndjson', 'dispatch', 'dispatch-noredact', 'redact-only', 'metrics'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface ChildRequest {
@@ -107,7 +110,8 @@ function harness(variant: Variant): Harness {
     case 'redact-only':
       return { onChange: () => undefined, turn: () => undefined, outputs: () => 0 };
     case 'dispatch':
-    case 'dispatch-noredact': {
+    case 'dispatch-noredact':
+    case 'metrics': {
       // The server's encoders (server.ts), no result backend; one client with Capture's default filter.
       let items = 0;
       const dispatcher = new Dispatcher<Buffer>({
@@ -121,10 +125,13 @@ function harness(variant: Variant): Harness {
       });
       dispatcher.add(nullStream, compileFilter({ tasks: true, workers: false }));
       const seen = new SeenNames();
+      const metrics = variant === 'metrics' ? new ServerMetrics() : null;
       return {
         onChange: (change) => {
           if (change.kind === 'task') seen.add(change.task.name);
           dispatcher.publish(change);
+          // As the collector: the clock is read only for a worker's change.
+          metrics?.onChange(change, change.kind === 'worker' ? Date.now() / 1000 : 0);
         },
         turn: () => undefined,
         outputs: () => items,

@@ -16,10 +16,17 @@ import { ProcSampler, readStatus, waitIdle } from './lib/proc.js';
 import { runGenerator, sleep, startServer, startWatch, type Child, type GeneratorRun } from './lib/procs.js';
 import type { Cell, Figure, TargetCheck } from './lib/results.js';
 
-export const MODES = ['server', 'watch'] as const;
+export const MODES = ['server', 'server-no-metrics', 'watch'] as const;
 export type Mode = (typeof MODES)[number];
 
-const MODE_NAME: Readonly<Record<Mode, string>> = { server: 'clearly server', watch: 'watch --broker --json > /dev/null' };
+const MODE_NAME: Readonly<Record<Mode, string>> = {
+  server: 'clearly server (/metrics on)',
+  'server-no-metrics': 'clearly server --metrics off',
+  watch: 'watch --broker --json > /dev/null',
+};
+
+/** Metrics on may cost at most this much CPU per event at the broker's maximum (the issue's bound). */
+export const METRICS_CPU_OVERHEAD_MAX = 0.1;
 
 /** Events/s; null = `--max` (as fast as the broker takes them: the broker's maximum here). */
 export type Rate = number | null;
@@ -80,8 +87,11 @@ interface Consumer {
 async function startConsumer(transport: Transport, mode: Mode, serverArgs: readonly string[]): Promise<Consumer> {
   const broker = BROKERS[transport];
   switch (mode) {
-    case 'server': {
-      const server = await startServer(broker, serverArgs);
+    case 'server':
+    case 'server-no-metrics': {
+      // Metrics on an OS-chosen port (on, as by default, but never the taken-9808 warning path) or off.
+      const metrics = serverArgs.includes('--metrics') ? [] : ['--metrics', mode === 'server' ? '127.0.0.1:0' : 'off'];
+      const server = await startServer(broker, [...metrics, ...serverArgs]);
       const conn = new ServerConnection(server.address);
       const processed = async (): Promise<number> => (await conn.stats()).events_processed ?? 0;
       const consumer: Consumer = {
@@ -235,6 +245,22 @@ async function run(ctx: BenchContext): Promise<MeasurementBody> {
         });
       }
     }
+  }
+  for (const transport of TRANSPORTS) {
+    const at = (mode: Mode) => steps.find((s) => s.transport === transport && s.mode === mode && s.requested === null);
+    const on = at('server');
+    const off = at('server-no-metrics');
+    if (on === undefined || off === undefined || on.processed === 0 || off.processed === 0) continue;
+    // CPU per event processed, at the broker's maximum: % of a core x seconds / events.
+    const perEvent = (s: StepResult) => s.cpuPercent / s.publishRate;
+    const overhead = perEvent(on) / perEvent(off) - 1;
+    figures.push({ label: `${TRANSPORT_NAME[transport]}: CPU per event, metrics on vs off, at the maximum`, value: Number((overhead * 100).toFixed(1)), unit: '%' });
+    targets.push({
+      what: `ingest, ${TRANSPORT_NAME[transport]} at the maximum: CPU per event with /metrics on vs --metrics off`,
+      target: `≤ +${METRICS_CPU_OVERHEAD_MAX * 100}%`,
+      actual: `${overhead >= 0 ? '+' : ''}${(overhead * 100).toFixed(1)}% (${on.cpuPercent.toFixed(0)}% at ${on.publishRate}/s vs ${off.cpuPercent.toFixed(0)}% at ${off.publishRate}/s)`,
+      met: overhead <= METRICS_CPU_OVERHEAD_MAX,
+    });
   }
   return {
     figures,

@@ -17,6 +17,7 @@ import { ingest } from './ingest.js';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
 import { queries } from './queries.js';
+import { scrape } from './scrape.js';
 import { store } from './store.js';
 import { runMeasurement, type BenchContext, type Measurement } from './lib/context.js';
 import { FilledServers } from './lib/filled-server.js';
@@ -24,7 +25,7 @@ import { describeMachine } from './lib/machine.js';
 import { USAGE, parseOnly } from './lib/args.js';
 import { mergeResults, readResults, writeResults, type MeasurementName, type Results } from './lib/results.js';
 
-const ALL: Readonly<Record<MeasurementName, Measurement>> = { hotpath, ingest, latency, memory, queries, coldstart, store };
+const ALL: Readonly<Record<MeasurementName, Measurement>> = { hotpath, ingest, latency, memory, queries, coldstart, store, scrape };
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

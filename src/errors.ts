@@ -20,6 +20,8 @@ export const EXIT = {
   INTERNAL: 70,
   /** A file or directory that cannot be created or written (EX_CANTCREAT): the store's path. */
   CANT_CREATE: 73,
+  /** Try again later (EX_TEMPFAIL): an address asked for explicitly is taken (`server --metrics`). */
+  TEMPFAIL: 75,
   /** No token, a wrong one, or one whose role may not do this (EX_NOPERM). */
   NOPERM: 77,
   /** `--timeout` ran out while waiting (as coreutils `timeout`). */
@@ -38,7 +40,8 @@ export type ErrorCode =
   | 'INTERNAL'
   | 'DATA'
   | 'CANT_CREATE'
-  | 'NOPERM';
+  | 'NOPERM'
+  | 'TEMPFAIL';
 
 const EXIT_FOR: Record<ErrorCode, ExitCode> = {
   USAGE: EXIT.USAGE,
@@ -49,6 +52,7 @@ const EXIT_FOR: Record<ErrorCode, ExitCode> = {
   INTERNAL: EXIT.INTERNAL,
   DATA: EXIT.DATA,
   CANT_CREATE: EXIT.CANT_CREATE,
+  TEMPFAIL: EXIT.TEMPFAIL,
   NOPERM: EXIT.NOPERM,
 };
 

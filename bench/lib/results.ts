@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Machine } from './machine.js';
 
-export const MEASUREMENTS = ['hotpath', 'ingest', 'latency', 'memory', 'queries', 'coldstart', 'store'] as const;
+export const MEASUREMENTS = ['hotpath', 'ingest', 'latency', 'memory', 'queries', 'coldstart', 'store', 'scrape'] as const;
 export type MeasurementName = (typeof MEASUREMENTS)[number];
 
 export type Cell = string | number | null;

@@ -11,7 +11,7 @@ import { peekOldest, queueDepths } from '../engine/broker/queue-depths.js';
 import type { QueuePeek } from '../engine/broker/queues.js';
 import type { ControlReply } from '../engine/control/mailbox.js';
 import { openControl } from '../engine/control/open.js';
-import { parseActiveQueues, parsePing, parseScheduled, parseStats, parseTaskList, type WorkerStats } from '../engine/control/replies.js';
+import { parseConsumedQueues, parsePing, parseScheduled, parseStats, parseTaskList, type WorkerStats } from '../engine/control/replies.js';
 import type { ActiveTask, DiagnoseFacts, QueueFacts, WorkerFacts } from '../engine/diagnose/facts.js';
 import { nextMessage } from '../engine/diagnose/next-message.js';
 import type { Change } from '../engine/model.js';
@@ -133,7 +133,7 @@ export async function gatherFacts(o: DiagnoseOptions): Promise<DiagnoseFacts> {
   try {
     replies = await askWorkers(o);
     const consumedNames = replies.active_queues.flatMap((r) => {
-      const p = parseActiveQueues(r);
+      const p = parseConsumedQueues(r);
       return p.ok ? p.value.tasks.map((q) => q.name) : [];
     });
     // Named queues, or every queue a worker consumes (its own pidbox/event queues are not in
@@ -150,7 +150,7 @@ export async function gatherFacts(o: DiagnoseOptions): Promise<DiagnoseFacts> {
   const log = o.debug ? o.log : (): void => {};
   const pings = byHost(replies.ping, parsePing, log);
   const stats = byHost(replies.stats, parseStats, log);
-  const consumed = byHost(replies.active_queues, parseActiveQueues, log);
+  const consumed = byHost(replies.active_queues, parseConsumedQueues, log);
   const active = byHost(replies.active, parseTaskList, log);
   const reserved = byHost(replies.reserved, parseTaskList, log);
   const scheduled = byHost(replies.scheduled, parseScheduled, log);

@@ -191,7 +191,10 @@ export class PacedLines {
 
   /** Resolves once the reader has caught up enough to take more (at once when it has). */
   ready(): Promise<void> {
-    if (!this.behind) return Promise.resolve();
+    return this.behind ? this.drainOrClose() : Promise.resolve();
+  }
+
+  private drainOrClose(): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = (): void => {
         this.sink.off('drain', done);
@@ -206,16 +209,6 @@ export class PacedLines {
   /** Writes what is gathered and waits until the sink has taken all of it (or closed). */
   async end(): Promise<void> {
     this.flush();
-    while (!this.closed && this.sink.writableLength > 0) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.sink.off('drain', done);
-          this.sink.off('close', done);
-          resolve();
-        };
-        this.sink.once('drain', done);
-        this.sink.once('close', done);
-      });
-    }
+    while (!this.closed && this.sink.writableLength > 0) await this.drainOrClose();
   }
 }

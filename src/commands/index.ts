@@ -46,6 +46,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     () => import('./workers.js'),
   ),
   entry('stats', 'stats', "Show a clearly server's counters: events, tasks, workers, evictions, clients", () => import('./stats.js')),
+  entry('failures', 'failures', 'Group failed tasks by cause (exception, message, frame), biggest first', () => import('./failures.js')),
   entry(
     'check',
     'check',

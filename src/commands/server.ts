@@ -5,7 +5,12 @@
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { tapFrom, tapOptions } from '../cli/options.js';
+import { celeryExporterOptions, parseMetricsAddress, type MetricsAddress } from '../cli/metrics-options.js';
 import { note } from '../cli/output.js';
+import { exposition } from '../engine/metrics/prom-registry.js';
+import type { Collector } from '../engine/server/collector.js';
+import { listenMetrics, MetricsBindError, type MetricsListener } from '../engine/server/metrics-listen.js';
+import { startQueuePoll, type QueuePoll } from '../engine/server/queue-poll.js';
 import { redactOption, redactorFor } from '../cli/options.js';
 import { startCollector } from '../engine/server/collector.js';
 import { address, listen, LOOPBACK } from '../engine/server/listen.js';
@@ -16,7 +21,7 @@ import { describeStore, parseStoreUrl, type StoreUrl } from '../engine/store/url
 import { readTokenFile } from '../engine/auth/token-file.js';
 import { TokenTable } from '../engine/auth/tokens.js';
 import { readServerTls, type ServerTls } from '../engine/server/tls.js';
-import { UsageError } from '../errors.js';
+import { ClearlyError, UnavailableError, UsageError } from '../errors.js';
 import { wholeNumber } from '../cli/options.js';
 
 const options = {
@@ -72,6 +77,30 @@ const options = {
     default: false,
     describe: 'Switch task events on in workers that have them off (enable_events every 5 s, as Flower; it changes the workers)',
   },
+  metrics: {
+    type: 'string',
+    describe:
+      'Serve Prometheus /metrics and /health on [HOST:]PORT, or off. Default 127.0.0.1:9808 ' +
+      "(celery-exporter's port; when it is taken, a warning and no metrics; when given, exit 75)",
+  },
+  'metric-prefix': { type: 'string', default: 'celery_', describe: "Prefix of celery-exporter's metric names" },
+  'metric-static-label': { type: 'string', array: true, describe: 'NAME=VALUE added to every metric (repeatable)' },
+  'metrics-generic-hostname': {
+    type: 'string',
+    array: true,
+    describe: 'hostname="generic" on task_sent (sent) or on the other task metrics (worker), to cap cardinality',
+  },
+  'metrics-default-queue': { type: 'string', default: 'celery', describe: 'queue_name of a task whose events name no queue' },
+  queue: { type: 'string', array: true, describe: 'A queue whose length /metrics reports even before a task event names it (repeatable)' },
+  'metrics-queue-interval': { type: 'string', default: '15s', describe: 'How often queue lengths and consumers are polled for /metrics (0: never)' },
+  'health-silence': { type: 'string', default: '60s', describe: '/health says 503 after this long without events while no worker is online' },
+  'metrics-compat': {
+    type: 'string',
+    array: true,
+    choices: ['flower'],
+    describe: "Also expose another monitor's metric set: flower (Flower's dashboards, Datadog's Celery check)",
+  },
+  'metrics-purge-offline': { type: 'string', default: '10m', describe: 'Remove every metric of a host offline this long (0: never)' },
   ...redactOption,
   debug: { type: 'boolean', default: false, describe: 'Log clients, errors and undecodable messages in detail on stderr' },
 } as const;
@@ -88,6 +117,9 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('$0 server -b redis://localhost:6379/0 --store memory', 'keep nothing across restarts')
     .example('$0 server -b redis://localhost:6379/0 --enable-events', 'switch task events on in workers started without -E')
     .example('$0 server -b amqp://guest:guest@rabbit// --tap-exchange tasks', 'a copy of every task message on the topic exchange tasks')
+    .example('$0 server -b redis://localhost:6379/0 --metrics 0.0.0.0:9808', 'Prometheus may scrape from other hosts')
+    .example('$0 server -b redis://localhost:6379/0 --metrics off', 'no /metrics')
+    .example('$0 server -b redis://localhost:6379/0 --metrics-compat flower', "Flower's metric names too, for its dashboards")
     .example("$0 server -b redis://localhost:6379/0 --redact 'password|iban'", "hide these keys' values instead of the default list ('' : none)")
     .example(
       '$0 server -b redis://localhost:6379/0 --host 0.0.0.0 --tls-cert server.pem --tls-key server-key.pem --token-file /etc/clearly/tokens',
@@ -107,6 +139,19 @@ export async function handler(argv: ServerArgs): Promise<number> {
   const { port, maxTasks, maxWorkers, clientBuffer, maxStored } = argv;
   const retentionSeconds = parseDuration(argv.retention, '--retention');
   const store = parseStoreUrl(argv.store, parseBrokerUrl(brokerUrl, '--broker / CLEARLY_BROKER'));
+  const metricsAt = parseMetricsAddress(argv.metrics);
+  const queueIntervalS = argv.metricsQueueInterval === '0' ? 0 : parseDuration(argv.metricsQueueInterval, '--metrics-queue-interval');
+  const metricsOptions =
+    metricsAt.kind === 'off'
+      ? null
+      : celeryExporterOptions({
+          metricPrefix: argv.metricPrefix,
+          metricStaticLabel: argv.metricStaticLabel,
+          metricsGenericHostname: argv.metricsGenericHostname,
+          metricsDefaultQueue: argv.metricsDefaultQueue,
+          metricsPurgeOffline: argv.metricsPurgeOffline === '0' ? 0 : parseDuration(argv.metricsPurgeOffline, '--metrics-purge-offline'),
+          metricsCompat: argv.metricsCompat,
+        });
   const redactor = redactorFor(argv.redact);
   const tls = serverTls(argv);
   const tokenFile = argv.tokenFile === undefined || argv.tokenFile === '' ? undefined : argv.tokenFile;
@@ -137,6 +182,8 @@ export async function handler(argv: ServerArgs): Promise<number> {
     debug: argv.debug,
     enableEvents: argv.enableEvents,
     tap: tapFrom(argv),
+    metrics: metricsOptions,
+    healthSilenceSeconds: parseDuration(argv.healthSilence, '--health-silence'),
     redactor,
     security: { insecure, redact: redactor?.pattern ?? '', tls: tls !== null, auth: tokens === null ? 'none' : 'tokens' },
     log: note,
@@ -148,7 +195,9 @@ export async function handler(argv: ServerArgs): Promise<number> {
     await collector.stop();
     throw e;
   }
+  let metrics: MetricsListener | null;
   try {
+    metrics = await serveMetrics(collector, metricsAt);
     await collector.start();
   } catch (e) {
     await Promise.all([listener.shutdown(0), collector.stop()]);
@@ -184,18 +233,49 @@ export async function handler(argv: ServerArgs): Promise<number> {
       }
     });
   }
+  let queuePoll: QueuePoll | null = null;
+  if (metrics !== null && collector.metrics !== null && queueIntervalS > 0) {
+    queuePoll = startQueuePoll({ broker: brokerUrl, metrics: collector.metrics.exporter, queues: argv.queue ?? [], intervalMs: queueIntervalS * 1000, log: note });
+  }
+  if (metrics !== null) note(`metrics on http://${address(metrics.host, metrics.port)}/metrics (Prometheus), health on /health`);
 
   const signal = await stop;
   note(`${signal}: shutting down`);
   // Ending the streams first lets the listener's shutdown finish at once.
+  queuePoll?.stop();
   const stopping = collector.stop();
-  await Promise.all([listener.shutdown(300), stopping]);
+  await Promise.all([listener.shutdown(300), stopping, metrics?.close()]);
   const c = session.pipeline.counters;
   note(
     `served ${c.events} events (${c.decodeErrors} undecodable) in ${(Date.now() / 1000 - collector.startedAt).toFixed(0)}s; ` +
       `${collector.dispatcher.dropped} records dropped for slow clients`,
   );
   return 0;
+}
+
+/**
+ * Binds /metrics. The default address taken (a second server on the host, or celery-exporter
+ * itself): said once, and the server runs without metrics. An address given with --metrics or
+ * CLEARLY_METRICS that is taken: exit 75 (EX_TEMPFAIL), naming the port and the flag.
+ */
+async function serveMetrics(collector: Collector, at: MetricsAddress): Promise<MetricsListener | null> {
+  const m = collector.metrics;
+  if (at.kind === 'off' || m === null) return null;
+  const expo = exposition(
+    () => m.families(),
+    () => m.beforeScrape(Date.now() / 1000, collector.snapshot()),
+  );
+  try {
+    return await listenMetrics(expo, () => collector.health(), at.host, at.port);
+  } catch (e) {
+    if (!(e instanceof MetricsBindError)) throw e;
+    if (!at.explicit) {
+      note(`warning: ${e.message} (another clearly server or celery-exporter?): running without /metrics; choose one with --metrics HOST:PORT`);
+      return null;
+    }
+    if (e.taken) throw new ClearlyError('TEMPFAIL', `${e.message}: port ${at.port} is in use; choose another with --metrics (CLEARLY_METRICS) or --metrics off`, { cause: e });
+    throw new UnavailableError(`${e.message} (--metrics / CLEARLY_METRICS)`, { cause: e });
+  }
 }
 
 function serverTls(argv: ServerArgs): ServerTls | null {

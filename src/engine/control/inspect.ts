@@ -11,7 +11,7 @@ import { UnavailableError } from '../../errors.js';
 import { parseBrokerUrl } from '../broker/url.js';
 import type { ControlClient, ControlReply } from './mailbox.js';
 import { openControl } from './open.js';
-import { parsePing, parseScheduled, parseStats, parseTaskList, type TaskInfo, type WorkerStats } from './replies.js';
+import { parseActiveQueues, parsePing, parseScheduled, parseStats, parseTaskList, type TaskInfo, type WorkerStats } from './replies.js';
 
 export interface InspectOptions {
   /** How long to collect replies (ms). */
@@ -163,4 +163,35 @@ export async function tasksFromBroker(brokerUrl: string, holding: Holding, o: In
   reportMissing(o, workers);
   tasks.sort((a, b) => a.worker.localeCompare(b.worker) || (a.task.timeStart ?? 0) - (b.task.timeStart ?? 0));
   return { tasks, workers: [...workers].sort() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queues and who consumes them (celery-exporter's track_queue_metrics)
+
+export interface QueueConsumer {
+  /** The worker's nodename. */
+  readonly worker: string;
+  readonly queues: readonly string[];
+  /** Its pool's processes (stats pool.processes); 0 when it did not say. */
+  readonly processes: number;
+}
+
+/**
+ * Each worker's consumed queues and pool size: `active_queues` and `stats` go out together, so this
+ * takes one `timeoutMs`. No worker answering is an empty list, not an error: a metrics poll goes on
+ * (celery-exporter reads `inspect().active_queues() or {}`).
+ */
+export async function queueConsumers(brokerUrl: string, o: InspectOptions): Promise<QueueConsumer[]> {
+  const [queues, stats] = await withControl(brokerUrl, (ctl) => Promise.all([call(ctl, 'active_queues', {}, o), call(ctl, 'stats', {}, o)]));
+  const processes = new Map<string, number>();
+  for (const r of stats) {
+    const s = parseStats(r);
+    if (s.ok) processes.set(r.hostname, s.value.pool?.processes.length ?? 0);
+  }
+  const out: QueueConsumer[] = [];
+  for (const r of queues) {
+    const q = parseActiveQueues(r);
+    if (q.ok) out.push({ worker: r.hostname, queues: q.value, processes: processes.get(r.hostname) ?? 0 });
+  }
+  return out;
 }

@@ -220,8 +220,8 @@ export interface ConsumedQueue {
   readonly routingKey: string | null;
 }
 
-/** `active_queues` replies: `[{"name": "celery", "exchange": {"name": "celery", …}, "routing_key": "celery", …}]`. */
-export function parseActiveQueues(reply: ControlReply): Parsed<TaskList<ConsumedQueue>> {
+/** `active_queues` replies, with each queue's exchange and routing key (diagnose): `[{"name": "celery", "exchange": {"name": "celery", …}, "routing_key": "celery", …}]`. */
+export function parseConsumedQueues(reply: ControlReply): Parsed<TaskList<ConsumedQueue>> {
   return parseList(reply, (item) => {
     if (!isObj(item)) return null;
     const name = str(item['name']);
@@ -229,4 +229,14 @@ export function parseActiveQueues(reply: ControlReply): Parsed<TaskList<Consumed
     const ex = item['exchange'];
     return { name, exchange: isObj(ex) ? str(ex['name']) : str(ex), routingKey: str(item['routing_key']) };
   });
+}
+
+/** `active_queues`: the names of the queues the worker consumes from. */
+export function parseActiveQueues(reply: ControlReply): Parsed<string[]> {
+  const v = valueOf(reply);
+  if (!v.ok) return v;
+  if (!Array.isArray(v.value)) return fail(`${reply.hostname}: active_queues reply is not a list`);
+  const names: string[] = [];
+  for (const q of v.value) if (isObj(q) && typeof q['name'] === 'string') names.push(q['name']);
+  return { ok: true, value: names };
 }

@@ -2,8 +2,8 @@
  * The server's engine, put together once: a session on the broker feeds the State; every change
  * goes, after the reducer applied it, to the live clients (the dispatcher, each record encoded
  * once), the seen task names, the result backend and the durable store's writer (a map insert; it
- * writes in batches, off the event path). What the gRPC service answers from (`context`), and how
- * it stops.
+ * writes in batches, off the event path) and the metrics (field increments on cached series,
+ * metrics/). What the gRPC service answers from (`context`), `/health`'s verdict, and how it stops.
  *
  * With a store, the newest `--max-tasks` tasks, the workers and the names are loaded back at start
  * (the rest stays on disk), so tasks running across a restart go on from where they were, and
@@ -19,6 +19,9 @@ import { queryWorkers } from '../grpc/queries.js';
 import { GET_TASK_BACKEND_TIMEOUT_MS, type ServiceContext } from '../grpc/service.js';
 import { EventRate, NO_STORE, statsReply, type SecurityStats, type StoreStats } from '../grpc/stats.js';
 import { taskMessage, workerMessage } from '../grpc/wire.js';
+import type { CollectorSnapshot } from '../metrics/clearly-metrics.js';
+import { ServerMetrics, type ServerMetricsOptions } from '../metrics/server-metrics.js';
+import { serverHealth, type HealthVerdict } from '../metrics/health.js';
 import type { Change } from '../model.js';
 import type { Redactor } from '../redact/redact.js';
 import { startSession, type Session } from '../session.js';
@@ -44,6 +47,10 @@ export interface CollectorOptions {
   readonly enableEvents?: boolean;
   /** The task-message tap (`--tap`, `--tap-exchange`). */
   readonly tap?: TapOptions | undefined;
+  /** `/health`: seconds without events (and no worker online) before it says 503; default 60. */
+  readonly healthSilenceSeconds?: number;
+  /** The metrics fed from the changes (celery-exporter's set, clearly's, Flower's); null: none (`--metrics off`). */
+  readonly metrics: ServerMetricsOptions | null;
   /** Secrets out before the reducer and the result backend keep anything (`--redact`); null: off. */
   readonly redactor: Redactor | null;
   /** What `stats` says of TLS, tokens, --insecure and redaction. */
@@ -57,6 +64,11 @@ export interface Collector {
   readonly results: ResultBackend;
   readonly dispatcher: Dispatcher<Buffer>;
   readonly store: Store | null;
+  readonly metrics: ServerMetrics | null;
+  /** The collector's own numbers now (clearly_ metrics, read at scrape time). */
+  snapshot(): CollectorSnapshot;
+  /** `/health`: the broker connection is up and events arrive (or workers are online). */
+  health(): HealthVerdict;
   /** What the gRPC service reads and calls. */
   readonly context: ServiceContext;
   /** Epoch seconds. */
@@ -70,6 +82,8 @@ export interface Collector {
 const now = (): number => Date.now() / 1000;
 const PRUNE_EVERY_MS = 60_000;
 const STORE_STATS_EVERY_MS = 5_000;
+/** Without events this long (seconds), and no worker online, `/health` says 503 (`--health-silence`). */
+const SILENT_AFTER_S = 60;
 
 /**
  * Opens the store first (a PostgreSQL that cannot be reached is exit 69, an unusable file exit
@@ -94,6 +108,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
   const seen = new SeenNames();
   let writer: StoreWriter | null = null;
   let brokerState: BrokerState = 'connected';
+  const metrics = o.metrics === null ? null : new ServerMetrics(o.metrics);
   const onChange = (change: Change): void => {
     if (change.kind === 'task') {
       seen.add(change.task.name);
@@ -102,6 +117,8 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     }
     dispatcher.publish(change);
     writer?.onChange(change);
+    // Only a worker's change needs the time (when it went offline): no clock read per task event.
+    metrics?.onChange(change, change.kind === 'worker' ? now() : 0);
   };
   try {
     session = await startSession({
@@ -130,6 +147,8 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
   const timers: NodeJS.Timeout[] = [];
   let storeStats: StoreStats = NO_STORE;
   let pruned = 0;
+  let lastEventAt: number | null = null;
+  let eventsSeen = 0;
 
   let history: History;
   if (store === null) {
@@ -193,6 +212,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       state.clear();
       seen.clear();
       results.clear();
+      metrics?.clear();
       if (store !== null && writer !== null) {
         writer.clear();
         await store.clear();
@@ -208,8 +228,32 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     results,
     dispatcher,
     store,
+    metrics,
     context,
     startedAt,
+    snapshot: () => {
+      const w = writer?.stats;
+      return {
+        eventsProcessed: counters.events,
+        decodeErrors: counters.decodeErrors,
+        messages: counters.messages,
+        consumerLagSeconds: counters.lastEventTimestamp > 0 ? Math.max(0, now() - counters.lastEventTimestamp) : 0,
+        brokerConnected: brokerState === 'connected',
+        clients: dispatcher.size,
+        recordsDropped: dispatcher.dropped,
+        tasksInMemory: state.taskCount,
+        workersInMemory: state.workerCount,
+        tasksEvicted: state.evictedTasks,
+        storeBacklog: w?.backlog ?? null,
+        storeDropped: w?.dropped ?? null,
+        storeWritten: w?.written ?? null,
+      };
+    },
+    health: () => {
+      let online = 0;
+      for (const w of state.workers()) if (w.alive) online++;
+      return serverHealth({ brokerState, broker: session.masked, lastEventAt, startedAt, workersOnline: online, now: now(), silentAfter: o.healthSilenceSeconds ?? SILENT_AFTER_S });
+    },
     async start() {
       if (store !== null && writer !== null) {
         // Oldest first, so memory's order of last change is the store's.
@@ -232,7 +276,16 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
         timers.push(setInterval(prune, PRUNE_EVERY_MS));
       }
       await results.start();
-      timers.push(setInterval(() => rate.sample(now(), counters.events), 1000));
+      timers.push(
+        setInterval(() => {
+          const t = now();
+          rate.sample(t, counters.events);
+          if (counters.events !== eventsSeen) {
+            eventsSeen = counters.events;
+            lastEventAt = t;
+          }
+        }, 1000),
+      );
       for (const t of timers) t.unref();
     },
     async stop() {

@@ -3,8 +3,8 @@ import { parseOnly } from '../../../bench/lib/args.js';
 
 describe('parseOnly', () => {
   it('is every measurement when not given', () => {
-    expect(parseOnly(undefined)).toEqual(['hotpath', 'ingest', 'latency', 'memory', 'queries', 'coldstart', 'store']);
-    expect(parseOnly([])).toEqual(['hotpath', 'ingest', 'latency', 'memory', 'queries', 'coldstart', 'store']);
+    expect(parseOnly(undefined)).toEqual(['hotpath', 'ingest', 'latency', 'memory', 'queries', 'coldstart', 'store', 'scrape']);
+    expect(parseOnly([])).toEqual(['hotpath', 'ingest', 'latency', 'memory', 'queries', 'coldstart', 'store', 'scrape']);
   });
   it('takes comma lists and repeats, in suite order, once each', () => {
     expect(parseOnly(['queries,hotpath', 'memory', ' hotpath '])).toEqual(['hotpath', 'memory', 'queries']);

@@ -1,0 +1,63 @@
+/**
+ * Makes test/fixtures/celery-exporter/: celery-exporter (danihodovic/celery-exporter, run from its
+ * source) and a raw capture of the same event stream, side by side on one real workload. The test
+ * (test/engine/metrics/exporter-compat.test.ts) replays the capture through clearly's decoder,
+ * reducer and metrics, and compares the exposition with celery-exporter's family by family.
+ *
+ *   npx tsx test/celery/exporter-fixture.ts --exporter DIR --broker redis://127.0.0.1:6379/13
+ *
+ * DIR is a checkout of celery-exporter with an empty pretty_errors.py in it; Debian's
+ * python3-celery python3-flask python3-waitress python3-loguru python3-click
+ * python3-prometheus-client provide the rest. The broker db must be one nobody else uses.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { DEFAULT_SCENARIOS, PYTHON, runWorkload, startWorker } from '../helpers/celery.js';
+import { FIXTURES } from '../helpers/fixtures.js';
+
+const arg = (name: string): string => {
+  const i = process.argv.indexOf(name);
+  const v = i === -1 ? undefined : process.argv[i + 1];
+  if (v === undefined) throw new Error(`${name} is required`);
+  return v;
+};
+const exporterDir = arg('--exporter');
+const broker = arg('--broker');
+const port = 19809;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const out = `${FIXTURES}celery-exporter/`;
+
+async function main(): Promise<void> {
+  const db = Number(new URL(broker).pathname.slice(1) || 0);
+  const sub = new Redis(broker);
+  const lines: string[] = [];
+  sub.on('pmessageBuffer', (_p: Buffer, channel: Buffer, message: Buffer) => {
+    lines.push(JSON.stringify({ t: Date.now() / 1000, channel: channel.toString(), raw_b64: message.toString('base64') }));
+  });
+  await sub.psubscribe(`/${db}.celeryev/*`);
+
+  const exporter = spawn(PYTHON, ['cli.py', '--broker-url', broker, '--port', String(port), '--host', '127.0.0.1'], {
+    cwd: exporterDir,
+    env: { ...process.env, PYTHONPATH: exporterDir },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  try {
+    await sleep(4000);
+    const worker = await startWorker({ broker, queues: ['fixture'], concurrency: 2, hostname: 'fixture-worker' });
+    await runWorkload({ broker, queue: 'fixture', scenarios: DEFAULT_SCENARIOS });
+    await runWorkload({ broker, queue: 'fixture', call: { task: 'tasks.slow', args: [0.3], count: 3 } });
+    await sleep(8000); // every scenario settles (the eta/revoke ones take a few seconds), heartbeats go on
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    await sub.punsubscribe();
+    sub.disconnect();
+    await worker.stop();
+    writeFileSync(`${out}exposition.prom`, text);
+    writeFileSync(`${out}redis-events.ndjson`, `${lines.join('\n')}\n`);
+    process.stderr.write(`wrote ${lines.length} events and ${text.length} bytes of exposition to ${out}\n`);
+  } finally {
+    exporter.kill('SIGTERM');
+  }
+}
+
+await main();

@@ -136,14 +136,14 @@ module.exports = {
       name: 'session-above-the-pure-layers',
       comment: 'session.ts opens a broker; the pure layers and the broker itself never use it.',
       severity: 'error',
-      from: { path: '^src/engine/(repr|events|redact|table|state|broker|control|health)/|^src/engine/(model|pipeline)\\.ts$' },
+      from: { path: '^src/engine/(repr|events|redact|table|state|broker|control|health|diagnose)/|^src/engine/(model|pipeline)\\.ts$' },
       to: { path: '^src/engine/session\\.ts$' },
     },
     {
       name: 'io-at-the-edges',
       comment: 'Broker, database, network and metrics libraries only in the engine\'s I/O folders and the CLI.',
       severity: 'error',
-      from: { path: '^src/(engine/(repr|events|redact|state|table|health|simulate|aggregate)/|engine/metrics/(?!prom-)|engine/(model|pipeline)\\.ts$|format/)' },
+      from: { path: '^src/(engine/(repr|events|redact|state|table|health|simulate|aggregate|diagnose|tap)/|engine/metrics/(?!prom-)|engine/(model|pipeline)\\.ts$|format/)' },
       to: { path: IO_LIBRARIES },
     },
     {

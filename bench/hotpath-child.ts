@@ -118,7 +118,7 @@ function harness(variant: Variant): Harness {
         task: (ch, i) => {
           items++;
           const last = ch.states.length - 1;
-          return encodeCaptureItem({ task: taskMessage(ch.task, ch.states[i]!, i < last, ch.event.timestamp, undefined) });
+          return encodeCaptureItem({ task: taskMessage(ch.task, ch.states[i]!, i < last, ch.event?.timestamp ?? ch.task.timestamp, undefined) });
         },
         worker: (ch) => encodeCaptureItem({ worker: workerMessage(ch.worker, ch.status) }),
         missed: (count) => encodeCaptureItem({ missed: { count } }),

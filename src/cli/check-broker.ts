@@ -22,6 +22,7 @@ import { failuresFromTasks, stuckFromInspect } from '../engine/health/measure.js
 import { matchesPattern, needs, type CheckPlan } from '../engine/health/thresholds.js';
 import type { Change } from '../engine/model.js';
 import type { State } from '../engine/state/state.js';
+import { eventsStatus, workerEventsSeen } from '../engine/state/events-status.js';
 import { queueMeasurements } from './check-queues.js';
 
 export interface BrokerCheckOptions {
@@ -60,7 +61,7 @@ interface Heard {
  * freq and the software info), and it proves the worker answers, not that its heartbeats flow.
  */
 function spontaneous(change: Change): { hostname: string } | null {
-  if (change.kind === 'task') return { hostname: change.event.hostname };
+  if (change.kind === 'task') return change.event === null ? null : { hostname: change.event.hostname };
   const ev = change.event;
   if (ev === null) return null;
   if (ev.subject === 'heartbeat' && ev.active === undefined && ev.processed === undefined) return null;
@@ -153,7 +154,8 @@ export async function measureFromBroker(plan: CheckPlan, o: BrokerCheckOptions):
   const wantSilence = needs(plan, 'max-silence');
   const wantFailures = needs(plan, 'max-failure-rate') || needs(plan, 'max-failures');
   const listenCoversWindow = o.listenSeconds >= plan.windowSeconds;
-  const wantListen = wantSilence || wantHeartbeat || (wantFailures && listenCoversWindow);
+  const wantEventsOff = needs(plan, 'max-events-off');
+  const wantListen = wantSilence || wantHeartbeat || wantEventsOff || (wantFailures && listenCoversWindow);
 
   // Connect the control client first: a broker that is down fails here, once, for everything.
   let ctl: ControlClient | null = null;
@@ -203,6 +205,7 @@ export async function measureFromBroker(plan: CheckPlan, o: BrokerCheckOptions):
     if (wantSilence) m.silence = u;
     if (wantHeartbeat) m.heartbeat = u;
     if (wantFailures) m.failures = u;
+    if (wantEventsOff) m.eventsOff = u;
   } else if (heard !== null) {
     const h = heard.value;
     const listened = h.endedAt - h.startedAt;
@@ -225,6 +228,16 @@ export async function measureFromBroker(plan: CheckPlan, o: BrokerCheckOptions):
         };
       }
     }
+    if (wantEventsOff) {
+      const off: string[] = [];
+      let judged = 0;
+      for (const w of h.state.workers()) {
+        judged++;
+        const v = eventsStatus(workerEventsSeen(w, h.endedAt)).status;
+        if (v === 'task-events-off' || v === 'no-heartbeats') off.push(`${w.hostname} (${v})`);
+      }
+      m.eventsOff = { ok: true, workers: off.sort(), judged, note: `judged on ${compactDuration(listened)} of listening (an idle worker cannot be judged)` };
+    }
     if (wantFailures) {
       m.failures = { ok: true, ...failuresFromTasks(h.state.tasks(), t, plan.windowSeconds, `counted from the events of ${compactDuration(listened)} of listening`) };
     }
@@ -234,6 +247,9 @@ export async function measureFromBroker(plan: CheckPlan, o: BrokerCheckOptions):
     m.failures = unmeasured(
       `the broker keeps no history: failures over ${w} need a clearly server (--server), or listening that long (--listen ${w})`,
     );
+  }
+  if (needs(plan, 'max-lost')) {
+    m.lost = unmeasured('the broker keeps no history of which worker held what: lost tasks need a clearly server (--server)');
   }
   const listenedSeconds = heard?.ok ? heard.value.endedAt - heard.value.startedAt : null;
   return { measurements: m, listenedSeconds, unreachable: null };

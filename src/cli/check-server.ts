@@ -11,6 +11,7 @@ import {
   failuresFromTasks,
   heartbeatFromRecords,
   historyNote,
+  lostFromTasks,
   idleHolders,
   silenceFromServer,
   stuckFromTasks,
@@ -68,9 +69,10 @@ async function lastFinished(conn: ServerConnection, workers: readonly string[]):
 }
 
 export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions): Promise<ServerCheck> {
-  const wantWorkers = needs(plan, 'min-workers') || needs(plan, 'max-heartbeat-age');
+  const wantWorkers = needs(plan, 'min-workers') || needs(plan, 'max-heartbeat-age') || needs(plan, 'max-events-off');
   const wantFailures = needs(plan, 'max-failure-rate') || needs(plan, 'max-failures');
   const wantStuck = needs(plan, 'max-stuck');
+  const wantLost = needs(plan, 'max-lost');
   const conn = new ServerConnection(o.server);
   const queues = queueMeasurements(plan, o.broker);
   try {
@@ -83,7 +85,7 @@ export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions):
       return { measurements: q === null ? {} : { queues: q }, unreachable: e.message };
     }
     const states = [...(wantFailures ? ['SUCCESS', 'FAILURE'] : []), ...(wantStuck ? ['STARTED', 'RECEIVED'] : [])];
-    const [workers, tasks] = await Promise.all([
+    const [workers, tasks, lostTasks] = await Promise.all([
       wantWorkers
         ? collect<WorkerRecord, Parameters<typeof workerRecordFromMessage>[0]>(
             (onItem) => conn.filterWorkers({ pattern: '', alive_only: false }, { onItem }).done,
@@ -96,6 +98,12 @@ export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions):
             taskRecordFromMessage,
           )
         : null,
+      wantLost
+        ? collect<TaskRecord, Parameters<typeof taskRecordFromMessage>[0]>(
+            (onItem) => conn.filterTasks({ filter: {}, limit: 0, lost: true }, { onItem }).done,
+            taskRecordFromMessage,
+          )
+        : null,
     ]);
     const t = now();
     const lost = brokerLost(stats);
@@ -104,6 +112,10 @@ export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions):
     if (q !== null) m.queues = q;
     if (workers !== null) {
       if (needs(plan, 'min-workers')) m.workers = lost ?? { ok: true, ...workersFromRecords(workers, plan.workersPattern) };
+      if (needs(plan, 'max-events-off')) {
+        const off = workers.filter((w) => w.events === 'task-events-off' || w.events === 'no-heartbeats');
+        m.eventsOff = lost ?? { ok: true, workers: off.map((w) => `${w.hostname} (${w.events})`), judged: workers.length, note: null };
+      }
       if (needs(plan, 'max-heartbeat-age')) {
         m.heartbeat = lost ?? { ok: true, ...heartbeatFromRecords(workers, plan.workersPattern, t) };
       }
@@ -124,6 +136,7 @@ export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions):
       }
     }
     if (needs(plan, 'max-silence')) m.silence = silenceFromServer(stats);
+    if (lostTasks !== null) m.lost = { ok: true, ...lostFromTasks(lostTasks, t, lost === null ? null : lost.reason) };
     return { measurements: m, unreachable: null };
   } catch (e) {
     // The stats answered but a stream failed (the server went away meanwhile).
@@ -131,7 +144,7 @@ export async function measureFromServer(plan: CheckPlan, o: ServerCheckOptions):
     const u = unmeasured(e.message);
     const q = await queues;
     return {
-      measurements: { workers: u, heartbeat: u, failures: u, stuck: u, silence: u, ...(q === null ? {} : { queues: q }) },
+      measurements: { workers: u, heartbeat: u, failures: u, stuck: u, silence: u, lost: u, eventsOff: u, ...(q === null ? {} : { queues: q }) },
       unreachable: null,
     };
   } finally {

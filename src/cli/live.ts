@@ -11,6 +11,7 @@ import type { CaptureRequest, DecodedCaptureItem } from '../engine/grpc/messages
 import type { Change } from '../engine/model.js';
 import type { Redactor } from '../engine/redact/redact.js';
 import { startSession, startSimulatedSession, type SimulatedSessionOptions } from '../engine/session.js';
+import type { TapOptions } from '../engine/broker/tap-source.js';
 import type { FilterSpec } from '../engine/table/filter.js';
 import { UnavailableError } from '../errors.js';
 import { taskRecordFromMessage, workerRecordFromMessage } from '../format/message-records.js';
@@ -33,9 +34,18 @@ export interface Feed {
 export type OpenFeed = (target: FeedTarget) => Feed | Promise<Feed>;
 
 /** Straight from the broker: engine changes, filtered by the printer. */
-export function brokerFeed(broker: string, debug: boolean, redactor: Redactor | null): OpenFeed {
+export function brokerFeed(broker: string, debug: boolean, redactor: Redactor | null, enableEvents = false, tap?: TapOptions): OpenFeed {
   return async (target) => {
-    const session = await startSession({ broker, debug, log: note, redactor, onChange: (change) => target.change(change) });
+    const session = await startSession({
+      broker,
+      debug,
+      log: note,
+      redactor,
+      onChange: (change) => target.change(change),
+      detectEventsOff: true,
+      enableEvents,
+      tap,
+    });
     note(`watching ${session.masked} (Ctrl-C to stop)${redactor === null ? "; redaction is off (--redact '')" : ''}`);
     return {
       close: () => session.close(),

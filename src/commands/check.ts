@@ -46,6 +46,14 @@ const options = {
     describe: '[WARN:]CRIT time a task may run, or be held with a pool slot free (10m:30m); prefetched tasks behind busy slots are queueing, not stuck',
   },
   'max-heartbeat-age': { type: 'string', describe: '[WARN:]CRIT time since a live worker was last heard from (30s:1m)' },
+  'max-events-off': {
+    type: 'string',
+    describe: '[WARN:]CRIT workers that run tasks without sending task events (no -E): 0 alerts on the first',
+  },
+  'max-lost': {
+    type: 'string',
+    describe: '[WARN:]CRIT lost tasks: left RECEIVED/STARTED on a worker that went offline (0:5; needs a server)',
+  },
   listen: {
     type: 'string',
     default: '5s',
@@ -94,6 +102,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('$0 check --broker redis://localhost:6379/0 --min-workers 2 --max-queue celery=1000:5000', 'no server needed')
     .example("$0 check --min-workers 1 --workers-pattern '^email@'", 'at least one email worker')
     .example('$0 check --max-silence 1m:5m --max-stuck 30m --json | jq .measured', 'every value, as JSON')
+    .example('$0 check --max-lost 0', 'CRITICAL as soon as a worker dies with a task on it')
     .epilogue(HELP);
 }
 
@@ -139,6 +148,10 @@ function withUnreachable(plan: CheckPlan, m: Measurements, reason: string | null
   const silence = m.silence ?? asked('max-silence');
   const stuck = m.stuck ?? asked('max-stuck');
   const heartbeat = m.heartbeat ?? asked('max-heartbeat-age');
+  const lost = m.lost ?? asked('max-lost');
+  if (lost) out.lost = lost;
+  const eventsOff = m.eventsOff ?? asked('max-events-off');
+  if (eventsOff) out.eventsOff = eventsOff;
   if (workers) out.workers = workers;
   if (failures) out.failures = failures;
   if (silence) out.silence = silence;

@@ -53,6 +53,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     'Health check with Nagios exit codes: workers, failure rate, queues, silence, stuck tasks',
     () => import('./check.js'),
   ),
+  entry(
+    'diagnose',
+    'diagnose [queue..]',
+    'Why is nothing moving? Queues, consumers, busy workers, events on or off, with the fix (exit codes as check)',
+    () => import('./diagnose.js'),
+  ),
+  entry(
+    'enable-events',
+    'enable-events',
+    'Switch task events on in running workers (Celery enable_events), once; says which ones it switched',
+    () => import('./enable-events.js'),
+  ),
   entry('seen', 'seen', 'List the task names a clearly server has seen', () => import('./seen.js')),
   entry('export', 'export', 'Print every stored task as NDJSON, from a server or straight from a store', () => import('./export.js')),
   entry('import', 'import [file]', 'Load NDJSON task records (export, tasks --json, watch --json) into a store', () => import('./import.js')),

@@ -4,6 +4,7 @@
  * or SIGINT, which end the streams, remove our broker queue, exit 0. Logs go to stderr only.
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
+import { tapFrom, tapOptions } from '../cli/options.js';
 import { celeryExporterOptions, parseMetricsAddress, type MetricsAddress } from '../cli/metrics-options.js';
 import { note } from '../cli/output.js';
 import { exposition } from '../engine/metrics/prom-registry.js';
@@ -70,6 +71,12 @@ const options = {
     default: 10_000,
     describe: 'Records held for a live client that reads slowly; past it, its oldest are dropped and counted',
   },
+  ...tapOptions,
+  'enable-events': {
+    type: 'boolean',
+    default: false,
+    describe: 'Switch task events on in workers that have them off (enable_events every 5 s, as Flower; it changes the workers)',
+  },
   metrics: {
     type: 'string',
     describe:
@@ -108,6 +115,8 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('CELERY_BROKER_URL=redis://localhost:6379/0 $0 server', "Celery's own environment works too")
     .example('$0 server -b redis://localhost:6379/0 --store postgres://clearly@db/clearly', "a team's shared history in PostgreSQL")
     .example('$0 server -b redis://localhost:6379/0 --store memory', 'keep nothing across restarts')
+    .example('$0 server -b redis://localhost:6379/0 --enable-events', 'switch task events on in workers started without -E')
+    .example('$0 server -b amqp://guest:guest@rabbit// --tap-exchange tasks', 'a copy of every task message on the topic exchange tasks')
     .example('$0 server -b redis://localhost:6379/0 --metrics 0.0.0.0:9808', 'Prometheus may scrape from other hosts')
     .example('$0 server -b redis://localhost:6379/0 --metrics off', 'no /metrics')
     .example('$0 server -b redis://localhost:6379/0 --metrics-compat flower', "Flower's metric names too, for its dashboards")
@@ -180,6 +189,8 @@ export async function handler(argv: ServerArgs): Promise<number> {
     maxWorkers,
     clientBuffer,
     debug: argv.debug,
+    enableEvents: argv.enableEvents,
+    tap: tapFrom(argv),
     metrics: metricsOptions,
     healthSilenceSeconds: parseDuration(argv.healthSilence, '--health-silence'),
     redactor,

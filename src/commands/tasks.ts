@@ -46,6 +46,11 @@ const options = {
   since: { type: 'string', describe: 'Only tasks whose last event is this recent: 1h (the last hour), 2d, or a time (2026-12-03T09:00)' },
   until: { type: 'string', describe: 'Only tasks whose last event is older: 1h (up to an hour ago), or a time' },
   search: { type: 'string', describe: 'Only tasks whose name, args, kwargs, result or exception hold all these words' },
+  lost: {
+    type: 'boolean',
+    default: false,
+    describe: 'Only lost tasks: RECEIVED or STARTED on a worker that then went offline (nobody will finish them)',
+  },
   broker: {
     type: 'string',
     alias: 'b',
@@ -72,6 +77,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('$0 tasks --state FAILURE --since 1h', 'what failed in the last hour')
     .example('$0 tasks --retried --state SUCCESS', 'tasks that retried and then succeeded (--state is the current state)')
     .example("$0 tasks --search 'alice@example.com' --limit 0", 'every task whose args or result mention her')
+    .example('$0 tasks --lost', 'tasks left RECEIVED/STARTED on a worker that died or shut down')
     .example('$0 tasks --server clearly.internal:12223', 'ask a server elsewhere (or set CLEARLY_SERVER)')
     .example('$0 tasks --broker amqp://guest:guest@localhost:5672// --active', 'what every worker is running right now (no server)');
 }
@@ -81,7 +87,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
  * same messages `watch` gives. States are sent normalised (split, upper case, `!` kept).
  */
 export function taskQuery(
-  argv: Pick<TasksArgs, 'pattern' | 'state' | 'worker' | 'limit' | 'oldestFirst'> & Partial<Pick<TasksArgs, 'since' | 'until' | 'search' | 'retried'>>,
+  argv: Pick<TasksArgs, 'pattern' | 'state' | 'worker' | 'limit' | 'oldestFirst'> & Partial<Pick<TasksArgs, 'since' | 'until' | 'search' | 'retried' | 'lost'>>,
   now: number = Date.now() / 1000,
 ): TaskQuery {
   const limit = argv.limit;
@@ -106,6 +112,7 @@ export function taskQuery(
   }
   if (argv.search !== undefined && argv.search.trim() !== '') query.search = argv.search;
   if (argv.retried === true) query.retried = true;
+  if (argv.lost === true) query.lost = true;
   return query;
 }
 
@@ -141,6 +148,7 @@ const HELD_STATE: Readonly<Record<Holding, string>> = { active: 'STARTED', reser
 async function fromBroker(argv: TasksArgs, asked: readonly Holding[]): Promise<number> {
   taskQuery(argv); // the same checks as with a server
   if (argv.retried) throw new UsageError('--retried reads history: a clearly server keeps it (drop --broker)');
+  if (argv.lost) throw new UsageError('--lost lists what a clearly server saw; the workers cannot say what a dead worker held (drop --broker)');
   const filter = compileFilter({ pattern: argv.pattern, states: argv.state, worker: argv.worker, tasks: true, workers: false });
   const o = { timeoutMs: replyTimeoutMs(argv.timeout), destination: parseDestinations(argv.destination), note };
   const records: HeldTaskRecord[] = [];

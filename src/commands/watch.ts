@@ -6,8 +6,20 @@
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption, serverTarget } from '../cli/client.js';
 import { brokerFeed, runLive, serverFeed, type OpenFeed } from '../cli/live.js';
-import { brokerOption, displayOptions, filterOptions, outputOptions, redactOption, redactorFor, seconds, wholeNumber } from '../cli/options.js';
+import {
+  brokerOption,
+  displayOptions,
+  filterOptions,
+  outputOptions,
+  redactOption,
+  redactorFor,
+  seconds,
+  tapFrom,
+  tapOptions,
+  wholeNumber,
+} from '../cli/options.js';
 import { terminalWidth } from '../cli/output.js';
+import { UsageError } from '../errors.js';
 import { LivePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
 import { makePalette, shouldColour } from '../format/colors.js';
@@ -19,6 +31,12 @@ export const viewOptions = {
   'only-workers': { type: 'boolean', default: false, describe: 'Show worker events only' },
   count: { alias: 'n', ...wholeNumber('--count', 1), describe: 'Exit 0 after printing this many records' },
   timeout: { alias: 't', ...seconds('--timeout'), describe: 'Exit 0 after this long (90, 90s, 1m30s, 2h)' },
+  'enable-events': {
+    type: 'boolean',
+    default: false,
+    describe: 'With --broker: switch task events on in workers that have them off (enable_events every 5 s; it changes the workers)',
+  },
+  ...tapOptions,
   ...displayOptions,
   ...outputOptions,
 } as const;
@@ -39,18 +57,27 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example('$0 watch --only-workers', 'workers coming and going')
     .example('CLEARLY_TOKEN=<token> $0 watch --server grpcs://clearly.internal:12223 --tls-ca ca.pem', "a team's server: TLS and a token")
     .example("$0 watch -b redis://localhost:6379/0 --redact 'password|ssn'", "hide these keys' values (instead of the default list)")
+    .example('$0 watch -b redis://localhost:6379/0 --enable-events', 'see tasks of workers started without -E too')
+    .example('$0 watch -b amqp://guest:guest@rabbit// --tap task-monitor --json', 'every task message copied to task-monitor, whole args, events or not')
     .example('$0 watch --count 1 --state FAILURE --timeout 60', 'wait up to a minute for the first failure');
 }
 
 export async function handler(argv: WatchArgs): Promise<number> {
   const broker = argv.broker;
+  const tap = tapFrom(argv);
   if (broker === undefined) {
+    if (argv.enableEvents) {
+      throw new UsageError('--enable-events talks to the workers: add --broker URL (a clearly server has its own --enable-events)');
+    }
+    if (tap !== undefined) {
+      throw new UsageError('--tap/--tap-exchange read task messages from the broker: add --broker URL (a clearly server has its own --tap)');
+    }
     const target = serverTarget(argv.server, argv);
     return watchView(argv, (spec) => serverFeed(target, spec));
   }
   // --redact applies where events are decoded: here with --broker; a server redacts with its own.
   const redactor = redactorFor(argv.redact);
-  return watchView(argv, () => brokerFeed(broker, argv.debug, redactor));
+  return watchView(argv, () => brokerFeed(broker, argv.debug, redactor, argv.enableEvents, tap));
 }
 
 /** Flags -> filter -> one printer -> the feed `open` picks for the filter -> run until done. */

@@ -96,6 +96,10 @@ export async function handler(argv: WorkersArgs): Promise<number> {
     const palette = makePalette(shouldColour(process.stdout, process.env, argv.color));
     for (const line of renderWorkerTable(records, palette, Date.now() / 1000)) writer.line(line);
     if (records.length === 0) note(argv.alive ? 'no live worker known to the server' : 'no worker known to the server');
+    for (const r of records) {
+      if (r.events === 'task-events-off') note(`${r.hostname} sends no task events (its tasks do not show): start it with -E, or run clearly enable-events`);
+      if (r.events === 'no-heartbeats') note(`${r.hostname} sends no events at all: drop --without-heartbeat, start it with -E`);
+    }
   }
   await writer.end();
   return EXIT.OK;

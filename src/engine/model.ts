@@ -84,6 +84,22 @@ export interface Task {
   expired: boolean | null;
   /** The last state shown to watchers: never moves backwards (see `display.ts`). */
   shown: TaskState | null;
+  /**
+   * Its worker went OFFLINE (clean shutdown or heartbeat expiry) while the task was RECEIVED or
+   * STARTED on it: nobody will finish it. The state stays (Celery's does too); a later event of
+   * the task (a restarted worker picking it up again) clears the mark. Decided in state/lost.ts.
+   */
+  lost: boolean;
+  /** When the reducer marked it lost (local time, epoch seconds); null while not lost. */
+  lostAt: number | null;
+  /**
+   * From the task-message tap (tap/): the whole args and kwargs as the message's JSON (Python's
+   * dialect), which win over the events' cut repr; and a body clearly does not decode
+   * (`<pickle, N bytes>`). Null when no message was tapped.
+   */
+  argsJson: string | null;
+  kwargsJson: string | null;
+  body: string | null;
 }
 
 export type WorkerStatus = 'ONLINE' | 'OFFLINE' | 'HEARTBEAT';
@@ -104,6 +120,17 @@ export interface Worker {
   /** Local receive time (epoch seconds) of the last heartbeat or task event: drives liveness. */
   lastSeen: number;
   alive: boolean;
+  /**
+   * What says whether it sends events (state/events-status.ts), since first heard (`firstSeen`,
+   * local time): heartbeats it sent of its own accord (with `processed`), task events from it,
+   * its `processed` at the first such heartbeat, and whether it answered a heartbeat request
+   * (the remote control reaches it).
+   */
+  firstSeen: number;
+  heartbeats: number;
+  taskEvents: number;
+  processedFirst: number | null;
+  solicited: boolean;
 }
 
 /** A task as Celery's State creates it: PENDING until the first event says otherwise. */
@@ -147,6 +174,11 @@ export function newTask(uuid: string): Task {
     signum: null,
     expired: null,
     shown: null,
+    lost: false,
+    lostAt: null,
+    argsJson: null,
+    kwargsJson: null,
+    body: null,
   };
 }
 
@@ -163,7 +195,8 @@ export interface TaskChange {
    * nothing; the already shown state again when it only fills in fields (task-refresh.ts).
    */
   readonly states: readonly TaskState[];
-  readonly event: TaskEvent;
+  /** The event applied; null when the reducer itself changed the task (its worker went offline: `lost`). */
+  readonly event: TaskEvent | null;
 }
 
 /** A worker change: `ONLINE`/`HEARTBEAT`/`OFFLINE` (an expiry tick reports OFFLINE with no event). */

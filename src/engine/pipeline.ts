@@ -8,8 +8,11 @@
 import { decodeMessage } from './events/decode.js';
 import type { CeleryEvent, DecodeError, RawMessage, TaskEvent } from './events/types.js';
 import type { Redactor } from './redact/redact.js';
-import type { Change, WorkerChange } from './model.js';
+import type { Change } from './model.js';
 import type { State } from './state/state.js';
+import type { TapRawMessage } from './broker/tap-source.js';
+import { decodeTapped, unwrapRedisEnvelope } from './tap/decode.js';
+import { dumpPythonJson, parsePythonJson } from './events/py-json.js';
 
 export interface PipelineCounters {
   messages: number;
@@ -17,10 +20,12 @@ export interface PipelineCounters {
   decodeErrors: number;
   /** Timestamp (sender clock) of the newest event, for consumer lag. */
   lastEventTimestamp: number;
+  /** Task messages taken from a tap (tap/), decoded or not. */
+  tapped: number;
 }
 
 export class Pipeline {
-  readonly counters: PipelineCounters = { messages: 0, events: 0, decodeErrors: 0, lastEventTimestamp: 0 };
+  readonly counters: PipelineCounters = { messages: 0, events: 0, decodeErrors: 0, lastEventTimestamp: 0, tapped: 0 };
 
   constructor(
     readonly state: State,
@@ -50,8 +55,35 @@ export class Pipeline {
     }
   }
 
-  /** Expire workers whose heartbeats stopped (a killed worker sends no worker-offline). */
-  tick(now: number): WorkerChange[] {
+  /**
+   * A task message from the tap (AMQP as delivered, or Redis' envelope text): merged as the
+   * task-sent its publisher may not have sent, with the whole args (tap/decode.ts).
+   */
+  handleTapped(raw: TapRawMessage | { readonly envelope: string; readonly queue: string }, now: number): void {
+    const c = this.counters;
+    c.tapped++;
+    const msg = 'envelope' in raw ? unwrapRedisEnvelope(raw.envelope, raw.queue) : raw;
+    if (msg === null) {
+      c.decodeErrors++;
+      this.onDecodeError({ reason: 'bad-envelope', detail: `tapped message from ${'queue' in raw ? raw.queue : '?'}: not kombu's envelope` });
+      return;
+    }
+    const d = decodeTapped(msg, now);
+    if (!d.ok) {
+      c.decodeErrors++;
+      this.onDecodeError(d.error);
+      return;
+    }
+    const ev = this.redactor === null ? d.event : redactTapped(d.event, this.redactor);
+    const changes = this.state.apply(ev, now);
+    for (let j = 0; j < changes.length; j++) this.onChange(changes[j]!);
+  }
+
+  /**
+   * Expire workers whose heartbeats stopped (a killed worker sends no worker-offline): their
+   * OFFLINE, and the tasks they left behind, now lost.
+   */
+  tick(now: number): Change[] {
     const changes = this.state.expire(now);
     for (const ch of changes) this.onChange(ch);
     return changes;
@@ -75,4 +107,21 @@ export function redactEvent(ev: CeleryEvent, r: Redactor): CeleryEvent {
   if (ex !== undefined) out.exception = ex;
   if (tb !== undefined) out.traceback = tb;
   return out;
+}
+
+/** A tapped task's reprs and its whole JSON args/kwargs, with secret keys' values as `'***'` (`--redact`). */
+function redactTapped(ev: TaskEvent, r: Redactor): TaskEvent {
+  const out = redactEvent(ev, r) as TaskEvent;
+  const json = (text: string | undefined): string | undefined => {
+    if (text === undefined) return undefined;
+    const p = parsePythonJson(text);
+    // A value that does not parse is not kept at all: its repr (redacted) is what shows.
+    if (!p.ok) return undefined;
+    const v = r.value(p.value);
+    return v === p.value ? text : dumpPythonJson(v);
+  };
+  const a = json(ev.args_json);
+  const k = json(ev.kwargs_json);
+  if (a === ev.args_json && k === ev.kwargs_json) return out;
+  return { ...out, args_json: a, kwargs_json: k };
 }

@@ -10,10 +10,13 @@ import { DecodeErrorLog } from './events/decode-errors.js';
 import type { Change } from './model.js';
 import { Pipeline } from './pipeline.js';
 import { openEventSource } from './broker/open-source.js';
+import { openTap } from './broker/open-tap.js';
+import type { TapOptions, TapSource } from './broker/tap-source.js';
 import type { EventSource, SourceStatus } from './broker/source.js';
 import type { Redactor } from './redact/redact.js';
 import { startSimulatedCluster } from './simulate/cluster.js';
 import { State } from './state/state.js';
+import { eventsOffNotice, eventsStatus, taskSentMissing, TASK_SENT_FIX, workerEventsSeen, type EventsStatus } from './state/events-status.js';
 
 export interface SessionOptions {
   readonly broker: string;
@@ -27,6 +30,15 @@ export interface SessionOptions {
   readonly redactor?: Redactor | null;
   /** Connection changes, after the notices on stderr (the server tracks its broker state). */
   readonly onStatus?: (status: SourceStatus) => void;
+  /**
+   * Say once on `log` which workers send no events (and whether publishers send no task-sent),
+   * with the fix (watch and server; state/events-status.ts).
+   */
+  readonly detectEventsOff?: boolean;
+  /** Broadcast enable_events every 5 s (`--enable-events`), saying once which workers it switched on. */
+  readonly enableEvents?: boolean;
+  /** The task-message tap (`--tap`, `--tap-exchange`): task messages merged with the events. */
+  readonly tap?: TapOptions | undefined;
 }
 
 export interface Session {
@@ -54,9 +66,15 @@ async function wakeWorkers(broker: string, debug: boolean, log: (message: string
 }
 
 /** The one-second tick: expire silent workers, report undecodable messages. */
-function everySecond(pipeline: Pipeline, decodeErrors: DecodeErrorLog, o: { debug: boolean; log: (m: string) => void }): NodeJS.Timeout {
+function everySecond(
+  pipeline: Pipeline,
+  decodeErrors: DecodeErrorLog,
+  o: { debug: boolean; log: (m: string) => void },
+  also?: (at: number) => void,
+): NodeJS.Timeout {
   return setInterval(() => {
     pipeline.tick(now());
+    also?.(now());
     const report = decodeErrors.drain();
     if (report !== null) {
       o.log(report.summary + (o.debug ? '' : ' (--debug for details)'));
@@ -88,14 +106,119 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   // As Celery's own EventReceiver does once it consumes: ask every worker for a heartbeat now,
   // so workers show up at once instead of after up to `freq` seconds.
   void wakeWorkers(o.broker, o.debug, note);
-  const timer = everySecond(pipeline, decodeErrors, o);
+  let tap: TapSource | null = null;
+  if (o.tap !== undefined && (o.tap.queues.length > 0 || o.tap.exchanges.length > 0)) {
+    tap = await openTap(broker, o.tap, {
+      message: (raw) => pipeline.handleTapped(raw, now()),
+      envelope: (envelope, queue) => pipeline.handleTapped({ envelope, queue }, now()),
+      status: (s) => {
+        if (s.kind === 'lost') note(`the tap lost its connection to ${broker.masked} (${s.error}); tapped tasks stop until a restart`);
+      },
+    });
+    note(`tapping task messages from ${tap.reading.join(', ')}`);
+  }
+  const events = o.detectEventsOff === true ? new EventsOffNotices(state, pipeline, note, o.enableEvents === true) : null;
+  const enabler = o.enableEvents === true ? await startEnabling(o.broker, note, o.debug) : null;
+  const timer = everySecond(pipeline, decodeErrors, o, (at) => events?.check(at));
   return {
     pipeline,
     source,
     masked: broker.masked,
     async close() {
       clearInterval(timer);
+      await enabler?.stop();
+      await tap?.close();
       await source.close();
+    },
+  };
+}
+
+/** Each worker whose events are off is named once (per status), missing task-sent once, silent tapped tasks once. */
+class EventsOffNotices {
+  private readonly said = new Map<string, EventsStatus>();
+  private taskSentSaid = false;
+  private tapSaid = false;
+  private tapCheckedAt = 0;
+  constructor(
+    private readonly state: State,
+    private readonly pipeline: Pipeline,
+    private readonly note: (message: string) => void,
+    private readonly enabling: boolean,
+  ) {}
+
+  private checkTapped(at: number): void {
+    if (this.tapSaid || this.pipeline.counters.tapped === 0 || at - this.tapCheckedAt < 10) return;
+    this.tapCheckedAt = at;
+    const n = tappedWithoutEvents(this.state, at);
+    if (n === 0) return;
+    this.tapSaid = true;
+    this.note(
+      `${n} tapped task${n === 1 ? ' has' : 's have'} had no event for ${TAP_QUIET_SECONDS}s: their workers send no task events, or no worker consumes their queue. ` +
+        `Fix: start the workers with -E (or clearly enable-events); \`clearly diagnose --broker URL\` says which`,
+    );
+  }
+
+  check(at: number): void {
+    this.checkTapped(at);
+    for (const w of this.state.workers()) {
+      const v = eventsStatus(workerEventsSeen(w, at));
+      if (this.said.get(w.hostname) === v.status) continue;
+      const text = eventsOffNotice(w.hostname, v, this.enabling);
+      if (text === null) continue;
+      this.said.set(w.hostname, v.status);
+      this.note(text);
+    }
+    if (!this.taskSentSaid && taskSentMissing(this.state.firstSent, this.state.firstReceived)) {
+      this.taskSentSaid = true;
+      this.note(`no task-sent events: ${this.state.firstReceived} tasks appeared first at a worker's task-received, so nothing shows while they wait in a queue. Fix: ${TASK_SENT_FIX}`);
+    }
+  }
+}
+
+const TAP_QUIET_SECONDS = 30;
+
+/**
+ * Tapped tasks no event ever follows are the tasks whose workers send no events (or that no
+ * worker consumes): said once, looked for every 10 s among the unfinished tasks only.
+ */
+function tappedWithoutEvents(state: State, at: number): number {
+  let n = 0;
+  for (const t of state.table.unfinishedTasks()) {
+    if ((t.argsJson !== null || t.body !== null) && t.state === 'PENDING' && t.events === 1 && t.sent !== null && t.sent < at - TAP_QUIET_SECONDS) n++;
+  }
+  return n;
+}
+
+/** `--enable-events`: enable_events to every worker now and every 5 s; each switch said once. */
+async function startEnabling(broker: string, note: (message: string) => void, debug: boolean): Promise<{ stop(): Promise<void> }> {
+  const { openControl } = await import('./control/open.js');
+  const { enableEvents, ENABLE_EVERY_MS } = await import('./control/enable-events.js');
+  const ctl = await openControl(broker, { connectTimeoutMs: 3000 });
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  const round = (): void => {
+    if (running !== null || stopped) return;
+    running = enableEvents(ctl, 1000)
+      .then((replies) => {
+        const switched = replies.filter((r) => r.switched).map((r) => r.hostname);
+        if (switched.length > 0) note(`--enable-events: switched task events on in ${switched.join(', ')} (until they restart)`);
+      })
+      .catch((e: unknown) => {
+        if (debug) note(`--enable-events: could not ask the workers (${(e as Error).message})`);
+      })
+      .finally(() => {
+        running = null;
+      });
+  };
+  round();
+  const timer = setInterval(round, ENABLE_EVERY_MS);
+  timer.unref();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+      await ctl.close();
     },
   };
 }

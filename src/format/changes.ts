@@ -22,7 +22,7 @@ export function changeRecords(change: Change, filter: Filter = ALL): OutputRecor
     const subject = taskSubject(task, state);
     if (!filter(subject)) continue;
     // Every state before the last was inferred: its event is missing or still on its way.
-    out.push(taskRecord(task, state, i < states.length - 1, event.timestamp));
+    out.push(taskRecord(task, state, i < states.length - 1, (event?.timestamp ?? task.timestamp)));
   }
   return out;
 }
@@ -45,6 +45,6 @@ export function changeJsonLines(change: Change, filter: Filter, out: JsonLineSin
   for (let i = 0; i < states.length; i++) {
     const state = states[i]!;
     if (!filter(taskSubject(task, state))) continue;
-    if (!out(taskJsonBytes(task, state, i < states.length - 1, event.timestamp), 'task')) return;
+    if (!out(taskJsonBytes(task, state, i < states.length - 1, (event?.timestamp ?? task.timestamp)), 'task')) return;
   }
 }

@@ -63,6 +63,15 @@ function measured(m: Measurements): Json {
     })),
   );
   put(
+    'lost',
+    part(m.lost, (l) => ({
+      count: l.count,
+      oldest: l.oldest.map((t) => ({ uuid: t.uuid, name: t.name, state: t.state, worker: t.worker, lost_seconds: t.ageSeconds })),
+      note: l.note,
+    })),
+  );
+  put('events_off', part(m.eventsOff, (e) => ({ workers: e.workers, judged: e.judged, note: e.note })));
+  put(
     'heartbeat',
     part(m.heartbeat, (h) => ({ workers: h.workers.map((w) => ({ hostname: w.hostname, age_seconds: w.ageSeconds, bound: w.bound })) })),
   );

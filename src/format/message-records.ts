@@ -5,6 +5,7 @@
  */
 import type { Decoded, TaskMessage, WorkerMessage } from '../engine/grpc/messages.js';
 import type { Task, Worker, WorkerStatus } from '../engine/model.js';
+import type { EventsStatus } from '../engine/state/events-status.js';
 import { parsePythonJson } from '../engine/events/py-json.js';
 import { taskFromRow, type TaskRow } from '../engine/store/rows.js';
 import { nonFiniteToStrings } from './json-safe.js';
@@ -52,6 +53,11 @@ function taskOf(m: Decoded<TaskMessage>): Task {
     signum: null,
     expired: null,
     shown: null,
+    lost: m.lost === true,
+    lostAt: m.lost === true ? orNull(m.lost_at) : null,
+    argsJson: orNull(m.args_json),
+    kwargsJson: orNull(m.kwargs_json),
+    body: orNull(m.body),
   };
 }
 
@@ -108,8 +114,20 @@ export function workerRecordFromMessage(m: Decoded<WorkerMessage>): WorkerRecord
     timestamp: m.timestamp ?? 0,
     lastSeen: m.last_seen ?? 0,
     alive: m.alive ?? false,
+    firstSeen: 0,
+    heartbeats: 0,
+    taskEvents: 0,
+    processedFirst: null,
+    solicited: false,
   };
-  return workerRecord(worker, toWorkerStatus(m.state));
+  const record = workerRecord(worker, toWorkerStatus(m.state));
+  // The server judged it on what it heard (state/events-status.ts).
+  record.events = toEventsStatus(m.events);
+  return record;
+}
+
+function toEventsStatus(s: string | undefined): EventsStatus {
+  return s === 'on' || s === 'task-events-off' || s === 'no-heartbeats' ? s : 'unknown';
 }
 
 function toWorkerStatus(s: string | undefined): WorkerStatus {

@@ -31,8 +31,11 @@ export function recordJsonBytes(record: OutputRecord): string {
  * record: what `watch --broker --json` prints for each state of a task change.
  */
 export function taskJsonBytes(task: Task, state: TaskState, generated: boolean, fallbackTime: number): string {
+  // A tapped task's whole args are not a repr the fragments know: the plain way (rare).
+  if (task.argsJson !== null || task.kwargsJson !== null || task.body !== null) return utf8Bytes(JSON.stringify(taskRecord(task, state, generated, fallbackTime)));
   status.irregular = false;
-  const text = line(task, state, stateTime(task, state, fallbackTime), generated, taskOutcome(task), celeryStateOf(task, state));
+  const lost = task.lost ? task.lostAt : undefined;
+  const text = line(task, state, stateTime(task, state, fallbackTime), generated, taskOutcome(task), celeryStateOf(task, state), lost);
   return status.irregular ? utf8Bytes(JSON.stringify(taskRecord(task, state, generated, fallbackTime))) : text;
 }
 
@@ -78,8 +81,10 @@ export const TASK_RECORD_KEYS = [
 ] as const satisfies ReadonlyArray<keyof TaskRecord>;
 
 function taskRecordBytes(r: TaskRecord): string {
+  if (r.body !== undefined) return utf8Bytes(JSON.stringify(r));
   status.irregular = false;
-  let text = line(r, r.state, r.timestamp, r.generated, recordOutcome(r), r.celery_state, r.broker);
+  const lost = r.lost === true ? (r.lost_at ?? null) : undefined;
+  let text = line(r, r.state, r.timestamp, r.generated, recordOutcome(r), r.celery_state, lost, r.broker);
   if (r.resumed === true) text = text.slice(0, -1) + ',"resumed":true}';
   // the slow path is for records that should not exist (a field of the wrong type)
   return status.irregular ? utf8Bytes(JSON.stringify(r)) : text;
@@ -87,7 +92,8 @@ function taskRecordBytes(r: TaskRecord): string {
 
 /**
  * The whole line; `outcome` is `,"args":…` through `,"result_truncated":…`; then the optional last keys:
- * `celery_state` (only when Celery's State would differ) and `broker` (records from history).
+ * `celery_state` (only when Celery's State would differ), `lost` and `lost_at` (only on a lost
+ * task: `lostAt` is its `lost_at`, undefined when not lost) and `broker` (records from history).
  */
 function line(
   t: TaskFields,
@@ -96,14 +102,19 @@ function line(
   generated: boolean,
   outcome: string,
   celery: TaskState | undefined,
+  lostAt: number | null | undefined,
   broker?: string,
 ): string {
   const uuidIsPlain = typeof t.uuid === 'string' && isPlain(t.uuid);
   const text =
     head(t, uuidIsPlain) + stateFragment(state) + num(timestamp) + run(t, generated) + outcome + route(t, uuidIsPlain) + times(t);
-  if (celery === undefined && broker === undefined) return text;
+  if (celery === undefined && lostAt === undefined && broker === undefined) return text;
   return (
-    text.slice(0, -1) + (celery === undefined ? '' : ',"celery_state":' + str(celery)) + (broker === undefined ? '' : ',"broker":' + str(broker)) + '}'
+    text.slice(0, -1) +
+    (celery === undefined ? '' : ',"celery_state":' + str(celery)) +
+    (lostAt === undefined ? '' : ',"lost":true,"lost_at":' + num(lostAt)) +
+    (broker === undefined ? '' : ',"broker":' + str(broker)) +
+    '}'
   );
 }
 

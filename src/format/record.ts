@@ -3,10 +3,13 @@
  * for text and for NDJSON. Field names are documented in the README ("Record fields").
  */
 import type { ResultSource, Task, TaskState, Worker, WorkerStatus } from '../engine/model.js';
+import { eventsStatus, workerEventsSeen, type EventsStatus } from '../engine/state/events-status.js';
 import { celeryStateOf, stateTime } from '../engine/state/task-state.js';
 import { parseRepr } from '../engine/repr/repr.js';
 import { RecentCache } from '../engine/repr/recent-cache.js';
 import { reprToJson } from './repr-json.js';
+import { parsePythonJson } from '../engine/events/py-json.js';
+import { nonFiniteToStrings } from './json-safe.js';
 
 export interface TaskRecord {
   kind: 'task';
@@ -55,6 +58,11 @@ export interface TaskRecord {
   rejected: number | null;
   /** The state Celery's own State would hold, only when it differs from `state` (README). */
   celery_state?: TaskState;
+  /** Only on a lost task (its worker went offline while it was on it): true, and since when. */
+  lost?: true;
+  lost_at?: number | null;
+  /** Only on a tapped task whose body clearly does not decode: `<pickle, 812 bytes>` (never unpickled). */
+  body?: string;
   /** Where the task was heard (masked broker URL), on records from a server's history. */
   broker?: string;
   /**
@@ -80,6 +88,8 @@ export interface WorkerRecord {
   sw_sys: string | null;
   /** Local time of the last heartbeat or task event (epoch seconds). */
   last_seen: number;
+  /** Whether it sends events, as far as clearly heard (state/events-status.ts). */
+  events: EventsStatus;
 }
 
 export type OutputRecord = TaskRecord | WorkerRecord;
@@ -103,6 +113,13 @@ export interface CachedRepr {
 /** At most CACHE_LIMIT entries: two generations of half that. */
 const parsedCache = new RecentCache<CachedRepr>(CACHE_LIMIT / 2);
 const NULL_REPR: { readonly value: unknown; readonly truncated: boolean } = { value: null, truncated: false };
+
+/** A tapped message's whole JSON args (Python's dialect, NaN/Infinity as strings like a repr's); the repr if it does not parse. */
+function wholeValue(json: string, repr: string | null): { value: unknown; truncated: boolean } {
+  const parsed = parsePythonJson(json);
+  if (!parsed.ok) return parseReprValue(repr);
+  return { value: parsed.nonFinite ? nonFiniteToStrings(parsed.value) : parsed.value, truncated: false };
+}
 
 export function parseReprValue(text: string | null): { value: unknown; truncated: boolean } {
   return text === null ? NULL_REPR : reprCacheEntry(text);
@@ -146,8 +163,9 @@ export function taskRecord(
   fallbackTime: number,
   extras?: TaskRecordExtras,
 ): TaskRecord {
-  const args = parseReprValue(task.args);
-  const kwargs = parseReprValue(task.kwargs);
+  // The tap's whole args win over the repr (cut at 1024 characters in events and headers).
+  const args = task.argsJson !== null ? wholeValue(task.argsJson, task.args) : parseReprValue(task.args);
+  const kwargs = task.kwargsJson !== null ? wholeValue(task.kwargsJson, task.kwargs) : parseReprValue(task.kwargs);
   let result: unknown = null;
   let source: ResultSource | null = null;
   if (extras?.backendResult !== undefined) {
@@ -199,10 +217,16 @@ export function taskRecord(
   };
   const celery = celeryStateOf(task, state);
   if (celery !== undefined) record.celery_state = celery;
+  if (task.lost) {
+    record.lost = true;
+    record.lost_at = task.lostAt;
+  }
+  if (task.body !== null) record.body = task.body;
   return record;
 }
 
-export function workerRecord(worker: Worker, state: WorkerStatus): WorkerRecord {
+/** `now`: the time events-on-or-off is judged at (default its last contact). */
+export function workerRecord(worker: Worker, state: WorkerStatus, now: number = worker.lastSeen): WorkerRecord {
   return {
     kind: 'worker',
     hostname: worker.hostname,
@@ -218,5 +242,6 @@ export function workerRecord(worker: Worker, state: WorkerStatus): WorkerRecord 
     sw_ver: worker.sw_ver,
     sw_sys: worker.sw_sys,
     last_seen: worker.lastSeen,
+    events: eventsStatus(workerEventsSeen(worker, now)).status,
   };
 }

@@ -41,6 +41,8 @@ export function statsRecord(m: Decoded<StatsReply>): StatsRecord {
     store_dropped: n(m.store_dropped),
     store_pruned: n(m.store_pruned),
     store_written: n(m.store_written),
+    workers_without_events: m.workers_without_events ?? [],
+    task_sent_missing: m.task_sent_missing ?? false,
     insecure: m.insecure ?? false,
     redact: m.redact ?? '',
     tls: m.tls ?? false,
@@ -109,6 +111,17 @@ export function renderStats(s: StatsRecord, p: Palette): string[] {
     ['results', `${s.results_fetched} read from the result backend`],
     ['store', storeText(s, p)],
     ['clients', `${s.clients} connected, ${s.records_dropped} records dropped for slow clients`],
+    [
+      'events off',
+      s.workers_without_events.length === 0 && !s.task_sent_missing
+        ? p.dim('none seen')
+        : p.warn(
+            [
+              ...s.workers_without_events,
+              ...(s.task_sent_missing ? ['publishers send no task-sent (task_send_sent_event = True)'] : []),
+            ].join(', ') + (s.workers_without_events.length > 0 ? ' (start them with -E, or clearly enable-events)' : ''),
+          ),
+    ],
     ['security', securityText(s, p)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -21,6 +21,9 @@ export function renderTaskDetail(r: TaskRecord, p: Palette, width?: number): str
   };
 
   if (r.result_source !== null) detail('result from', r.result_source);
+  if (r.lost === true) {
+    detail('lost', `its worker ${r.worker ?? '?'} went offline while it was ${r.state} there: nobody will finish it unless the message is delivered again (acks_late)`);
+  }
   if (r.celery_state !== undefined) {
     detail('celery state', `${r.celery_state} (what Celery's own State and Flower show; clearly differs on purpose: see the README)`);
   }

@@ -84,9 +84,16 @@ function stateCell(state: string, p: Palette): string {
   return p.state(state)(state.padEnd(STATE_WIDTH));
 }
 
+/** `STARTED (worker w1@host offline since 12:03:04)`: a lost task's state says why nothing moves. */
+export function lostNote(r: Pick<TaskRecord, 'worker' | 'lost_at'>): string {
+  const since = r.lost_at === null || r.lost_at === undefined ? '' : ` since ${formatTime(r.lost_at).slice(0, 8)}`;
+  return `(worker ${r.worker ?? '?'} offline${since})`;
+}
+
 function renderTask(r: TaskRecord, p: Palette, o: TextOptions): string {
   const time = timeOf(r.timestamp, r.generated, p, o);
-  const head = [time.column, stateCell(r.state, p)];
+  const state = r.lost === true ? `${p.state(r.state)(r.state)} ${p.error(lostNote(r))}` : stateCell(r.state, p);
+  const head = [time.column, state];
   if (r.retries > 0) head.push(p.warn(`retry ${r.retries}`));
   head.push(p.name(r.name ?? '<unknown task>'), p.uuid(r.uuid));
   if (r.worker !== null) head.push(p.worker(r.worker));

@@ -34,7 +34,8 @@ QUEUE = os.environ.get('CLEARLY_TEST_QUEUE') or 'celery'
 app = Celery('tasks', broker=BROKER, backend=BACKEND)
 app.conf.update(
     task_send_sent_event=True,  # task-sent comes from the publisher (workload.py)
-    worker_send_task_events=True,  # same as -E; both, so neither can be forgotten
+    # same as -E; both, so neither can be forgotten (CLEARLY_TEST_TASK_EVENTS=0: a worker with them off)
+    worker_send_task_events=os.environ.get('CLEARLY_TEST_TASK_EVENTS', '1') != '0',
     task_serializer='json',
     result_serializer='json',
     accept_content=['json'],

@@ -266,6 +266,11 @@ describe('recordJsonBytes', () => {
             timestamp: 1.5,
             lastSeen: 2.25,
             alive: true,
+            firstSeen: 0,
+            heartbeats: 0,
+            taskEvents: 0,
+            processedFirst: null,
+            solicited: false,
           },
           'ONLINE',
         ),
@@ -294,5 +299,20 @@ describe('recordJsonBytes', () => {
     }
     expect(m.seen).toEqual([]);
     expect(m.count).toBe(0);
+  });
+});
+
+describe('lost tasks', () => {
+  it('prints lost and lost_at after celery_state and before broker, as JSON.stringify does', () => {
+    const m = new Mismatches();
+    const t: Task = { ...newTask('u-lost'), name: 'x', state: 'STARTED', celeryState: 'STARTED', worker: 'w1@h', lost: true, lostAt: 12.5 };
+    const r = taskRecord(t, 'STARTED', false, 1);
+    m.check(r);
+    m.check({ ...r, broker: 'redis://h/0' });
+    m.compare(taskJsonBytes(t, 'STARTED', false, 1), r);
+    expect(Object.keys(r).slice(-2)).toEqual(['lost', 'lost_at']);
+    expect(JSON.parse(taskJsonBytes(t, 'STARTED', false, 1))).toMatchObject({ lost: true, lost_at: 12.5 });
+    expect(m.checked).toBe(3);
+    expect(m.seen).toEqual([]);
   });
 });

@@ -33,6 +33,8 @@ const STATS: StatsRecord = {
   store_dropped: 0,
   store_pruned: 789,
   store_written: 4000,
+  workers_without_events: [],
+  task_sent_missing: false,
   insecure: false,
   redact: 'password|token',
   tls: true,
@@ -62,8 +64,15 @@ describe('renderStats', () => {
       'results         4 read from the result backend',
       'store           sqlite /var/lib/clearly/store.sqlite (ok): 123456 tasks, 150.0 MiB, 12 waiting to be written, 789 pruned by retention',
       'clients         3 connected, 7 records dropped for slow clients',
+      'events off      none seen',
       'security        TLS, tokens required, redacting /password|token/',
     ]);
+  });
+
+  it('names the workers that send no events, and publishers without task-sent', () => {
+    expect(renderStats({ ...STATS, workers_without_events: ['w2@h (task-events-off)'], task_sent_missing: true }, plain).find((l) => l.startsWith('events off'))).toBe(
+      'events off      w2@h (task-events-off), publishers send no task-sent (task_send_sent_event = True) (start them with -E, or clearly enable-events)',
+    );
   });
 
   it('says when there is no store, and when the store fails and changes were lost', () => {

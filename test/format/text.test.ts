@@ -122,6 +122,18 @@ describe('formatters', () => {
   });
 });
 
+describe('renderText: lost tasks', () => {
+  it('says next to the state which worker went offline, and since when; JSON has lost and lost_at', () => {
+    const t = task({ name: 'reports.build', state: 'STARTED', timestamp: T0, started: T0, worker: 'w1@host', lost: true, lostAt: T0 + 8 });
+    const r = taskRecord(t, 'STARTED', false, T0);
+    expect(renderText(r, plain)).toBe(
+      '05:33:46.366 STARTED (worker w1@host offline since 05:33:54) reports.build e621a05c-8ef0-4b8e-8f28-734e94dc0b1d w1@host',
+    );
+    expect(r).toMatchObject({ lost: true, lost_at: T0 + 8 });
+    expect(taskRecord({ ...t, lost: false, lostAt: null }, 'STARTED', false, T0)).not.toHaveProperty('lost');
+  });
+});
+
 describe('renderText: values fit the terminal', () => {
   const items = Array.from({ length: 60 }, (_, i) => `{'id': ${i}, 'email': 'user${i}@example.org'}`);
   const big = `[${items.join(', ')}]`;

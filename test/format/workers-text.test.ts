@@ -21,6 +21,7 @@ function worker(over: Partial<WorkerRecord>): WorkerRecord {
     sw_ver: '5.2.6',
     sw_sys: 'Linux',
     last_seen: 1000,
+    events: 'on',
     ...over,
   };
 }

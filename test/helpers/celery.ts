@@ -29,6 +29,10 @@ export interface WorkerOptions {
   queues?: readonly string[];
   extraArgs?: readonly string[];
   env?: Readonly<Record<string, string>>;
+  /** The Celery app module in test/celery/ (default `tasks`; `cadasta` for the tap's topology). */
+  app?: string;
+  /** false: a worker with task events off (no -E, worker_send_task_events False), as many run. */
+  taskEvents?: boolean;
   /** How long to wait for `ready.` (default 30 s). */
   readyTimeoutMs?: number;
 }
@@ -65,7 +69,8 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   installExitHook();
   const name = opts.hostname ?? `t${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 6)}`;
   const nodename = name.includes('@') ? name : `${name}@%h`;
-  const args = ['-m', 'celery', '-A', 'tasks', 'worker', '-E', '-l', 'info', '-P', 'prefork'];
+  const events = opts.taskEvents === false ? [] : ['-E'];
+  const args = ['-m', 'celery', '-A', opts.app ?? 'tasks', 'worker', ...events, '-l', 'info', '-P', 'prefork'];
   args.push('-c', String(opts.concurrency ?? 2), '-n', nodename);
   if (opts.queues && opts.queues.length > 0) args.push('-Q', opts.queues.join(','));
   args.push(...(opts.extraArgs ?? []));
@@ -74,7 +79,12 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     cwd: CELERY_DIR,
     detached: true, // own process group, so kill() reaches the pool children
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...celeryEnv(opts.broker, opts.backend, opts.queues?.[0]), ...opts.env },
+    env: {
+      ...process.env,
+      ...celeryEnv(opts.broker, opts.backend, opts.queues?.[0]),
+      ...(opts.taskEvents === false ? { CLEARLY_TEST_TASK_EVENTS: '0' } : {}),
+      ...opts.env,
+    },
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not spawn ${PYTHON} (is it installed?)`);

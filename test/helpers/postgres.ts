@@ -33,7 +33,8 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 }
 
 export async function createTestDatabase(tag: string): Promise<TestDatabase> {
-  const name = `clearly_test_${tag}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`.replace(/[^a-z0-9_]/g, '_');
+  // TEST_POSTGRES_PREFIX keeps parallel runs' databases apart (e.g. `t15_`).
+  const name = `clearly_test_${process.env['TEST_POSTGRES_PREFIX'] ?? ''}${tag}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`.replace(/[^a-z0-9_]/g, '_');
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
   const u = new URL(POSTGRES_ADMIN);
   u.pathname = `/${name}`;

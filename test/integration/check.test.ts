@@ -72,7 +72,7 @@ describe('check: UNKNOWN without anything to ask, or with bad flags', () => {
 
   it.each([
     [['--bogus', '1'], 'CLEARLY UNKNOWN - Unknown argument: bogus'],
-    [[], 'CLEARLY UNKNOWN - check: give at least one threshold: --min-workers, --max-failure-rate, --max-failures, --max-queue, --max-silence, --max-stuck or --max-heartbeat-age'],
+    [[], 'CLEARLY UNKNOWN - check: give at least one threshold: --min-workers, --max-failure-rate, --max-failures, --max-queue, --max-silence, --max-stuck, --max-heartbeat-age, --max-lost or --max-events-off'],
     [['--min-workers', '2:3'], 'CLEARLY UNKNOWN - --min-workers: the warning level (2) must not be below the critical one (3); the syntax is WARN:CRIT'],
     [['--max-queue', 'celery'], 'CLEARLY UNKNOWN - --max-queue: expected QUEUE=CRIT or QUEUE=WARN:CRIT (e.g. celery=1000:5000), got "celery"'],
     [['--min-workers', '1', '--broker', 'http://x'], /^CLEARLY UNKNOWN - --broker \/ CLEARLY_BROKER: unsupported scheme "http:"/],
@@ -88,7 +88,7 @@ describe('check: UNKNOWN without anything to ask, or with bad flags', () => {
     expect(JSON.parse(r.stdout)).toEqual({
       status: 'UNKNOWN',
       exit_code: 3,
-      error: 'check: give at least one threshold: --min-workers, --max-failure-rate, --max-failures, --max-queue, --max-silence, --max-stuck or --max-heartbeat-age',
+      error: 'check: give at least one threshold: --min-workers, --max-failure-rate, --max-failures, --max-queue, --max-silence, --max-stuck, --max-heartbeat-age, --max-lost or --max-events-off',
     });
   });
 });

@@ -297,7 +297,7 @@ for (const kind of BROKER_KINDS) {
       const text = await clearly(['stats']);
       expect(text.exitCode, text.stderr).toBe(0);
       expect(lines(text.stdout).map((l) => l.split(/ {2,}/)[0])).toEqual([
-        'broker', 'result backend', 'uptime', 'events', 'messages', 'tasks', 'workers', 'results', 'store', 'clients', 'security',
+        'broker', 'result backend', 'uptime', 'events', 'messages', 'tasks', 'workers', 'results', 'store', 'clients', 'events off', 'security',
       ]);
     });
 

@@ -20,3 +20,11 @@ export interface QueueOptions {
   /** Give up connecting after this long (ms); default DEFAULT_CONNECT_TIMEOUT_MS (url.ts). */
   readonly connectTimeoutMs?: number;
 }
+
+/**
+ * The message a queue serves next (its oldest waiting one), read without taking it: the raw
+ * text as the broker holds it (Redis: kombu's JSON envelope), or why it cannot be had.
+ */
+export type QueuePeek =
+  | { readonly queue: string; readonly ok: true; readonly raw: string | null }
+  | { readonly queue: string; readonly ok: false; readonly reason: string };

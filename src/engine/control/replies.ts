@@ -213,6 +213,24 @@ export function parseTaskInfo(v: unknown): TaskInfo | null {
 
 // --- active_queues ---------------------------------------------------------------------------
 
+/** One queue a worker consumes (`active_queues`: kombu `Queue.as_dict(recurse=True)`). */
+export interface ConsumedQueue {
+  readonly name: string;
+  readonly exchange: string | null;
+  readonly routingKey: string | null;
+}
+
+/** `active_queues` replies, with each queue's exchange and routing key (diagnose): `[{"name": "celery", "exchange": {"name": "celery", …}, "routing_key": "celery", …}]`. */
+export function parseConsumedQueues(reply: ControlReply): Parsed<TaskList<ConsumedQueue>> {
+  return parseList(reply, (item) => {
+    if (!isObj(item)) return null;
+    const name = str(item['name']);
+    if (name === null) return null;
+    const ex = item['exchange'];
+    return { name, exchange: isObj(ex) ? str(ex['name']) : str(ex), routingKey: str(item['routing_key']) };
+  });
+}
+
 /** `active_queues`: the names of the queues the worker consumes from. */
 export function parseActiveQueues(reply: ControlReply): Parsed<string[]> {
   const v = valueOf(reply);

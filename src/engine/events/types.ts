@@ -60,6 +60,13 @@ export interface TaskEvent extends EventCommon {
   readonly signum?: number | string | null;
   readonly expired?: boolean;
   readonly requeue?: boolean;
+  /**
+   * Only from the task-message tap (tap/): the whole args and kwargs, as the message's JSON
+   * (Python's dialect: NaN/Infinity tokens), and a body clearly does not decode (`<pickle, N bytes>`).
+   */
+  readonly args_json?: string;
+  readonly kwargs_json?: string;
+  readonly body?: string;
 }
 
 export interface WorkerEvent extends EventCommon {

@@ -272,6 +272,13 @@ function taskBody(p: number, m: TaskMessage): number {
   if (m.revoked != null) p = doubleField(p, 241, m.revoked);
   if (m.rejected != null) p = doubleField(p, 249, m.rejected);
   if (m.celery_state != null) p = stringField(p, 258, m.celery_state);
+  // 60 lost (varint), 61 lost_at (double): only on lost tasks.
+  if (m.lost != null) p = boolField(p, 480, m.lost);
+  if (m.lost_at != null) p = doubleField(p, 489, m.lost_at);
+  // 62-64 args_json, kwargs_json, body (length-delimited): only on tapped tasks.
+  if (m.args_json != null) p = stringField(p, 498, m.args_json);
+  if (m.kwargs_json != null) p = stringField(p, 506, m.kwargs_json);
+  if (m.body != null) p = stringField(p, 514, m.body);
   return p;
 }
 
@@ -298,6 +305,7 @@ function workerBody(p: number, m: WorkerMessage): number {
   if (m.sw_ver != null) p = stringField(p, 90, m.sw_ver);
   if (m.sw_sys != null) p = stringField(p, 98, m.sw_sys);
   if (m.last_seen != null) p = doubleField(p, 105, m.last_seen);
+  if (m.events != null) p = stringField(p, 482, m.events); // 60, length-delimited
   return p;
 }
 

@@ -66,6 +66,13 @@ export interface TaskMessage {
   celery_state?: string;
   /** Where the task was heard (masked URL), from a durable store. */
   broker?: string;
+  /** Its worker went offline while it was RECEIVED/STARTED there (state/lost.ts); absent when not. */
+  lost?: boolean;
+  lost_at?: number;
+  /** From the task-message tap: the whole args/kwargs as JSON text (Python's dialect), an undecoded body. */
+  args_json?: string;
+  kwargs_json?: string;
+  body?: string;
   /** On a resumed Capture: the task's current state, changed while the client was away. */
   resumed?: boolean;
 }
@@ -84,6 +91,8 @@ export interface WorkerMessage {
   sw_ver?: string;
   sw_sys?: string;
   last_seen?: number;
+  /** on | task-events-off | no-heartbeats | unknown (state/events-status.ts). */
+  events?: string;
 }
 
 /** As decoded: proto3 drops default values, so even the identity fields may be missing. */
@@ -111,6 +120,8 @@ export interface TaskQuery {
   until?: number;
   /** Words that must all appear in name, args, kwargs, result or exception. */
   search?: string;
+  /** Only lost tasks (state/lost.ts). */
+  lost?: boolean;
   /** Only tasks that ever retried (a task-retried event, or retries > 0), whatever their state now. */
   retried?: boolean;
 }
@@ -169,6 +180,10 @@ export interface StatsReply {
   store_dropped: number;
   store_pruned: number;
   store_written: number;
+  /** Workers heard from that send no (task) events, as `host (task-events-off)` (state/events-status.ts). */
+  workers_without_events: string[];
+  /** Tasks appeared first at a worker's task-received, none by task-sent: the publishers do not send it. */
+  task_sent_missing: boolean;
   /** Started with --insecure: a non-loopback address without TLS and tokens. */
   insecure: boolean;
   /** The redaction pattern ("": off). */

@@ -21,6 +21,8 @@ export interface TaskQuerySpec {
   readonly until: number | null;
   /** Lower-cased words that must all appear in name, args, kwargs, result or exception; null: no search. */
   readonly search: readonly string[] | null;
+  /** Only lost tasks (state/lost.ts). */
+  readonly lost: boolean;
   /** Only tasks that ever retried: `--state` judges the current state only, and a retried task ends SUCCESS or FAILURE. */
   readonly retried: boolean;
 }
@@ -46,7 +48,16 @@ export function compileTaskQuery(q: TaskQuery): TaskQuerySpec {
   const text = (q.search ?? '').trim();
   const search = text === '' ? null : searchWords(text);
   if (search !== null && search.length === 0) throw new UsageError(`--search: no words to look for in ${JSON.stringify(text)}`);
-  return { match: compileTaskFilter(q.filter), limit, oldestFirst: q.oldest_first === true, since, until, search, retried: q.retried === true };
+  return {
+    match: compileTaskFilter(q.filter),
+    limit,
+    oldestFirst: q.oldest_first === true,
+    since,
+    until,
+    search,
+    retried: q.retried === true,
+    lost: q.lost === true,
+  };
 }
 
 function finiteOrNull(v: number | undefined, field: string): number | null {
@@ -62,6 +73,7 @@ export function everRetried(t: Pick<Task, 'retried' | 'retries'>): boolean {
 
 /** Whether a task passes the time window, the search words and --retried (what the column scan does not judge). */
 function passesExtra(q: TaskQuerySpec, t: Task): boolean {
+  if (q.lost && !t.lost) return false;
   if (q.retried && !everRetried(t)) return false;
   if (q.since !== null && t.timestamp < q.since) return false;
   if (q.until !== null && t.timestamp >= q.until) return false;
@@ -77,8 +89,8 @@ function passesExtra(q: TaskQuerySpec, t: Task): boolean {
  * them into messages before the next event changes them.
  */
 export function queryTasks(state: State, q: TaskQuerySpec): Task[] {
-  if (q.since === null && q.until === null && q.search === null && !q.retried) return scanTasks(state.table, q.match, q.limit, q.oldestFirst);
-  // A window, a search or --retried: judge every task the filter passes (memory holds at most --max-tasks).
+  if (q.since === null && q.until === null && q.search === null && !q.retried && !q.lost) return scanTasks(state.table, q.match, q.limit, q.oldestFirst);
+  // A window, a search, --retried or --lost: judge every task the filter passes (memory holds at most --max-tasks).
   const out: Task[] = [];
   for (const t of scanTasks(state.table, q.match, 0, q.oldestFirst)) {
     if (!passesExtra(q, t)) continue;

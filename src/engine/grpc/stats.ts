@@ -2,6 +2,7 @@
  * The numbers `GetStats` answers with. The event rate is over the last minute, from one sample of
  * the event counter per second (taken by the server's tick), so asking costs nothing per event.
  */
+import { eventsStatus, taskSentMissing, workerEventsSeen } from '../state/events-status.js';
 import type { BackendState } from '../backend/results.js';
 import type { BrokerState, StatsReply } from './messages.js';
 import type { PipelineCounters } from '../pipeline.js';
@@ -121,9 +122,20 @@ export function statsReply(s: StatsSources, now: number): StatsReply {
     store_dropped: s.store.dropped,
     store_pruned: s.store.pruned,
     store_written: s.store.written,
+    workers_without_events: withoutEvents(s.state, now),
+    task_sent_missing: taskSentMissing(s.state.firstSent, s.state.firstReceived),
     insecure: s.security.insecure,
     redact: s.security.redact,
     tls: s.security.tls,
     auth: s.security.auth,
   };
+}
+
+function withoutEvents(state: StatsSources['state'], now: number): string[] {
+  const out: string[] = [];
+  for (const w of state.workers()) {
+    const v = eventsStatus(workerEventsSeen(w, now)).status;
+    if (v === 'task-events-off' || v === 'no-heartbeats') out.push(`${w.hostname} (${v})`);
+  }
+  return out.sort();
 }

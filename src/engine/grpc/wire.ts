@@ -9,6 +9,7 @@ import type { TaskMessage, WorkerMessage } from './messages.js';
 import { celeryStateOf, stateTime } from '../state/task-state.js';
 import type { WholeResult } from '../backend/result-keeper.js';
 import { reprIsCut } from '../repr/cut.js';
+import { eventsStatus, workerEventsSeen } from '../state/events-status.js';
 
 /** Where a task's result comes from, as `result_source` says it. */
 export function resultSource(task: Task, whole: WholeResult | undefined): ResultSource | null {
@@ -60,10 +61,16 @@ export function taskMessage(
     revoked: opt(task.revoked),
     rejected: opt(task.rejected),
     celery_state: celeryStateOf(task, state),
+    lost: task.lost ? true : undefined,
+    lost_at: task.lost ? opt(task.lostAt) : undefined,
+    args_json: opt(task.argsJson),
+    kwargs_json: opt(task.kwargsJson),
+    body: opt(task.body),
   };
 }
 
-export function workerMessage(worker: Worker, state: WorkerStatus): WorkerMessage {
+/** `now`: when whether it sends events is judged (state/events-status.ts; default its last contact). */
+export function workerMessage(worker: Worker, state: WorkerStatus, now: number = worker.lastSeen): WorkerMessage {
   return {
     hostname: worker.hostname,
     state,
@@ -78,5 +85,6 @@ export function workerMessage(worker: Worker, state: WorkerStatus): WorkerMessag
     sw_ver: opt(worker.sw_ver),
     sw_sys: opt(worker.sw_sys),
     last_seen: worker.lastSeen,
+    events: eventsStatus(workerEventsSeen(worker, now)).status,
   };
 }

@@ -185,6 +185,35 @@ function heartbeatVerdict(t: Of<'max-heartbeat-age'>, m: Measurements): Verdict 
   return { threshold: t, status, value: stalest.ageSeconds, bound, summary, reason, perf: perfOf(t, 'heartbeat_age', stalest.ageSeconds, 's') };
 }
 
+function lostVerdict(t: Of<'max-lost'>, m: Measurements): Verdict {
+  const l = m.lost;
+  if (l === undefined || !l.ok) return unknownVerdict(t, 'lost tasks', l?.reason ?? NOT_MEASURED, perfOf(t, 'lost', null, ''));
+  const status = judge(l.count, 'exact', t.levels, 'max');
+  const first = l.oldest[0];
+  const summary = `${plural(l.count, 'lost task', 'lost tasks')}`;
+  let reason =
+    first === undefined
+      ? 'no task was left RECEIVED or STARTED on a worker that went offline'
+      : `${plural(l.count, 'task was', 'tasks were')} left on a worker that went offline; longest: ${first.state} ${first.name ?? '<unknown task>'} ` +
+        `${first.uuid} on ${first.worker ?? 'no known worker'}, lost ${formatSeconds(first.ageSeconds)} ago (clearly tasks --lost lists them)`;
+  if (l.note !== null) reason += `; ${l.note}`;
+  return { threshold: t, status, value: l.count, bound: 'exact', summary, reason, perf: perfOf(t, 'lost', l.count, '') };
+}
+
+function eventsOffVerdict(t: Of<'max-events-off'>, m: Measurements): Verdict {
+  const e = m.eventsOff;
+  if (e === undefined || !e.ok) return unknownVerdict(t, 'workers without events', e?.reason ?? NOT_MEASURED, perfOf(t, 'events_off', null, ''));
+  const n = e.workers.length;
+  const status = judge(n, 'exact', t.levels, 'max');
+  const summary = n === 0 ? 'every worker sends events' : `${plural(n, 'worker', 'workers')} without events`;
+  let reason =
+    n === 0
+      ? `no worker of ${e.judged} seen runs tasks without sending task events`
+      : `${e.workers.join(', ')}: their tasks do not show in any monitor; start them with -E (or worker_send_task_events = True), or run clearly enable-events`;
+  if (e.note !== null) reason += `; ${e.note}`;
+  return { threshold: t, status, value: n, bound: 'exact', summary, reason, perf: perfOf(t, 'events_off', n, '') };
+}
+
 type Judges = { [K in Threshold['kind']]: (t: Of<K>, m: Measurements, plan: CheckPlan) => Verdict };
 
 /** Exhaustive: a threshold kind without a judge does not compile. */
@@ -196,6 +225,8 @@ const JUDGES: Judges = {
   'max-silence': silenceVerdict,
   'max-stuck': stuckVerdict,
   'max-heartbeat-age': heartbeatVerdict,
+  'max-lost': lostVerdict,
+  'max-events-off': eventsOffVerdict,
 };
 
 export function evaluateThreshold(t: Threshold, m: Measurements, plan: CheckPlan): Verdict {
@@ -218,5 +249,7 @@ export function allUnknown(plan: CheckPlan, reason: string): CheckResult {
     silence: u,
     stuck: u,
     heartbeat: u,
+    lost: u,
+    eventsOff: u,
   });
 }

@@ -98,6 +98,22 @@ export interface HeartbeatSeen {
   readonly workers: readonly { readonly hostname: string; readonly ageSeconds: number; readonly bound: Bound }[];
 }
 
+export interface LostSeen {
+  /** Tasks whose worker went offline while they were RECEIVED or STARTED on it (state/lost.ts). */
+  readonly count: number;
+  /** The first few, longest lost first; `ageSeconds` is how long since they were marked. */
+  readonly oldest: readonly InFlightTask[];
+  readonly note: string | null;
+}
+
+export interface EventsOffSeen {
+  /** Workers that send no task events (or none at all), with why: `host (task-events-off)`. */
+  readonly workers: readonly string[];
+  /** Workers judged (heard from long enough, or idle). */
+  readonly judged: number;
+  readonly note: string | null;
+}
+
 /** What a source measured; a threshold whose measurement is missing is UNKNOWN. */
 export interface Measurements {
   readonly workers?: Measured<WorkersSeen>;
@@ -106,6 +122,8 @@ export interface Measurements {
   readonly silence?: Measured<DurationSeen>;
   readonly stuck?: Measured<StuckSeen>;
   readonly heartbeat?: Measured<HeartbeatSeen>;
+  readonly lost?: Measured<LostSeen>;
+  readonly eventsOff?: Measured<EventsOffSeen>;
 }
 
 export const MAX_LISTED = 10;

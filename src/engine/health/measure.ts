@@ -15,6 +15,7 @@ import {
   type FailuresSeen,
   type HeartbeatSeen,
   type InFlightTask,
+  type LostSeen,
   type Measured,
   type StuckSeen,
   type WorkersSeen,
@@ -175,6 +176,29 @@ export function stuckFromInspect(
     else undated++;
   }
   return stuckOf(flying, undated, waiting, null);
+}
+
+/** The fields of a lost task these measures read (a `TaskRecord` from a server's `tasks --lost`). */
+export interface LostTask {
+  readonly uuid: string;
+  readonly name: string | null;
+  readonly state: string;
+  readonly worker: string | null;
+  readonly timestamp: number;
+  readonly lost?: true | undefined;
+  readonly lost_at?: number | null | undefined;
+}
+
+/** Lost tasks among `tasks` (others are skipped), longest lost first. */
+export function lostFromTasks(tasks: Iterable<LostTask>, now: number, note: string | null = null): LostSeen {
+  const lost: InFlightTask[] = [];
+  for (const t of tasks) {
+    if (t.lost !== true) continue;
+    const state = t.state === 'RECEIVED' ? 'RECEIVED' : 'STARTED';
+    lost.push({ uuid: t.uuid, name: t.name, state, worker: t.worker, ageSeconds: Math.max(0, now - (t.lost_at ?? t.timestamp)) });
+  }
+  lost.sort((a, b) => b.ageSeconds - a.ageSeconds);
+  return { count: lost.length, oldest: lost.slice(0, MAX_LISTED), note };
 }
 
 export function workersFromRecords(records: Iterable<WorkerSeen>, pattern: WorkerPattern | null): WorkersSeen {

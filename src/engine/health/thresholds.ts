@@ -13,7 +13,9 @@ export type ThresholdKind =
   | 'max-queue'
   | 'max-silence'
   | 'max-stuck'
-  | 'max-heartbeat-age';
+  | 'max-heartbeat-age'
+  | 'max-lost'
+  | 'max-events-off';
 
 /** `min`: alert below the level; `max`: alert above it. Equal to the level is fine either way. */
 export type Direction = 'min' | 'max';
@@ -40,6 +42,8 @@ export const KINDS: Readonly<Record<ThresholdKind, KindInfo>> = {
   'max-silence': { flag: '--max-silence', direction: 'max', unit: 'seconds' },
   'max-stuck': { flag: '--max-stuck', direction: 'max', unit: 'seconds' },
   'max-heartbeat-age': { flag: '--max-heartbeat-age', direction: 'max', unit: 'seconds' },
+  'max-lost': { flag: '--max-lost', direction: 'max', unit: 'count' },
+  'max-events-off': { flag: '--max-events-off', direction: 'max', unit: 'count' },
 };
 
 export type Threshold =
@@ -49,7 +53,9 @@ export type Threshold =
   | { readonly kind: 'max-queue'; readonly levels: Levels; readonly queue: string }
   | { readonly kind: 'max-silence'; readonly levels: Levels }
   | { readonly kind: 'max-stuck'; readonly levels: Levels }
-  | { readonly kind: 'max-heartbeat-age'; readonly levels: Levels };
+  | { readonly kind: 'max-heartbeat-age'; readonly levels: Levels }
+  | { readonly kind: 'max-lost'; readonly levels: Levels }
+  | { readonly kind: 'max-events-off'; readonly levels: Levels };
 
 /** A hostname regex; `!re` keeps the workers that do NOT match (as `--worker` elsewhere). */
 export interface WorkerPattern {
@@ -78,6 +84,8 @@ export interface CheckFlags {
   readonly maxSilence?: string | undefined;
   readonly maxStuck?: string | undefined;
   readonly maxHeartbeatAge?: string | undefined;
+  readonly maxLost?: string | undefined;
+  readonly maxEventsOff?: string | undefined;
 }
 
 export const DEFAULT_WINDOW = '10m';
@@ -168,6 +176,8 @@ function example(kind: ThresholdKind): string {
     'max-silence': '1m:5m',
     'max-stuck': '10m:30m',
     'max-heartbeat-age': '30s:1m',
+    'max-lost': '0:5',
+    'max-events-off': '0',
   };
   return examples[kind];
 }
@@ -219,9 +229,11 @@ export function parseCheckFlags(f: CheckFlags): CheckPlan {
   single('max-silence', f.maxSilence);
   single('max-stuck', f.maxStuck);
   single('max-heartbeat-age', f.maxHeartbeatAge);
+  single('max-lost', f.maxLost);
+  single('max-events-off', f.maxEventsOff);
   if (thresholds.length === 0) {
     throw new UsageError(
-      'check: give at least one threshold: --min-workers, --max-failure-rate, --max-failures, --max-queue, --max-silence, --max-stuck or --max-heartbeat-age',
+      'check: give at least one threshold: --min-workers, --max-failure-rate, --max-failures, --max-queue, --max-silence, --max-stuck, --max-heartbeat-age, --max-lost or --max-events-off',
     );
   }
   const workersPattern = parseWorkersPattern(f.workersPattern);

@@ -136,6 +136,8 @@ export class CeleryExporterMetrics {
 
   private onTask(ch: TaskChange): void {
     const ev = ch.event;
+    // A task marked lost by the reducer (state/lost.ts) carries no event: exporter.py counts none.
+    if (ev === null) return;
     const i = SUBJECT_INDEX[ev.subject];
     if (i === undefined) return; // a custom task-foo event: exporter.py has no handler for it
     const task = ch.task;

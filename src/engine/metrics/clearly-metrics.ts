@@ -98,6 +98,8 @@ export class ClearlyMetrics {
 
   onTask(ch: TaskChange): void {
     const ev = ch.event;
+    // A task marked lost by the reducer (state/lost.ts) is no event to count.
+    if (ev === null) return;
     const t = ch.task;
     switch (ev.subject) {
       case 'sent': {

@@ -59,6 +59,8 @@ export class FlowerMetrics {
 
   private onTask(ch: TaskChange): void {
     const ev = ch.event;
+    // A task marked lost by the reducer (state/lost.ts) is no event Flower would count.
+    if (ev === null) return;
     const t = ch.task;
     const worker = ev.hostname;
     const name = ev.name ?? t.name ?? '';

@@ -11,6 +11,7 @@
  */
 import { openResultBackend, type ResultBackend } from '../backend/results.js';
 import type { SourceStatus } from '../broker/source.js';
+import type { TapOptions } from '../broker/tap-source.js';
 import { Dispatcher } from '../grpc/dispatch.js';
 import type { BrokerState, ResetReply } from '../grpc/messages.js';
 import { encodeCaptureItem } from '../grpc/proto.js';
@@ -42,6 +43,10 @@ export interface CollectorOptions {
   readonly maxWorkers: number;
   readonly clientBuffer: number;
   readonly debug: boolean;
+  /** Broadcast enable_events every 5 s (`--enable-events`). */
+  readonly enableEvents?: boolean;
+  /** The task-message tap (`--tap`, `--tap-exchange`). */
+  readonly tap?: TapOptions | undefined;
   /** `/health`: seconds without events (and no worker online) before it says 503; default 60. */
   readonly healthSilenceSeconds?: number;
   /** The metrics fed from the changes (celery-exporter's set, clearly's, Flower's); null: none (`--metrics off`). */
@@ -92,7 +97,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     {
       task: (ch, i) => {
         const last = ch.states.length - 1;
-        const msg = taskMessage(ch.task, ch.states[i]!, i < last, ch.event.timestamp, results.get(ch.task.uuid));
+        const msg = taskMessage(ch.task, ch.states[i]!, i < last, ch.event?.timestamp ?? ch.task.timestamp, results.get(ch.task.uuid));
         return encodeCaptureItem({ task: msg });
       },
       worker: (ch) => encodeCaptureItem({ worker: workerMessage(ch.worker, ch.status) }),
@@ -124,6 +129,9 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       maxWorkers: o.maxWorkers,
       redactor: o.redactor,
       onChange,
+      detectEventsOff: true,
+      enableEvents: o.enableEvents === true,
+      tap: o.tap,
       onStatus: (s: SourceStatus) => {
         brokerState = s.kind === 'lost' ? 'reconnecting' : 'connected';
       },
@@ -168,7 +176,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     dispatcher,
     tasks: (q) => history.tasks(q),
     task: (uuid) => history.task(uuid),
-    workers: (q) => queryWorkers(state, q).map((w) => workerMessage(w, w.alive ? 'ONLINE' : 'OFFLINE')),
+    workers: (q) => queryWorkers(state, q).map((w) => workerMessage(w, w.alive ? 'ONLINE' : 'OFFLINE', now())),
     seen: () => seen.sorted(),
     keeps: store === null ? `the last ${o.maxTasks} tasks since it started` : `every task in its store ${location} (retention permitting)`,
     debug: o.debug ? o.log : (): void => {},

@@ -47,6 +47,7 @@ export function storeQuery(q: TaskQuerySpec): StoreQuery {
     until: q.until,
     search: q.search === null ? null : q.search.join(' '),
     retried: q.retried,
+    lost: q.lost,
     limit: q.limit,
     oldestFirst: q.oldestFirst,
   };

@@ -8,9 +8,10 @@
  */
 import { again, statesThrough } from './display.js';
 import type { CeleryEvent, TaskEvent, WorkerEvent } from '../events/types.js';
-import type { Change, Task, Worker, WorkerChange, WorkerStatus } from '../model.js';
+import type { Change, Task, TaskChange, Worker, WorkerChange, WorkerStatus } from '../model.js';
 import { applyTaskEventAs, isLate, stateOf } from './task-state.js';
 import { filledIn, knownFields } from './task-refresh.js';
+import { clearLost, leftBehind, markLost } from './lost.js';
 import { TaskTable } from '../table/task-table.js';
 import { WorkerTable, isExpired, mergeWorkerEvent, touch } from './workers.js';
 
@@ -26,6 +27,9 @@ export class State {
   private clearedTasks = 0;
   /** Task entries put back from the durable store (not created by events). */
   private restoredTasks = 0;
+  /** Tasks first heard of by the publisher's task-sent, and by a worker's task-received. */
+  firstSent = 0;
+  firstReceived = 0;
 
   constructor(opts: StateOptions) {
     this.taskTable = new TaskTable(opts.maxTasks);
@@ -54,14 +58,16 @@ export class State {
 
   /**
    * Workers not heard from (heartbeat or task event) for 2×freq become OFFLINE: one change
-   * each, once (until heard from again).
+   * each, once (until heard from again), followed by a change for each task it left behind,
+   * now `lost` (lost.ts).
    */
-  expire(now: number): WorkerChange[] {
-    const out: WorkerChange[] = [];
+  expire(now: number): Change[] {
+    const out: Change[] = [];
     for (const w of this.workerTable.values()) {
       if (w.alive && isExpired(w, now)) {
         w.alive = false;
         out.push(workerChange(w, 'OFFLINE', null));
+        this.loseTasksOf(w.hostname, now, out);
       }
     }
     return out;
@@ -148,8 +154,12 @@ export class State {
     if (ev.subject !== 'sent') {
       const w = this.workerTable.get(ev.hostname) ?? this.workerTable.create(ev.hostname);
       const lapsed = this.lapse(w, now);
-      if (lapsed !== null) changes = [lapsed];
+      if (lapsed !== null) {
+        changes = [lapsed];
+        this.loseTasksOf(w.hostname, now, changes);
+      }
       touch(w, now, ev.timestamp);
+      w.taskEvents++;
       if (!w.alive) {
         w.alive = true;
         (changes ??= []).push(workerChange(w, 'ONLINE', null));
@@ -157,6 +167,10 @@ export class State {
     }
     const entry = this.taskTable.upsert(ev.uuid);
     const task = entry.task;
+    if (task.events === 0) {
+      if (ev.subject === 'sent') this.firstSent++;
+      else if (ev.subject === 'received') this.firstReceived++;
+    }
     const incoming = stateOf(ev);
     const late = isLate(task, ev, incoming);
     let states = statesThrough(task.shown, late ? task.state : incoming);
@@ -165,7 +179,8 @@ export class State {
     const known = states.length === 0 && task.shown !== null ? knownFields(task) : -1;
     const celeryBefore = task.celeryState;
     applyTaskEventAs(task, ev, incoming, late);
-    if (known !== -1 && (filledIn(known, task) || task.celeryState !== celeryBefore)) states = again(task.shown ?? incoming);
+    const found = clearLost(task, ev.subject);
+    if (known !== -1 && (found || filledIn(known, task) || task.celeryState !== celeryBefore)) states = again(task.shown ?? incoming);
     this.taskTable.settle(entry);
     const last = states[states.length - 1];
     if (last !== undefined) task.shown = last;
@@ -181,7 +196,10 @@ export class State {
     // A lapsed worker that says goodbye is reported OFFLINE once, by its own event.
     if (ev.subject !== 'offline') {
       const lapsed = this.lapse(w, now);
-      if (lapsed !== null) changes.push(lapsed);
+      if (lapsed !== null) {
+        changes.push(lapsed);
+        this.loseTasksOf(w.hostname, now, changes);
+      }
     }
     mergeWorkerEvent(w, ev);
     touch(w, now, ev.timestamp);
@@ -201,9 +219,26 @@ export class State {
         // Celery clears the heartbeats: offline at once, not after the expiry window.
         w.alive = false;
         changes.push(workerChange(w, 'OFFLINE', ev));
+        this.loseTasksOf(w.hostname, now, changes);
         break;
     }
     return changes;
+  }
+
+  /**
+   * Marks `lost` every task RECEIVED or STARTED on `hostname`, which just went offline, and adds
+   * a change for each (its shown state again, no event). Walks the unfinished tasks only: a
+   * worker going offline is rare, the finished tasks are most of the table.
+   */
+  private loseTasksOf(hostname: string, now: number, out: Change[]): void {
+    for (const task of this.taskTable.unfinishedTasks()) {
+      if (!leftBehind(task, hostname)) continue;
+      markLost(task, now);
+      // It changed: the newest in update order, as after an event (queries, the store's seq).
+      this.taskTable.settle(this.taskTable.upsert(task.uuid));
+      const change: TaskChange = { kind: 'task', task, states: again(task.shown ?? task.state), event: null };
+      out.push(change);
+    }
   }
 
   /** A worker whose window ran out before this event goes OFFLINE (the missed tick): its change. */

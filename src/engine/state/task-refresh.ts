@@ -23,6 +23,8 @@ const FILLABLE = [
   'name',
   'args',
   'kwargs',
+  'argsJson',
+  'kwargsJson',
   'result',
   'exception',
   'traceback',

@@ -200,8 +200,12 @@ function sameOrOwn(uuid: string, id: string | null): string | null {
 /** `Task.merge_rules[RECEIVED]`: the only fields a late task-received may set. */
 function mergeReceived(task: Task, ev: TaskEvent): void {
   if (ev.name !== undefined) task.name = sharedOr(task.name, ev.name);
-  if (ev.args !== undefined) task.args = ev.args;
-  if (ev.kwargs !== undefined) task.kwargs = ev.kwargs;
+  if (ev.args !== undefined && (ev.args_json === undefined || task.args === null)) task.args = ev.args;
+  if (ev.kwargs !== undefined && (ev.kwargs_json === undefined || task.kwargs === null)) task.kwargs = ev.kwargs;
+  // The tap's whole args win over the events' repr (cut at 1024 characters), whenever they come.
+  if (ev.args_json !== undefined) task.argsJson = ev.args_json;
+  if (ev.kwargs_json !== undefined) task.kwargsJson = ev.kwargs_json;
+  if (ev.body !== undefined) task.body = ev.body;
   if (ev.parent_id !== undefined) task.parent_id = sameOrOwn(task.uuid, ev.parent_id);
   if (ev.root_id !== undefined) task.root_id = sameOrOwn(task.uuid, ev.root_id);
   if (ev.retries !== undefined) task.retries = ev.retries;

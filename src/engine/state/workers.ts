@@ -30,6 +30,11 @@ export function newWorker(hostname: string): Worker {
     timestamp: 0,
     lastSeen: 0,
     alive: false,
+    firstSeen: 0,
+    heartbeats: 0,
+    taskEvents: 0,
+    processedFirst: null,
+    solicited: false,
   };
 }
 
@@ -53,6 +58,14 @@ export function mergeWorkerEvent(w: Worker, ev: WorkerEvent): void {
   if (ev.sw_ident !== undefined) w.sw_ident = ev.sw_ident;
   if (ev.sw_ver !== undefined) w.sw_ver = ev.sw_ver;
   if (ev.sw_sys !== undefined) w.sw_sys = ev.sw_sys;
+  if (ev.subject === 'heartbeat') {
+    // One asked for (the session asks at start) carries no `processed`: the pidbox reaches it.
+    if (ev.processed === undefined) w.solicited = true;
+    else {
+      w.heartbeats++;
+      w.processedFirst ??= ev.processed;
+    }
+  }
   w.clock = ev.clock;
 }
 
@@ -61,6 +74,7 @@ export function mergeWorkerEvent(w: Worker, ev: WorkerEvent): void {
  * Celery's sorted heartbeat list, an older receive time never moves liveness back.
  */
 export function touch(w: Worker, now: number, timestamp: number): void {
+  if (w.firstSeen === 0) w.firstSeen = now;
   if (now > w.lastSeen) w.lastSeen = now;
   w.timestamp = timestamp;
 }

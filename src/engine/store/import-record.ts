@@ -96,6 +96,13 @@ export function rowFromRecord(value: unknown, broker: string): ImportedRow {
     expired: null,
     broker: typeof value['broker'] === 'string' && value['broker'] !== '' ? value['broker'] : broker,
     seq: 0,
+    // A lost task's record says so (state/lost.ts); the mark comes back with it.
+    lost: value['lost'] === true ? 1 : 0,
+    lost_at: value['lost'] === true ? num('lost_at') : null,
+    // A record's args are the whole ones when a tap brought them; its repr is kept as args.
+    args_json: null,
+    kwargs_json: null,
+    body: typeof value['body'] === 'string' ? value['body'] : null,
   };
   return { ok: true, row };
 }

@@ -43,6 +43,7 @@ const PG_TYPE: Readonly<Record<(typeof TASK_COLUMNS)[number], string>> = {
   queue: 'text', exchange: 'text', routing_key: 'text', parent_id: 'text', root_id: 'text', clock: 'int8', sent: 'float8',
   received: 'float8', started: 'float8', succeeded: 'float8', failed: 'float8', retried: 'float8', revoked: 'float8',
   rejected: 'float8', terminated: 'int2', signum: 'text', expired: 'int2', broker: 'text', seq: 'int8',
+  lost: 'int2', lost_at: 'float8', args_json: 'text', kwargs_json: 'text', body: 'text',
 };
 
 /**

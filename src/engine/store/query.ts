@@ -25,6 +25,8 @@ export interface StoreQuery {
   readonly search: string | null;
   /** Tasks that retried at least once. */
   readonly retried: boolean;
+  /** Only lost tasks (state/lost.ts). */
+  readonly lost: boolean;
   /** 0: no limit. */
   readonly limit: number;
   readonly oldestFirst: boolean;
@@ -49,6 +51,7 @@ export function pageSql(q: StoreQuery, d: Dialect, afterSeq: number | null, rows
     params.push(v);
     return d === 'sqlite' ? '?' : `$${params.length}`;
   };
+
   const words = q.search === null ? [] : searchWords(q.search);
   // SQLite searches through its full-text table, whose rowid is the task's seq: the matches come
   // newest first (or oldest) and the page stops at its limit, joined to their rows by seq.
@@ -61,6 +64,7 @@ export function pageSql(q: StoreQuery, d: Dialect, afterSeq: number | null, rows
   if (q.since !== null) where.push(`${t}timestamp >= ${p(q.since)}`);
   if (q.until !== null) where.push(`${t}timestamp < ${p(q.until)}`);
   if (q.retried) where.push(`(${t}retried IS NOT NULL OR ${t}retries > 0)`);
+  if (q.lost) where.push(`${t}lost = 1`);
   if (q.search !== null && words.length === 0) where.push('1 = 0');
   if (words.length > 0 && d === 'postgres') where.push(`search @@ to_tsquery('simple', ${p(words.join(' & '))})`);
   if (afterSeq !== null) where.push(`${order} ${q.oldestFirst ? '>' : '<'} ${p(afterSeq)}`);
@@ -86,7 +90,8 @@ export function rowsBySeqSql(seqs: readonly number[], d: Dialect, oldestFirst: b
 const TASK_SELECT =
   'uuid, name, state, celery_state, state_at, finished_at, requeue, events, timestamp, worker, client, retries, args, kwargs, ' +
   'result, result_json, exception, traceback, runtime, eta, expires, queue, exchange, routing_key, parent_id, root_id, ' +
-  'clock, sent, received, started, succeeded, failed, retried, revoked, rejected, terminated, signum, expired, broker, seq';
+  'clock, sent, received, started, succeeded, failed, retried, revoked, rejected, terminated, signum, expired, broker, seq, ' +
+  'lost, lost_at, args_json, kwargs_json, body';
 
 /** Whether a row passes what SQL did not decide (the regexes). */
 export function rowPasses(q: StoreQuery, r: TaskRow): boolean {

@@ -14,7 +14,8 @@ export const TASK_COLUMNS = [
   'uuid', 'name', 'state', 'celery_state', 'state_at', 'finished_at', 'requeue', 'events', 'timestamp', 'worker', 'client',
   'retries', 'args', 'kwargs', 'result', 'result_json', 'exception', 'traceback', 'runtime', 'eta', 'expires', 'queue',
   'exchange', 'routing_key', 'parent_id', 'root_id', 'clock', 'sent', 'received', 'started', 'succeeded', 'failed',
-  'retried', 'revoked', 'rejected', 'terminated', 'signum', 'expired', 'broker', 'seq',
+  'retried', 'revoked', 'rejected', 'terminated', 'signum', 'expired', 'broker', 'seq', 'lost', 'lost_at',
+  'args_json', 'kwargs_json', 'body',
 ] as const;
 
 export interface TaskRow {
@@ -65,6 +66,13 @@ export interface TaskRow {
   broker: string;
   /** Order of last change (newest first in queries); assigned by the store when written. */
   seq: number;
+  /** 0/1: its worker went offline while it was on it (state/lost.ts); schema version 2. */
+  lost: number;
+  lost_at: number | null;
+  /** From the task-message tap (tap/): the whole args/kwargs as JSON text, an undecoded body. */
+  args_json: string | null;
+  kwargs_json: string | null;
+  body: string | null;
 }
 
 const flag = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
@@ -112,6 +120,11 @@ export function taskRow(task: Task, broker: string, whole: WholeResult | undefin
     expired: flag(task.expired),
     broker,
     seq: 0,
+    lost: task.lost ? 1 : 0,
+    lost_at: task.lostAt,
+    args_json: task.argsJson,
+    kwargs_json: task.kwargsJson,
+    body: task.body,
   };
 }
 
@@ -153,6 +166,11 @@ export function taskFromRow(r: TaskRow): Task {
   t.terminated = bool(r.terminated);
   t.signum = r.signum === null ? null : /^\d+$/.test(r.signum) ? Number(r.signum) : r.signum;
   t.expired = bool(r.expired);
+  t.lost = Boolean(r.lost);
+  t.lostAt = t.lost ? r.lost_at : null;
+  t.argsJson = r.args_json ?? null;
+  t.kwargsJson = r.kwargs_json ?? null;
+  t.body = r.body ?? null;
   t.shown = r.state;
   return t;
 }
@@ -228,5 +246,11 @@ export function workerFromRow(r: WorkerRow): Worker {
     timestamp: r.timestamp,
     lastSeen: r.last_seen,
     alive: Boolean(r.alive),
+    // Whether it sends events is judged on what this process hears: it starts over.
+    firstSeen: 0,
+    heartbeats: 0,
+    taskEvents: 0,
+    processedFirst: null,
+    solicited: false,
   };
 }

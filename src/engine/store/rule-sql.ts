@@ -92,6 +92,9 @@ export function upsertSet(columns: readonly string[], dialect: Dialect): string 
     else if (c === 'seq') parts.push(`seq = ${n}.seq`);
     else if (c === 'broker') parts.push(`broker = ${t}.broker`);
     else if (c === 'timestamp' || c === 'clock') parts.push(`${c} = ${n}.${c}`);
+    // The mark is the newest snapshot's word (it is set and cleared without an event): a row that
+    // saw fewer events is behind and keeps neither; otherwise the incoming one, null lost_at too.
+    else if (c === 'lost' || c === 'lost_at') parts.push(`${c} = CASE WHEN ${n}.events < ${t}.events THEN ${t}.${c} ELSE ${n}.${c} END`);
     else if (c === 'events') parts.push(`events = CASE WHEN ${n}.events > ${t}.events THEN ${n}.events ELSE ${t}.events END`);
     else parts.push(`${c} = COALESCE(${n}.${c}, ${t}.${c})`);
   }

@@ -6,7 +6,7 @@
  */
 import type { Dialect } from './rule-sql.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const APP_MARK = 'clearly';
 
 const SQLITE_V1 = [
@@ -82,10 +82,32 @@ const POSTGRES_V1 = [
   `CREATE TABLE counters (key TEXT PRIMARY KEY, value BIGINT NOT NULL)`,
 ];
 
+/**
+ * Version 2: lost tasks (state/lost.ts), a flag and since when, with an index to list them; and
+ * what the task-message tap brings (tap/): the whole args/kwargs as JSON, an undecoded body.
+ */
+const SQLITE_V2 = [
+  `ALTER TABLE tasks ADD COLUMN lost INTEGER NOT NULL DEFAULT 0`,
+  `ALTER TABLE tasks ADD COLUMN lost_at REAL`,
+  `ALTER TABLE tasks ADD COLUMN args_json TEXT`,
+  `ALTER TABLE tasks ADD COLUMN kwargs_json TEXT`,
+  `ALTER TABLE tasks ADD COLUMN body TEXT`,
+  `CREATE INDEX tasks_lost_seq ON tasks (seq) WHERE lost = 1`,
+];
+
+const POSTGRES_V2 = [
+  `ALTER TABLE tasks ADD COLUMN lost SMALLINT NOT NULL DEFAULT 0`,
+  `ALTER TABLE tasks ADD COLUMN lost_at DOUBLE PRECISION`,
+  `ALTER TABLE tasks ADD COLUMN args_json TEXT`,
+  `ALTER TABLE tasks ADD COLUMN kwargs_json TEXT`,
+  `ALTER TABLE tasks ADD COLUMN body TEXT`,
+  `CREATE INDEX tasks_lost_seq ON tasks (seq) WHERE lost = 1`,
+];
+
 /** `MIGRATIONS[d][v - 1]`: the statements from version v-1 to v (v = 1 creates everything). */
 export const MIGRATIONS: Readonly<Record<Dialect, readonly (readonly string[])[]>> = {
-  sqlite: [SQLITE_V1],
-  postgres: [POSTGRES_V1],
+  sqlite: [SQLITE_V1, SQLITE_V2],
+  postgres: [POSTGRES_V1, POSTGRES_V2],
 };
 
 /** The statements that mark a fresh store as clearly's, at `version`. */

@@ -137,6 +137,16 @@ export class TaskTable {
   }
 
   /**
+   * The unfinished tasks (PENDING, RECEIVED, STARTED, RETRY...), oldest first: what a worker that
+   * went offline may have left behind (state/lost.ts), without walking the finished ones.
+   */
+  unfinishedTasks(): Task[] {
+    const out: Task[] = [];
+    for (let n = this.unfinished.front; n !== null; n = n.after) out.push(n.task);
+    return out;
+  }
+
+  /**
    * Calls `visit` on tasks most recently updated first, at most `max` of them, until it returns
    * false. Returns the update sequence (TaskColumns.seq) of the last task visited: the tasks not
    * visited are exactly those with a smaller one. Infinity when none was visited.

@@ -19,7 +19,7 @@ function overTheWire(change: Change): OutputRecord[] {
     return [workerRecordFromMessage(item.worker)];
   }
   return change.states.map((state, i) => {
-    const msg = taskMessage(change.task, state, i < change.states.length - 1, change.event.timestamp);
+    const msg = taskMessage(change.task, state, i < change.states.length - 1, change.event?.timestamp ?? change.task.timestamp);
     const item = decodeCaptureItem(encodeCaptureItem({ task: msg }));
     if (item.item !== 'task') throw new Error(`expected a task item, got ${item.item}`);
     return taskRecordFromMessage(item.task);
@@ -124,8 +124,15 @@ describe('Capture items', () => {
       timestamp: 100.5,
       lastSeen: 101.25,
       alive: true,
+      // Ran 2 tasks since its first heartbeat and sent no task event: task events off.
+      firstSeen: 90,
+      heartbeats: 3,
+      taskEvents: 0,
+      processedFirst: 5,
+      solicited: true,
     };
     const item = decodeCaptureItem(encodeCaptureItem({ worker: workerMessage(w, 'HEARTBEAT') }));
     expect(workerRecordFromMessage((item as { worker: object }).worker)).toEqual(workerRecord(w, 'HEARTBEAT'));
+    expect(workerRecord(w, 'HEARTBEAT').events).toBe('task-events-off');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { unmeasured, type InFlightTask, type Measurements, type Verdict } from '../../../src/engine/health/health.js';
 import { allUnknown, evaluate } from '../../../src/engine/health/evaluate.js';
+import { lostFromTasks } from '../../../src/engine/health/measure.js';
 import { parseCheckFlags, type CheckFlags } from '../../../src/engine/health/thresholds.js';
 
 /** Evaluate one flag set against measurements; the only verdict. */
@@ -267,5 +268,54 @@ describe('evaluate', () => {
     expect(result.status).toBe('UNKNOWN');
     expect(result.exitCode).toBe(3);
     expect(result.verdicts.map((v) => v.reason)).toEqual(['cannot reach the broker', 'cannot reach the broker', 'cannot reach the broker']);
+  });
+});
+
+describe('max-lost', () => {
+  const lostTask = (uuid: string, lostAt: number) =>
+    ({ uuid, name: 'reports.build', state: 'STARTED', worker: 'w1@h', timestamp: 1, lost: true as const, lost_at: lostAt });
+  it('counts lost tasks (others skipped), names the longest lost, OK / WARNING / CRITICAL / UNKNOWN', () => {
+    const tasks = [lostTask('a', 900), { ...lostTask('b', 0), lost: undefined }, lostTask('c', 700)];
+    const m: Measurements = { lost: { ok: true, ...lostFromTasks(tasks, 1000) } };
+    expect(m.lost?.ok && m.lost.oldest.map((t) => [t.uuid, t.ageSeconds])).toEqual([['c', 300], ['a', 100]]);
+    expect(brief(verdict({ maxLost: '0:5' }, m))).toEqual({
+      status: 'WARNING',
+      value: 2,
+      bound: 'exact',
+      summary: '2 lost tasks',
+      reason: '2 tasks were left on a worker that went offline; longest: STARTED reports.build c on w1@h, lost 5m 00s ago (clearly tasks --lost lists them)',
+    });
+    expect(verdict({ maxLost: '1' }, m).status).toBe('CRITICAL');
+    expect(verdict({ maxLost: '2' }, m).status).toBe('OK');
+    expect(brief(verdict({ maxLost: '0' }, { lost: { ok: true, ...lostFromTasks([], 1000) } }))).toMatchObject({
+      status: 'OK',
+      value: 0,
+      summary: '0 lost tasks',
+      reason: 'no task was left RECEIVED or STARTED on a worker that went offline',
+    });
+    expect(verdict({ maxLost: '0' }, { lost: unmeasured('no server') }).status).toBe('UNKNOWN');
+    expect(verdict({ maxLost: '0' }, {}).status).toBe('UNKNOWN');
+  });
+
+  it('parses as a count and is listed among the thresholds', () => {
+    expect(parseCheckFlags({ maxLost: '1:3' }).thresholds).toEqual([{ kind: 'max-lost', levels: { warning: 1, critical: 3 } }]);
+    expect(() => parseCheckFlags({ maxLost: '1m' })).toThrow(/--max-lost: expected a whole number/);
+    expect(() => parseCheckFlags({})).toThrow(/--max-lost or --max-events-off/);
+  });
+});
+
+describe('max-events-off', () => {
+  it('counts workers without events and names them with the fix', () => {
+    const m: Measurements = { eventsOff: { ok: true, workers: ['w2@h (task-events-off)'], judged: 3, note: null } };
+    expect(brief(verdict({ maxEventsOff: '0' }, m))).toEqual({
+      status: 'CRITICAL',
+      value: 1,
+      bound: 'exact',
+      summary: '1 worker without events',
+      reason: 'w2@h (task-events-off): their tasks do not show in any monitor; start them with -E (or worker_send_task_events = True), or run clearly enable-events',
+    });
+    expect(verdict({ maxEventsOff: '1' }, m).status).toBe('OK');
+    expect(verdict({ maxEventsOff: '0' }, { eventsOff: { ok: true, workers: [], judged: 2, note: null } }).summary).toBe('every worker sends events');
+    expect(verdict({ maxEventsOff: '0' }, {}).status).toBe('UNKNOWN');
   });
 });

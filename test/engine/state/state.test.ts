@@ -68,7 +68,7 @@ describe('State: tasks', () => {
     expect(late).toHaveLength(1);
     const c = late[0];
     expect(c?.kind === 'task' && c.states).toEqual(['SUCCESS']);
-    expect(c?.kind === 'task' && c.event.subject).toBe('sent');
+    expect(c?.kind === 'task' && c.event?.subject).toBe('sent');
     expect(s.getTask(U)).toMatchObject({ state: 'SUCCESS', shown: 'SUCCESS', name: 'tasks.add', routing_key: 'rk', client: 'gen1@client' });
   });
 
@@ -155,7 +155,7 @@ describe('State: workers', () => {
     s.apply(wev('online', 0, { freq: 2 }), 100);
     expect(s.expire(103.9)).toEqual([]);
     const gone = s.expire(104);
-    expect(gone.map((c) => [c.worker.hostname, c.status, c.event])).toEqual([['w1@host', 'OFFLINE', null]]);
+    expect(gone.map((c) => c.kind === 'worker' && [c.worker.hostname, c.status, c.event])).toEqual([['w1@host', 'OFFLINE', null]]);
     expect(s.expire(200)).toEqual([]);
     expect(brief(s.apply(wev('heartbeat', 1), 300))).toEqual(['worker:w1@host:ONLINE', 'worker:w1@host:HEARTBEAT']);
   });
@@ -165,7 +165,9 @@ describe('State: workers', () => {
     s.apply(wev('online', 0, { freq: 2 }), 100);
     s.apply(tev('received', 1, { uuid: 'x' }), 103);
     expect(s.expire(106)).toEqual([]);
-    expect(s.expire(107).map((c) => c.status)).toEqual(['OFFLINE']);
+    // x was RECEIVED on it: lost (state/lost.ts), until its next event.
+    expect(brief(s.expire(107))).toEqual(['worker:w1@host:OFFLINE', 'task:RECEIVED']);
+    expect(s.getTask('x')?.lost).toBe(true);
     const back = s.apply(tev('started', 2, { uuid: 'x' }), 110);
     expect(brief(back)).toEqual(['worker:w1@host:ONLINE', 'task:STARTED']);
     expect(back[0]?.kind === 'worker' && back[0].event).toBeNull();

@@ -36,6 +36,7 @@ describe('worker reducer', () => {
     expect(newWorker('w9@h')).toEqual({
       hostname: 'w9@h', pid: null, freq: DEFAULT_FREQ, active: null, processed: null, loadavg: null,
       sw_ident: null, sw_ver: null, sw_sys: null, clock: 0, timestamp: 0, lastSeen: 0, alive: false,
+      firstSeen: 0, heartbeats: 0, taskEvents: 0, processedFirst: null, solicited: false,
     });
     expect(DEFAULT_FREQ).toBe(60);
   });

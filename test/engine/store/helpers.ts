@@ -54,3 +54,47 @@ export function randomQueries(state: State, seed: number, n: number): { query: T
   }
   return out;
 }
+
+/**
+ * Lost tasks through a store (both dialects run it): a STARTED task, then the same task marked
+ * lost by the reducer (no event more), then cleared by a later event. `write`/`get`/`lost` are the
+ * store's own calls. Returns what the store held at each step.
+ */
+export async function lostRoundTrip(
+  write: (rows: TaskRow[]) => Promise<void> | void,
+  get: (uuid: string) => Promise<TaskRow | null> | TaskRow | null,
+  lost: () => Promise<TaskRow[]> | TaskRow[],
+): Promise<{ marked: TaskRow | null; listed: string[]; behind: TaskRow | null; cleared: TaskRow | null; listedAfter: string[] }> {
+  const state = new State({ maxTasks: 10, maxWorkers: 10 });
+  const worker = (subject: 'online' | 'offline', t: number) => ({
+    kind: 'worker' as const, type: `worker-${subject}` as const, subject, hostname: 'w1@h', timestamp: t, clock: 0, pid: 1,
+    utcoffset: 0, freq: 2, active: undefined, processed: undefined, loadavg: undefined, sw_ident: undefined, sw_ver: undefined, sw_sys: undefined,
+  });
+  const task = (subject: 'received' | 'started' | 'succeeded', uuid: string, t: number, hostname = 'w1@h') => ({
+    kind: 'task' as const, type: `task-${subject}` as const, subject, uuid, hostname, timestamp: t, clock: 0, pid: 1, utcoffset: 0,
+    name: 'tasks.slow', args: undefined, kwargs: undefined, retries: undefined, root_id: undefined, parent_id: undefined,
+    eta: undefined, expires: undefined, queue: undefined, exchange: undefined, routing_key: undefined, result: undefined,
+    runtime: undefined, exception: undefined, traceback: undefined, terminated: undefined, signum: undefined,
+    expired: undefined, requeue: undefined,
+  });
+  const row = (uuid: string): TaskRow => taskRow(state.getTask(uuid)!, 'b', undefined);
+  state.apply(worker('online', 1), 1);
+  state.apply(task('received', 'L1', 2), 2);
+  state.apply(task('started', 'L1', 3), 3);
+  state.apply(task('received', 'L2', 3), 3);
+  state.apply(task('started', 'L2', 3), 3);
+  state.apply(task('succeeded', 'L2', 4), 4);
+  const before = row('L1');
+  await write([before, row('L2')]);
+  state.apply(worker('offline', 5), 5.5);
+  await write([row('L1')]);
+  const marked = await get('L1');
+  const listed = (await lost()).map((r) => r.uuid);
+  // A snapshot from before the mark, written late (another server behind this one): same events, keeps the newest word.
+  await write([{ ...before, lost: 0, lost_at: null, events: before.events - 1 }]);
+  const behind = await get('L1');
+  state.apply(task('received', 'L1', 9, 'w2@h'), 9);
+  await write([row('L1')]);
+  const cleared = await get('L1');
+  return { marked, listed, behind, cleared, listedAfter: (await lost()).map((r) => r.uuid) };
+}

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskEvent, TaskSubject } from '../../../src/engine/events/types.js';
-import { queryTasks } from '../../../src/engine/grpc/queries.js';
+import { compileTaskQuery, queryTasks } from '../../../src/engine/grpc/queries.js';
 import { newTask, type Task } from '../../../src/engine/model.js';
 import { storeQuery } from '../../../src/engine/server/history.js';
 import { applyTaskEvent } from '../../../src/engine/state/task-state.js';
@@ -14,7 +14,7 @@ import { taskRow } from '../../../src/engine/store/rows.js';
 import { StoreError, UnavailableError } from '../../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
 import { rng } from '../../helpers/rng.js';
-import { filledState, randomQueries, rowsInUpdateOrder } from './helpers.js';
+import { filledState, lostRoundTrip, randomQueries, rowsInUpdateOrder } from './helpers.js';
 
 const noWrites = { workers: [], names: [], counters: {} };
 let db: TestDatabase;
@@ -130,5 +130,18 @@ describe('opening', () => {
     expect((e as UnavailableError).exitCode).toBe(69);
     expect((e as Error).message).toMatch(/^cannot use the PostgreSQL store postgres:\/\/clearly:\*\*\*\*@127\.0\.0\.1:1\/none: .*--store/);
     expect((e as Error).message).not.toContain('secret');
+  });
+});
+
+describe('lost tasks', () => {
+  it('keeps the mark and since when, lists lost tasks, a row behind keeps the mark, a later event clears it', async () => {
+    // The database also holds the generator's tasks (some lost): only this test's.
+    const lostQuery = storeQuery(compileTaskQuery({ lost: true, filter: { pattern: '^L[0-9]$' } }));
+    const r = await lostRoundTrip((rows) => store.write({ tasks: rows, ...noWrites }), (u) => store.getTask(u), () => store.queryTasks(lostQuery));
+    expect(r.marked).toMatchObject({ state: 'STARTED', lost: 1, lost_at: 5.5 });
+    expect(r.listed).toEqual(['L1']);
+    expect(r.behind).toMatchObject({ lost: 1, lost_at: 5.5 });
+    expect(r.cleared).toMatchObject({ state: 'STARTED', worker: 'w2@h', lost: 0, lost_at: null });
+    expect(r.listedAfter).toEqual([]);
   });
 });

@@ -3,16 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryTasks } from '../../../src/engine/grpc/queries.js';
+import { compileTaskQuery, queryTasks } from '../../../src/engine/grpc/queries.js';
 import { newTask, type Task } from '../../../src/engine/model.js';
 import { storeQuery } from '../../../src/engine/server/history.js';
 import { applyTaskEvent } from '../../../src/engine/state/task-state.js';
 import { SqliteDb } from '../../../src/engine/store/sqlite-db.js';
-import { taskRow } from '../../../src/engine/store/rows.js';
+import { taskFromRow, taskRow } from '../../../src/engine/store/rows.js';
+import { markStatements, MIGRATIONS } from '../../../src/engine/store/schema.js';
 import { StoreError } from '../../../src/errors.js';
 import type { TaskEvent, TaskSubject } from '../../../src/engine/events/types.js';
 import { rng } from '../../helpers/rng.js';
-import { filledState, randomQueries, rowsInUpdateOrder } from './helpers.js';
+import { filledState, lostRoundTrip, randomQueries, rowsInUpdateOrder } from './helpers.js';
 
 let dir: string;
 beforeAll(() => {
@@ -56,7 +57,7 @@ describe('opening', () => {
     const raw = new Database(newer);
     raw.exec("UPDATE clearly_meta SET value = '99' WHERE key = 'schema_version'");
     raw.close();
-    expect(() => new SqliteDb(newer)).toThrow(/written by a newer clearly \(store schema 99, this one knows up to 1\)/);
+    expect(() => new SqliteDb(newer)).toThrow(/written by a newer clearly \(store schema 99, this one knows up to 2\)/);
   });
 
   it('cannot create under a directory it may not write: exit 73 with the path and the fix', () => {
@@ -219,5 +220,39 @@ describe('retention', () => {
     expect(db.counters()['tasks_pruned']).toBe(5);
     expect(db.size().tasks).toBe(1);
     db.close();
+  });
+});
+
+describe('lost tasks (schema version 2)', () => {
+  it('keeps the mark and since when, lists lost tasks, a row behind keeps the mark, a later event clears it', async () => {
+    const db = fresh('lost.sqlite');
+    const lostQuery = storeQuery({ ...compileTaskQuery({ lost: true }) });
+    const r = await lostRoundTrip((rows) => db.write({ tasks: rows, ...noWrites }), (u) => db.getTask(u), () => db.queryTasks(lostQuery));
+    expect(r.marked).toMatchObject({ state: 'STARTED', lost: 1, lost_at: 5.5 });
+    expect(taskFromRow(r.marked!)).toMatchObject({ lost: true, lostAt: 5.5 });
+    expect(r.listed).toEqual(['L1']);
+    expect(r.behind).toMatchObject({ lost: 1, lost_at: 5.5 });
+    expect(r.cleared).toMatchObject({ state: 'STARTED', worker: 'w2@h', lost: 0, lost_at: null });
+    expect(r.listedAfter).toEqual([]);
+    db.close();
+  });
+
+  it('migrates a version 1 store: its tasks are kept, not lost, and can be marked', () => {
+    const path = join(dir, 'v1.sqlite');
+    const raw = new Database(path);
+    for (const sql of MIGRATIONS.sqlite[0]!) raw.exec(sql);
+    for (const sql of markStatements('sqlite', 1)) raw.exec(sql);
+    const { lost: _l, lost_at: _a, args_json: _j, kwargs_json: _k, body: _b, ...v1 } = taskRow(newTask('old-1'), 'b', undefined);
+    const cols = Object.keys(v1);
+    raw.prepare(`INSERT INTO tasks (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`).run(v1);
+    raw.close();
+    const db = new SqliteDb(path);
+    expect(db.getTask('old-1')).toMatchObject({ state: 'PENDING', lost: 0, lost_at: null });
+    const marked = { ...newTask('old-1'), lost: true, lostAt: 7 };
+    db.write({ tasks: [taskRow(marked, 'b', undefined)], ...noWrites });
+    expect(db.getTask('old-1')).toMatchObject({ lost: 1, lost_at: 7 });
+    db.close();
+    const version = new Database(path).prepare("SELECT value FROM clearly_meta WHERE key = 'schema_version'").get() as { value: string };
+    expect(version.value).toBe('2');
   });
 });

@@ -71,6 +71,11 @@ export const SCHEMA: Schema = {
       {"no":32,"name":"celery_state","type":"string","oneof":"_celery_state"},
       {"no":40,"name":"broker","type":"string","oneof":"_broker"},
       {"no":41,"name":"resumed","type":"bool","oneof":"_resumed"},
+      {"no":60,"name":"lost","type":"bool","oneof":"_lost"},
+      {"no":61,"name":"lost_at","type":"double","oneof":"_lost_at"},
+      {"no":62,"name":"args_json","type":"string","oneof":"_args_json"},
+      {"no":63,"name":"kwargs_json","type":"string","oneof":"_kwargs_json"},
+      {"no":64,"name":"body","type":"string","oneof":"_body"},
     ],
     "clearly.v1.WorkerMessage": [
       {"no":1,"name":"hostname","type":"string"},
@@ -86,6 +91,7 @@ export const SCHEMA: Schema = {
       {"no":11,"name":"sw_ver","type":"string","oneof":"_sw_ver"},
       {"no":12,"name":"sw_sys","type":"string","oneof":"_sw_sys"},
       {"no":13,"name":"last_seen","type":"double"},
+      {"no":60,"name":"events","type":"string","oneof":"_events"},
     ],
     "clearly.v1.TaskQuery": [
       {"no":1,"name":"filter","type":"message","message":"clearly.v1.Filter"},
@@ -94,6 +100,7 @@ export const SCHEMA: Schema = {
       {"no":10,"name":"since","type":"double","oneof":"_since"},
       {"no":11,"name":"until","type":"double","oneof":"_until"},
       {"no":12,"name":"search","type":"string"},
+      {"no":60,"name":"lost","type":"bool"},
       {"no":80,"name":"retried","type":"bool"},
     ],
     "clearly.v1.GetTaskRequest": [
@@ -142,6 +149,8 @@ export const SCHEMA: Schema = {
       {"no":45,"name":"store_dropped","type":"uint64"},
       {"no":46,"name":"store_pruned","type":"uint64"},
       {"no":47,"name":"store_written","type":"uint64"},
+      {"no":60,"name":"workers_without_events","type":"string","repeated":true},
+      {"no":61,"name":"task_sent_missing","type":"bool"},
       {"no":70,"name":"insecure","type":"bool"},
       {"no":71,"name":"redact","type":"string"},
       {"no":72,"name":"tls","type":"bool"},

@@ -1,0 +1,109 @@
+/**
+ * A tapped task message -> the task event the reducer merges. Protocol 2: the task fields are in
+ * the headers (`task`, `id`, `eta`, `expires`, `retries`, `root_id`, `parent_id`, `group`,
+ * `origin`, `argsrepr`, `kwargsrepr`) and the JSON body is `[args, kwargs, embed]`. Protocol 1:
+ * no `task` header, the body is `{task, id, args, kwargs, eta, expires, retries, ...}`. A body
+ * that is not JSON (pickle, msgpack, yaml) is never decoded: the reprs come from the headers and
+ * the body is described (`<pickle, 812 bytes>`). Pure and total.
+ */
+import type { TapRawMessage } from '../broker/tap-source.js';
+import { dumpPythonJson, parsePythonJson } from '../events/py-json.js';
+import type { DecodeError, TaskEvent } from '../events/types.js';
+
+export type TapDecoded = { readonly ok: true; readonly event: TaskEvent } | { readonly ok: false; readonly error: DecodeError };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const strOrNull = (v: unknown): string | null | undefined => (v === null ? null : str(v));
+/** AMQP headers may come as Buffers (longstr) from some publishers. */
+const text = (v: unknown): string | undefined => (Buffer.isBuffer(v) ? v.toString('utf8') : str(v));
+
+const KIND_OF: Readonly<Record<string, string>> = {
+  'application/x-python-serialize': 'pickle',
+  'application/x-msgpack': 'msgpack',
+  'application/x-yaml': 'yaml',
+};
+
+const fail = (reason: DecodeError['reason'], detail: string): TapDecoded => ({ ok: false, error: { reason, detail } });
+
+/** `now`: local receive time (epoch seconds), the task's `sent` when no event says otherwise. */
+export function decodeTapped(raw: TapRawMessage, now: number): TapDecoded {
+  const h = raw.headers;
+  const v2 = text(h['task']) !== undefined && text(h['id']) !== undefined;
+  const json = raw.contentType === undefined || raw.contentType === 'application/json';
+  let body: unknown;
+  if (json) {
+    const parsed = parsePythonJson(raw.body.toString('utf8'));
+    if (!parsed.ok) {
+      if (!v2) return fail('bad-json', `tapped message from ${raw.queue}: the body is not JSON`);
+    } else body = parsed.value;
+  }
+  const fields: Obj = v2 ? h : isObj(body) ? body : {};
+  const uuid = text(fields['id']);
+  const name = text(fields['task']);
+  if (uuid === undefined || name === undefined) {
+    return fail(json ? 'missing-field' : 'content-type', `tapped message from ${raw.queue}: no task id/name (${raw.contentType ?? 'no content type'})`);
+  }
+  let argsJson: string | undefined;
+  let kwargsJson: string | undefined;
+  if (json && body !== undefined) {
+    const [args, kwargs] = v2 && Array.isArray(body) ? [body[0], body[1]] : isObj(body) ? [body['args'], body['kwargs']] : [undefined, undefined];
+    if (Array.isArray(args)) argsJson = dumpPythonJson(args);
+    if (isObj(kwargs)) kwargsJson = dumpPythonJson(kwargs);
+  }
+  const retries = fields['retries'];
+  const ev: TaskEvent = {
+    kind: 'task',
+    type: 'task-sent',
+    subject: 'sent',
+    uuid,
+    hostname: text(h['origin']) ?? text(fields['origin']) ?? 'tap',
+    timestamp: now,
+    clock: 0,
+    pid: null,
+    utcoffset: 0,
+    name,
+    // The reprs as the publisher made them (saferepr, cut at 1024): the events' own form.
+    args: text(h['argsrepr']),
+    kwargs: text(h['kwargsrepr']),
+    retries: typeof retries === 'number' && Number.isInteger(retries) ? retries : undefined,
+    root_id: strOrNull(h['root_id'] ?? fields['root_id']),
+    parent_id: strOrNull(h['parent_id'] ?? fields['parent_id']),
+    eta: strOrNull(fields['eta']),
+    expires: strOrNull(fields['expires']),
+    queue: raw.queue,
+    exchange: raw.exchange ?? undefined,
+    routing_key: raw.routingKey ?? undefined,
+    args_json: argsJson,
+    kwargs_json: kwargsJson,
+    body: json ? undefined : `<${KIND_OF[raw.contentType ?? ''] ?? raw.contentType ?? 'binary'}, ${raw.body.length} bytes>`,
+  };
+  return { ok: true, event: ev };
+}
+
+/**
+ * kombu's Redis envelope (`{"body", "content-type", "content-encoding", "headers", "properties"}`,
+ * body base64 when `properties.body_encoding` says so) -> the raw message; null when it is not one.
+ */
+export function unwrapRedisEnvelope(text: string, queue: string): TapRawMessage | null {
+  let env: unknown;
+  try {
+    env = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObj(env) || typeof env['body'] !== 'string') return null;
+  const props = isObj(env['properties']) ? env['properties'] : {};
+  const di = isObj(props['delivery_info']) ? props['delivery_info'] : {};
+  const b64 = props['body_encoding'] === 'base64';
+  return {
+    body: b64 ? Buffer.from(env['body'], 'base64') : Buffer.from(env['body'], 'utf8'),
+    contentType: str(env['content-type']),
+    contentEncoding: str(env['content-encoding']),
+    headers: isObj(env['headers']) ? env['headers'] : {},
+    exchange: str(di['exchange']) ?? null,
+    routingKey: str(di['routing_key']) ?? null,
+    queue,
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The tap's decoder on real task messages as Celery 5.2 published them (test/fixtures/
+ * {amqp,redis}-task-messages.ndjson: JSON protocol 2 with rich args, an ETA, a chain, and a pickle),
+ * plus protocol 1 and what is not a task message.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { TapRawMessage } from '../../../src/engine/broker/tap-source.js';
+import { parsePythonJson } from '../../../src/engine/events/py-json.js';
+import { State } from '../../../src/engine/state/state.js';
+import { decodeTapped, unwrapRedisEnvelope } from '../../../src/engine/tap/decode.js';
+import { taskRecord } from '../../../src/format/record.js';
+import { FIXTURES } from '../../helpers/fixtures.js';
+
+interface Captured {
+  transport: 'amqp' | 'redis';
+  routing_key: string;
+  exchange?: string;
+  list_key?: string;
+  properties?: { content_type: string; content_encoding: string; application_headers: Record<string, unknown> };
+  body_b64?: string;
+  raw_b64?: string;
+}
+
+function load(transport: 'amqp' | 'redis'): TapRawMessage[] {
+  return readFileSync(`${FIXTURES}${transport}-task-messages.ndjson`, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      // The capture's own `body` field is Python's JSON (a bare NaN): read it as such.
+      const parsed = parsePythonJson(l);
+      if (!parsed.ok) throw new Error('bad fixture line');
+      const c = parsed.value as Captured;
+      if (c.transport === 'redis') return unwrapRedisEnvelope(Buffer.from(c.raw_b64!, 'base64').toString('utf8'), c.list_key!)!;
+      return {
+        body: Buffer.from(c.body_b64!, 'base64'),
+        contentType: c.properties!.content_type,
+        contentEncoding: c.properties!.content_encoding,
+        headers: c.properties!.application_headers,
+        exchange: c.exchange ?? '',
+        routingKey: c.routing_key,
+        queue: 'harness.tap',
+      };
+    });
+}
+
+describe.each(['amqp', 'redis'] as const)('tapped %s task messages', (transport) => {
+  const msgs = load(transport);
+  const decoded = msgs.map((m) => decodeTapped(m, 1000));
+
+  it('decodes every one as the task-sent of its task, PENDING, at the receive time', () => {
+    expect(decoded.every((d) => d.ok)).toBe(true);
+    for (const d of decoded) {
+      if (!d.ok) continue;
+      expect(d.event).toMatchObject({ kind: 'task', subject: 'sent', timestamp: 1000, hostname: expect.stringMatching(/^gen\d+@vm$/) });
+    }
+  });
+
+  it('carries the whole args and kwargs as JSON, with NaN kept as Python writes it', () => {
+    const echo = decoded.find((d) => d.ok && d.event.name === 'tasks.echo' && d.event.args_json !== undefined);
+    expect(echo?.ok).toBe(true);
+    if (!echo?.ok) return;
+    const args = parsePythonJson(echo.event.args_json!);
+    expect(args.ok && args.nonFinite).toBe(true);
+    expect(echo.event.args_json).toBe('["2024-01-02T03:04:05Z","1.10",[1,2],null,NaN,"é\\u0000"]');
+    expect(JSON.parse(echo.event.kwargs_json!)).toEqual({ k: [1, { x: null }] });
+    expect(echo.event.args).toMatch(/^\(datetime\.datetime\(2024, 1, 2, 3, 4, 5, tzinfo=datetime\.timezone\.utc\), Decimal\('1\.10'\), \(1, 2\), None, nan, 'é/);
+  });
+
+  it('keeps eta and expires, root id and routing', () => {
+    const eta = decoded.find((d) => d.ok && d.event.eta !== null && d.event.eta !== undefined);
+    expect(eta?.ok && [eta.event.eta, eta.event.expires, eta.event.routing_key]).toEqual([
+      expect.stringMatching(/^2026-11-21T06:34:1[56]/),
+      expect.stringMatching(/^2026-11-21T07:34:1[56]/),
+      'harness.tap',
+    ]);
+    for (const d of decoded) if (d.ok) expect(d.event.root_id).toBe(d.event.uuid);
+  });
+
+  it('never unpickles: a pickle body is described, its reprs come from the headers', () => {
+    const pickled = decoded.find((d) => d.ok && d.event.body !== undefined);
+    expect(pickled?.ok).toBe(true);
+    if (!pickled?.ok) return;
+    expect(pickled.event.body).toMatch(/^<pickle, \d+ bytes>$/);
+    expect(pickled.event.args_json).toBeUndefined();
+    expect(pickled.event.args).toBe("({1, 2}, b'00ff')");
+  });
+
+  it('merged with the events: whole args win over the cut repr whichever comes first, the state never goes back', () => {
+    const echo = decoded.find((d) => d.ok && d.event.name === 'tasks.echo' && d.event.args_json !== undefined)!;
+    if (!echo.ok) throw new Error('no echo');
+    const s = new State({ maxTasks: 10, maxWorkers: 10 });
+    const uuid = echo.event.uuid;
+    const base = { kind: 'task' as const, uuid, hostname: 'w1@h', clock: 1, pid: 1, utcoffset: 0 };
+    s.apply({ ...base, type: 'task-received', subject: 'received', timestamp: 5, name: 'tasks.echo', args: "('cut...", kwargs: '{}' }, 5);
+    s.apply({ ...base, type: 'task-succeeded', subject: 'succeeded', timestamp: 6, result: 'None' }, 6);
+    s.apply(echo.event, 7);
+    const t = s.getTask(uuid)!;
+    expect(t.state).toBe('SUCCESS');
+    const r = taskRecord(t, t.state, false, t.timestamp);
+    expect(r.args).toEqual(['2024-01-02T03:04:05Z', '1.10', [1, 2], null, 'NaN', 'é\u0000']);
+    expect(r.args_repr).toBe("('cut...");
+  });
+});
+
+describe('protocol 1 and junk', () => {
+  const raw = (body: unknown, headers: Record<string, unknown> = {}, contentType = 'application/json'): TapRawMessage => ({
+    body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+    contentType,
+    contentEncoding: 'utf-8',
+    headers,
+    exchange: 'tasks',
+    routingKey: 'work.x',
+    queue: 'task-monitor',
+  });
+
+  it('reads protocol 1 from the body', () => {
+    const d = decodeTapped(raw({ task: 'old.task', id: 'v1-id', args: [1, 'x'], kwargs: { a: 2 }, eta: null, retries: 1 }), 5);
+    expect(d.ok && d.event).toMatchObject({ uuid: 'v1-id', name: 'old.task', args_json: '[1,"x"]', kwargs_json: '{"a":2}', retries: 1, exchange: 'tasks', routing_key: 'work.x' });
+  });
+
+  it('a message that is not a task, or not JSON without headers, is a decode error', () => {
+    expect(decodeTapped(raw({ hello: 1 }), 5)).toMatchObject({ ok: false, error: { reason: 'missing-field' } });
+    expect(decodeTapped(raw('not json'), 5)).toMatchObject({ ok: false, error: { reason: 'bad-json' } });
+    expect(decodeTapped(raw('\x80\x04', {}, 'application/x-python-serialize'), 5)).toMatchObject({ ok: false, error: { reason: 'content-type' } });
+    expect(unwrapRedisEnvelope('[]', 'q')).toBeNull();
+  });
+});
+
+describe('redaction of tapped tasks', () => {
+  it("hides a secret key's value in the whole args and kwargs, as in the reprs", async () => {
+    const { Pipeline } = await import('../../../src/engine/pipeline.js');
+    const { compileRedactor, DEFAULT_REDACT_PATTERN } = await import('../../../src/engine/redact/redact.js');
+    const s = new State({ maxTasks: 10, maxWorkers: 10 });
+    const p = new Pipeline(s, () => undefined, () => undefined, compileRedactor(DEFAULT_REDACT_PATTERN));
+    const body = JSON.stringify([[{ user: 'al', password: 'hunter2' }], { api_key: 'k-123', n: 1 }, {}]);
+    p.handleTapped(
+      {
+        body: Buffer.from(body),
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        headers: { task: 'x.login', id: 'r1', argsrepr: "({'user': 'al', 'password': 'hunter2'},)", kwargsrepr: "{'api_key': 'k-123', 'n': 1}" },
+        exchange: 'ex',
+        routingKey: 'rk',
+        queue: 'q',
+      },
+      1,
+    );
+    const t = s.getTask('r1')!;
+    expect(t.argsJson).toBe('[{"user":"al","password":"***"}]');
+    expect(t.kwargsJson).toBe('{"api_key":"***","n":1}');
+    expect(`${t.args} ${t.kwargs}`).not.toMatch(/hunter2|k-123/);
+  });
+});

@@ -184,7 +184,7 @@ const TAP_QUIET_SECONDS = 30;
 function tappedWithoutEvents(state: State, at: number): number {
   let n = 0;
   for (const t of state.table.unfinishedTasks()) {
-    if ((t.argsJson !== null || t.body !== null) && t.state === 'PENDING' && t.events === 1 && t.sent !== null && t.sent < at - TAP_QUIET_SECONDS) n++;
+    if (t.tapped !== null && (t.tapped.argsJson !== null || t.tapped.body !== null) && t.state === 'PENDING' && t.events === 1 && t.sent !== null && t.sent < at - TAP_QUIET_SECONDS) n++;
   }
   return n;
 }

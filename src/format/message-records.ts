@@ -55,9 +55,10 @@ function taskOf(m: Decoded<TaskMessage>): Task {
     shown: null,
     lost: m.lost === true,
     lostAt: m.lost === true ? orNull(m.lost_at) : null,
-    argsJson: orNull(m.args_json),
-    kwargsJson: orNull(m.kwargs_json),
-    body: orNull(m.body),
+    tapped:
+      m.args_json === undefined && m.kwargs_json === undefined && m.body === undefined
+        ? null
+        : { argsJson: orNull(m.args_json), kwargsJson: orNull(m.kwargs_json), body: orNull(m.body) },
   };
 }
 

@@ -32,7 +32,7 @@ export function recordJsonBytes(record: OutputRecord): string {
  */
 export function taskJsonBytes(task: Task, state: TaskState, generated: boolean, fallbackTime: number): string {
   // A tapped task's whole args are not a repr the fragments know: the plain way (rare).
-  if (task.argsJson !== null || task.kwargsJson !== null || task.body !== null) return utf8Bytes(JSON.stringify(taskRecord(task, state, generated, fallbackTime)));
+  if (task.tapped !== null) return utf8Bytes(JSON.stringify(taskRecord(task, state, generated, fallbackTime)));
   status.irregular = false;
   const lost = task.lost ? task.lostAt : undefined;
   const text = line(task, state, stateTime(task, state, fallbackTime), generated, taskOutcome(task), celeryStateOf(task, state), lost);

@@ -164,8 +164,10 @@ export function taskRecord(
   extras?: TaskRecordExtras,
 ): TaskRecord {
   // The tap's whole args win over the repr (cut at 1024 characters in events and headers).
-  const args = task.argsJson !== null ? wholeValue(task.argsJson, task.args) : parseReprValue(task.args);
-  const kwargs = task.kwargsJson !== null ? wholeValue(task.kwargsJson, task.kwargs) : parseReprValue(task.kwargs);
+  const argsJson = task.tapped?.argsJson ?? null;
+  const kwargsJson = task.tapped?.kwargsJson ?? null;
+  const args = argsJson !== null ? wholeValue(argsJson, task.args) : parseReprValue(task.args);
+  const kwargs = kwargsJson !== null ? wholeValue(kwargsJson, task.kwargs) : parseReprValue(task.kwargs);
   let result: unknown = null;
   let source: ResultSource | null = null;
   if (extras?.backendResult !== undefined) {
@@ -221,7 +223,7 @@ export function taskRecord(
     record.lost = true;
     record.lost_at = task.lostAt;
   }
-  if (task.body !== null) record.body = task.body;
+  if (task.tapped !== null && task.tapped.body !== null) record.body = task.tapped.body;
   return record;
 }
 

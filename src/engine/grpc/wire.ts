@@ -63,9 +63,9 @@ export function taskMessage(
     celery_state: celeryStateOf(task, state),
     lost: task.lost ? true : undefined,
     lost_at: task.lost ? opt(task.lostAt) : undefined,
-    args_json: opt(task.argsJson),
-    kwargs_json: opt(task.kwargsJson),
-    body: opt(task.body),
+    args_json: opt(task.tapped?.argsJson ?? null),
+    kwargs_json: opt(task.tapped?.kwargsJson ?? null),
+    body: opt(task.tapped?.body ?? null),
   };
 }
 

@@ -19,21 +19,20 @@
 import type { Task } from '../model.js';
 
 /** The Task fields a task is recognised by, which start unknown (null) and events fill in. */
-const FILLABLE = [
-  'name',
-  'args',
-  'kwargs',
-  'argsJson',
-  'kwargsJson',
-  'result',
-  'exception',
-  'traceback',
-] as const satisfies readonly (keyof Task)[];
+const FILLABLE = ['name', 'args', 'kwargs', 'result', 'exception', 'traceback'] as const satisfies readonly (keyof Task)[];
+/** The tap's whole args and kwargs count too: bits after FILLABLE's. */
+const ARGS_JSON = 1 << FILLABLE.length;
+const KWARGS_JSON = 1 << (FILLABLE.length + 1);
 
 /** Which FILLABLE fields `task` has (bit i: FILLABLE[i] is not null), to compare with after an event. */
 export function knownFields(task: Task): number {
   let bits = 0;
   for (let i = 0; i < FILLABLE.length; i++) if (task[FILLABLE[i]!] !== null) bits |= 1 << i;
+  const t = task.tapped;
+  if (t !== null) {
+    if (t.argsJson !== null) bits |= ARGS_JSON;
+    if (t.kwargsJson !== null) bits |= KWARGS_JSON;
+  }
   return bits;
 }
 

@@ -26,7 +26,7 @@
  * `task.worker`, whether or not the event is late.
  */
 import type { TaskEvent } from '../events/types.js';
-import { isFinished, type Task, type TaskState } from '../model.js';
+import { isFinished, tappedOf, type Task, type TaskState } from '../model.js';
 
 /** `celery.states.precedence`: lower = wins. Custom states rank between FAILURE and REVOKED. */
 export function precedence(state: TaskState): number {
@@ -203,9 +203,9 @@ function mergeReceived(task: Task, ev: TaskEvent): void {
   if (ev.args !== undefined && (ev.args_json === undefined || task.args === null)) task.args = ev.args;
   if (ev.kwargs !== undefined && (ev.kwargs_json === undefined || task.kwargs === null)) task.kwargs = ev.kwargs;
   // The tap's whole args win over the events' repr (cut at 1024 characters), whenever they come.
-  if (ev.args_json !== undefined) task.argsJson = ev.args_json;
-  if (ev.kwargs_json !== undefined) task.kwargsJson = ev.kwargs_json;
-  if (ev.body !== undefined) task.body = ev.body;
+  if (ev.args_json !== undefined) tappedOf(task).argsJson = ev.args_json;
+  if (ev.kwargs_json !== undefined) tappedOf(task).kwargsJson = ev.kwargs_json;
+  if (ev.body !== undefined) tappedOf(task).body = ev.body;
   if (ev.parent_id !== undefined) task.parent_id = sameOrOwn(task.uuid, ev.parent_id);
   if (ev.root_id !== undefined) task.root_id = sameOrOwn(task.uuid, ev.root_id);
   if (ev.retries !== undefined) task.retries = ev.retries;

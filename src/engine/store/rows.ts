@@ -122,9 +122,9 @@ export function taskRow(task: Task, broker: string, whole: WholeResult | undefin
     seq: 0,
     lost: task.lost ? 1 : 0,
     lost_at: task.lostAt,
-    args_json: task.argsJson,
-    kwargs_json: task.kwargsJson,
-    body: task.body,
+    args_json: task.tapped?.argsJson ?? null,
+    kwargs_json: task.tapped?.kwargsJson ?? null,
+    body: task.tapped?.body ?? null,
   };
 }
 
@@ -168,9 +168,10 @@ export function taskFromRow(r: TaskRow): Task {
   t.expired = bool(r.expired);
   t.lost = Boolean(r.lost);
   t.lostAt = t.lost ? r.lost_at : null;
-  t.argsJson = r.args_json ?? null;
-  t.kwargsJson = r.kwargs_json ?? null;
-  t.body = r.body ?? null;
+  const argsJson = r.args_json ?? null;
+  const kwargsJson = r.kwargs_json ?? null;
+  const body = r.body ?? null;
+  t.tapped = argsJson === null && kwargsJson === null && body === null ? null : { argsJson, kwargsJson, body };
   t.shown = r.state;
   return t;
 }

@@ -147,8 +147,8 @@ describe('redaction of tapped tasks', () => {
       1,
     );
     const t = s.getTask('r1')!;
-    expect(t.argsJson).toBe('[{"user":"al","password":"***"}]');
-    expect(t.kwargsJson).toBe('{"api_key":"***","n":1}');
+    expect(t.tapped?.argsJson).toBe('[{"user":"al","password":"***"}]');
+    expect(t.tapped?.kwargsJson).toBe('{"api_key":"***","n":1}');
     expect(`${t.args} ${t.kwargs}`).not.toMatch(/hunter2|k-123/);
   });
 });

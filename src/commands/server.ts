@@ -100,7 +100,7 @@ const options = {
     choices: ['flower'],
     describe: "Also expose another monitor's metric set: flower (Flower's dashboards, Datadog's Celery check)",
   },
-  'metrics-purge-offline': { type: 'string', default: '10m', describe: 'Remove every metric of a host offline this long (0: never)' },
+  'metrics-purge-offline': { type: 'string', default: '10m', describe: 'Remove every metric of a host this long after its last heartbeat (0: never)' },
   ...redactOption,
   debug: { type: 'boolean', default: false, describe: 'Log clients, errors and undecodable messages in detail on stderr' },
 } as const;

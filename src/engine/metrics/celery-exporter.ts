@@ -5,7 +5,9 @@
  * the same labels (so rate() sees them from the start; `task_sent` is not, because publishers on
  * every web host would multiply its series); runtime is observed on task-succeeded, queue wait on
  * task-started. Workers: `worker_up` 1 while the reducer says online, 0 (kept) once it says offline,
- * and every series of that host purged after `purgeOfflineAfterSeconds` offline.
+ * and every series of that host purged once its last worker event (online or heartbeat) is more
+ * than `purgeOfflineAfterSeconds` old, as exporter.py's `worker_last_seen` rule (not counted from
+ * the moment it went offline: a worker whose heartbeats stopped is purged 10 min after its last one).
  *
  * The hot path: a task event costs one lookup in three nested maps (host -> name -> queue) to the
  * cached `Combo` of series and a field increment; label objects exist only at scrape time.
@@ -28,7 +30,7 @@ export interface CeleryExporterOptions {
   readonly genericHostnameWorker?: boolean;
   readonly runtimeBuckets?: readonly number[];
   readonly queueWaitBuckets?: readonly number[];
-  /** Drop every series of a host offline this long (0: never); celery-exporter's default 10 min. */
+  /** Drop every series of a host not heard from (online/heartbeat) this long (0: never); celery-exporter's default 10 min. */
   readonly purgeOfflineAfterSeconds?: number;
 }
 
@@ -44,8 +46,8 @@ interface Combo {
 interface WorkerSeries {
   readonly up: Series;
   active: Series | null;
-  /** When the reducer said offline (epoch seconds), null while online. */
-  offlineSince: number | null;
+  /** When its last worker-online or worker-heartbeat arrived (epoch seconds): exporter.py's `worker_last_seen`. */
+  lastSeen: number;
 }
 
 const SUBJECT_INDEX: Readonly<Record<string, number>> = Object.fromEntries(COUNTED_SUBJECTS.map((s, i) => [s, i]));
@@ -167,11 +169,11 @@ export class CeleryExporterMetrics {
         // exporter.py sets worker_up from worker events only: not when a task event revives a worker.
         if (ch.event === null) return;
         if (w === undefined) {
-          w = { up: this.workerUp.series(this.labels1(host)), active: null, offlineSince: null };
+          w = { up: this.workerUp.series(this.labels1(host)), active: null, lastSeen: now };
           this.workers.set(host, w);
         }
         w.up.value = 1;
-        w.offlineSince = null;
+        w.lastSeen = now;
         if (ch.status === 'HEARTBEAT') (w.active ??= this.workerTasksActive.series(this.labels1(host))).value = ch.worker.active ?? 0;
         return;
       }
@@ -180,17 +182,19 @@ export class CeleryExporterMetrics {
         if (w === undefined) return;
         w.up.value = 0;
         (w.active ??= this.workerTasksActive.series(this.labels1(host))).value = 0;
-        w.offlineSince ??= now;
         return;
     }
   }
 
-  /** exporter.py purge_worker_metrics, for hosts offline longer than the purge window. Call on a tick or before a scrape. */
+  /**
+   * exporter.py track_timed_out_workers' purge: every series of a host whose last online/heartbeat
+   * is older than the purge window (a live worker's heartbeats keep it fresh). Call before a scrape.
+   */
   purge(now: number): string[] {
     if (this.purgeAfter <= 0) return [];
     const purged: string[] = [];
     for (const [host, w] of this.workers) {
-      if (w.offlineSince === null || now - w.offlineSince <= this.purgeAfter) continue;
+      if (now - w.lastSeen <= this.purgeAfter) continue;
       for (const f of this.families()) f.removeWithValue(host);
       this.workers.delete(host);
       this.combos.delete(host);

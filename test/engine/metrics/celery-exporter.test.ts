@@ -113,8 +113,11 @@ describe('celery-exporter metrics from the reducer', () => {
     expire(60); // no heartbeat for 48 s: the reducer says OFFLINE
     expect(lines(m.workerUp)).toEqual(['celery_worker_up{hostname=host-a} 0']);
     expect(lines(m.workerTasksActive)).toEqual(['celery_worker_tasks_active{hostname=host-a} 0']);
-    expect(m.purge(600)).toEqual([]);
-    expect(m.purge(661)).toEqual(['host-a']);
+    // exporter.py purges by `worker_last_seen` (the last heartbeat, 12 here), not by when the
+    // worker was declared offline (60): 612 s is inside the window, 613 s past it.
+    expect(m.purge(612)).toEqual([]);
+    expect(lines(m.workerUp)).toEqual(['celery_worker_up{hostname=host-a} 0']);
+    expect(m.purge(613)).toEqual(['host-a']);
     expect(m.workerUp.size).toBe(0);
     expect(lines(m.counters[1]!).every((l) => !l.includes('host-a'))).toBe(true);
     // The publisher's host is not a worker: its series stay.
@@ -122,6 +125,19 @@ describe('celery-exporter metrics from the reducer', () => {
     // The same host back: counted afresh.
     lifecycle(feed, 'u2', 'a', 700, 'succeeded');
     expect(lines(m.counters[1]!)).toContain('celery_task_received_total{name=a,hostname=host-a,queue_name=emails} 1');
+  });
+
+  it('a live worker is never purged: each heartbeat is its last seen; purge 0 never purges', () => {
+    const { m, feed } = rig({ purgeOfflineAfterSeconds: 600 });
+    feed(wev('online', 10));
+    for (let t = 12; t < 2000; t += 2) feed(wev('heartbeat', t, { active: 0 }));
+    expect(m.purge(2000)).toEqual([]);
+    expect(m.purge(2599)).toEqual(['host-a']); // silent since 1998 and never said offline: purged all the same, as exporter.py
+    const never = rig({ purgeOfflineAfterSeconds: 0 });
+    never.feed(wev('online', 10));
+    never.feed(wev('offline', 11));
+    expect(never.m.purge(100_000)).toEqual([]);
+    expect(lines(never.m.workerUp)).toEqual(['celery_worker_up{hostname=host-a} 0']);
   });
 
   it('a worker-offline from a worker never seen online sets nothing (exporter.py forget_worker)', () => {

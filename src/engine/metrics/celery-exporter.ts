@@ -15,7 +15,7 @@
 import type { Change, TaskChange, WorkerChange } from '../model.js';
 import { celeryExporterSpecs, COUNTED_SUBJECTS, type CeleryExporterSpecs } from './celery-exporter-spec.js';
 import { Family, observe, type Series } from './families.js';
-import { exceptionClass, localUtcOffsetHours, nodeHost, queueWaitSeconds } from './labels.js';
+import { exceptionClass, nodeHost, queueWaitSeconds } from './labels.js';
 
 export interface CeleryExporterOptions {
   /** --metric-prefix (default `celery_`). */
@@ -89,7 +89,6 @@ export class CeleryExporterMetrics {
   private readonly genericWorker: boolean;
   private readonly purgeAfter: number;
   private readonly scratch: string[];
-  private readonly here = localUtcOffsetHours();
 
   constructor(o: CeleryExporterOptions = {}) {
     const statics = o.staticLabels ?? [];
@@ -152,7 +151,7 @@ export class CeleryExporterMetrics {
       (combo.counters[i] ?? this.sentSeries(combo)).value += 1;
     }
     if (ev.subject === 'started') {
-      const wait = queueWaitSeconds(task.sent, task.started ?? ev.timestamp, task.eta, ev.utcoffset, this.here);
+      const wait = queueWaitSeconds(task.sent, task.started ?? ev.timestamp, task.eta);
       if (wait !== null) observe(this.queueWait, (combo.queueWait ??= this.queueWait.series(combo.values)), wait);
     } else if (ev.subject === 'succeeded') {
       const runtime = ev.runtime ?? task.runtime;

@@ -103,6 +103,23 @@ describe('celery-exporter metrics from the reducer', () => {
     expect(m.queueWait.buckets).toEqual([0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, Infinity]);
   });
 
+  it("queue wait with an ETA does not depend on the monitor's time zone: workers two hours off this machine's", () => {
+    // exporter.py shifts sent, started (Celery's localised timestamps) and the ETA alike; on the
+    // events' own epoch seconds that is started - max(sent, ETA) whatever the offsets. (exporter.py
+    // itself, fed these four events through Celery's adjust_timestamp: count 2, sum 4.0.)
+    const here = Math.floor(new Date().getTimezoneOffset() / 60);
+    const { m, feed } = rig();
+    const utcoffset = here + 2;
+    feed(tev('sent', 'u1', 1000, { name: 'a', queue: 'emails', utcoffset, eta: new Date(1005_000).toISOString() }));
+    feed(tev('started', 'u1', 1006, { utcoffset }));
+    // The same with the ETA written in another zone's clock time.
+    feed(tev('sent', 'u2', 2000, { name: 'a', queue: 'emails', utcoffset, eta: '1970-01-01T02:33:30+02:00' })); // 2010
+    feed(tev('started', 'u2', 2013, { utcoffset }));
+    const qw = m.queueWait.all().next().value!;
+    expect(qw.count).toBe(2);
+    expect(qw.sum).toBeCloseTo(1 + 3, 6);
+  });
+
   it('worker_up follows the reducer: 1 online, 0 (kept) when it says offline, purged after the window', () => {
     const { m, feed, expire } = rig({ purgeOfflineAfterSeconds: 600 });
     feed(wev('online', 10));

@@ -55,6 +55,8 @@ const SENT = SUBJECT_INDEX['sent']!;
 const FAILED = SUBJECT_INDEX['failed']!;
 /** Raw hostnames kept mapped to their host part; past this, the cache starts over (publisher names churn). */
 const HOST_CACHE_MAX = 10_000;
+/** Tasks whose last hostname is remembered for a late task-received; past this, the oldest is forgotten. */
+const LAST_HOSTNAME_MAX = 100_000;
 
 export interface QueueReading {
   readonly queue: string;
@@ -83,6 +85,8 @@ export class CeleryExporterMetrics {
   private readonly combos = new Map<string, Map<string, Map<string, Combo>>>();
   private readonly workers = new Map<string, WorkerSeries>();
   private readonly hosts = new Map<string, string>();
+  /** uuid -> the nodename Celery's task.hostname holds, for tasks a task-received would be late for (celeryHostname). */
+  private readonly lastHostname = new Map<string, string>();
   private readonly staticValues: readonly string[];
   private readonly defaultQueue: string;
   private readonly genericSent: boolean;
@@ -143,7 +147,7 @@ export class CeleryExporterMetrics {
     if (i === undefined) return; // a custom task-foo event: exporter.py has no handler for it
     const task = ch.task;
     const generic = i === SENT ? this.genericSent : this.genericWorker;
-    const host = generic ? 'generic' : this.host(ev.hostname);
+    const host = generic ? 'generic' : this.host(this.celeryHostname(task, ev.subject, ev.hostname));
     const combo = this.combo(host, task.name ?? 'None', task.queue);
     if (i === FAILED) {
       this.failedSeries(combo, exceptionClass(ev.exception ?? task.exception)).value += 1;
@@ -216,6 +220,7 @@ export class CeleryExporterMetrics {
     for (const f of this.families()) f.clear();
     this.combos.clear();
     this.workers.clear();
+    this.lastHostname.clear();
   }
 
   /** How many series there are (the scrape's size). */
@@ -223,6 +228,24 @@ export class CeleryExporterMetrics {
     let n = 0;
     for (const f of this.families()) n += f.size;
     return n;
+  }
+
+  /**
+   * The nodename exporter.py labels a task event with: Celery's `task.hostname` once State applied
+   * the event, which is the event's own but for a task-received Celery deems late (the task
+   * already started, or finished): that merges only `merge_rules` fields, so the hostname stays
+   * the previous event's (a task-sent's publisher, or another attempt's worker). The reducer's
+   * `celeryState` says which; the previous hostname is remembered, bounded, for tasks in a state a
+   * task-received would be late for.
+   */
+  private celeryHostname(task: TaskChange['task'], subject: string, hostname: string): string {
+    const cs = task.celeryState;
+    if (subject === 'received' && cs !== 'RECEIVED') return this.lastHostname.get(task.uuid) ?? hostname;
+    if (cs !== 'PENDING' && cs !== 'RECEIVED' && cs !== 'RETRY' && cs !== 'REJECTED' && this.lastHostname.get(task.uuid) !== hostname) {
+      if (this.lastHostname.size >= LAST_HOSTNAME_MAX) this.lastHostname.delete(this.lastHostname.keys().next().value!);
+      this.lastHostname.set(task.uuid, hostname);
+    }
+    return hostname;
   }
 
   private host(nodename: string): string {

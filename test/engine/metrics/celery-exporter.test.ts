@@ -171,6 +171,29 @@ describe('celery-exporter metrics from the reducer', () => {
     expect(lines(m.counters[4]!)).toContain('acme_task_failed_total{name=a,hostname=host-a,exception=UnknownException,queue_name=default,env=prod} 1');
   });
 
+  it("a task-received Celery deems late is labelled with the host Celery's task.hostname kept (merge_rules), as exporter.py", () => {
+    const { m, feed } = rig();
+    // (exporter.py itself, fed these events: received by host-a 1, web-1 1, host-b 1.)
+    // Another attempt's worker started it; this attempt's task-received (host-b) arrives after.
+    feed(tev('sent', 'u1', 1, { name: 'a', queue: 'emails' }));
+    feed(tev('started', 'u1', 3, { hostname: 'w1@host-a' }));
+    feed(tev('received', 'u1', 2, { hostname: 'w2@host-b', name: 'a' }));
+    // The publisher's task-sent merges all its fields (hostname too) even late: a late
+    // task-received after it keeps the publisher's host.
+    feed(tev('started', 'u2', 3, { hostname: 'w1@host-a' }));
+    feed(tev('sent', 'u2', 1, { name: 'a', queue: 'emails' }));
+    feed(tev('received', 'u2', 2, { hostname: 'w2@host-b', name: 'a' }));
+    const received = lines(m.counters[1]!).filter((l) => !l.endsWith(' 0'));
+    expect(received).toEqual([
+      'celery_task_received_total{name=a,hostname=host-a,queue_name=emails} 1',
+      'celery_task_received_total{name=a,hostname=web-1,queue_name=emails} 1',
+    ]);
+    // A task-received in order is its own host's.
+    feed(tev('sent', 'u3', 1, { name: 'a', queue: 'emails' }));
+    feed(tev('received', 'u3', 2, { hostname: 'w2@host-b', name: 'a' }));
+    expect(lines(m.counters[1]!)).toContain('celery_task_received_total{name=a,hostname=host-b,queue_name=emails} 1');
+  });
+
   it('a custom task event counts nowhere; a task with no name is labelled None, as Python prints it', () => {
     const { m, feed } = rig();
     feed({ ...tev('started', 'u1', 1), type: 'task-progress', subject: 'other' });

@@ -32,6 +32,7 @@ interface GroupRec {
   fingerprint: string;
   exception: string;
   message: string;
+  frame: string | null;
   count: number;
   names: string[];
   first_seen: number;
@@ -136,8 +137,12 @@ describe.each(BROKER_KINDS)('stats --by-name and failures on %s', (kind) => {
       [2, 'HarnessError', 'user <str> not found, <num>'],
       [1, 'HarnessError', 'gave up on <hex> after <num> s, <num>'],
     ]);
+    // The shape scripts rely on (the issue's, plus the innermost frame the fingerprint includes).
+    expect(Object.keys(groups[0]!)).toEqual(['kind', 'fingerprint', 'exception', 'message', 'frame', 'count', 'names', 'first_seen', 'last_seen', 'workers', 'example']);
+    expect(Object.keys(groups[0]!.example)).toEqual(['uuid', 'message']);
     const ids = new Set(published.map((t) => t.id));
     for (const g of groups) {
+      expect(g.frame).toMatch(/tasks\.py in fail$/);
       expect(g.kind).toBe('failure-group');
       expect(g.names).toEqual(['tasks.fail']);
       expect(g.workers).toEqual([worker.hostname]);

@@ -55,8 +55,8 @@ const SENT = SUBJECT_INDEX['sent']!;
 const FAILED = SUBJECT_INDEX['failed']!;
 /** Raw hostnames kept mapped to their host part; past this, the cache starts over (publisher names churn). */
 const HOST_CACHE_MAX = 10_000;
-/** Tasks whose last hostname is remembered for a late task-received; past this, the oldest is forgotten. */
-const LAST_HOSTNAME_MAX = 100_000;
+/** Tasks whose starting worker is remembered for a late task-received; past this, the map starts over. */
+const STARTED_BY_MAX = 100_000;
 
 export interface QueueReading {
   readonly queue: string;
@@ -85,8 +85,8 @@ export class CeleryExporterMetrics {
   private readonly combos = new Map<string, Map<string, Map<string, Combo>>>();
   private readonly workers = new Map<string, WorkerSeries>();
   private readonly hosts = new Map<string, string>();
-  /** uuid -> the nodename Celery's task.hostname holds, for tasks a task-received would be late for (celeryHostname). */
-  private readonly lastHostname = new Map<string, string>();
+  /** uuid -> the worker that sent its task-started, for a late task-received's label (celeryHostname). */
+  private readonly startedBy = new Map<string, string>();
   private readonly staticValues: readonly string[];
   private readonly defaultQueue: string;
   private readonly genericSent: boolean;
@@ -220,7 +220,7 @@ export class CeleryExporterMetrics {
     for (const f of this.families()) f.clear();
     this.combos.clear();
     this.workers.clear();
-    this.lastHostname.clear();
+    this.startedBy.clear();
   }
 
   /** How many series there are (the scrape's size). */
@@ -233,19 +233,22 @@ export class CeleryExporterMetrics {
   /**
    * The nodename exporter.py labels a task event with: Celery's `task.hostname` once State applied
    * the event, which is the event's own but for a task-received Celery deems late (the task
-   * already started, or finished): that merges only `merge_rules` fields, so the hostname stays
-   * the previous event's (a task-sent's publisher, or another attempt's worker). The reducer's
-   * `celeryState` says which; the previous hostname is remembered, bounded, for tasks in a state a
-   * task-received would be late for.
+   * already started or finished): that merges only `merge_rules` fields, so the hostname stays the
+   * previous event's. That was the publisher's when the last merged event was a task-sent (its
+   * timestamp is the task's), else the worker that started the task (remembered at task-started,
+   * one map entry per task, bounded), else this event's own.
    */
   private celeryHostname(task: TaskChange['task'], subject: string, hostname: string): string {
-    const cs = task.celeryState;
-    if (subject === 'received' && cs !== 'RECEIVED') return this.lastHostname.get(task.uuid) ?? hostname;
-    if (cs !== 'PENDING' && cs !== 'RECEIVED' && cs !== 'RETRY' && cs !== 'REJECTED' && this.lastHostname.get(task.uuid) !== hostname) {
-      if (this.lastHostname.size >= LAST_HOSTNAME_MAX) this.lastHostname.delete(this.lastHostname.keys().next().value!);
-      this.lastHostname.set(task.uuid, hostname);
+    if (subject === 'started') {
+      if (task.celeryState === 'STARTED') {
+        if (this.startedBy.size >= STARTED_BY_MAX) this.startedBy.clear();
+        this.startedBy.set(task.uuid, hostname);
+      }
+      return hostname;
     }
-    return hostname;
+    if (subject !== 'received' || task.celeryState === 'RECEIVED') return hostname;
+    if (task.timestamp === task.sent && task.client !== null) return task.client;
+    return this.startedBy.get(task.uuid) ?? hostname;
   }
 
   private host(nodename: string): string {

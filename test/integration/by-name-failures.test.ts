@@ -249,8 +249,10 @@ describe('stats --by-name and failures read the store past memory', () => {
       await sleep(500);
     }
     expect(rows.find((r) => r.name === 'tasks.add')!.runtime_ms).not.toBeNull();
-    const groups = ndjson<GroupRec>((await runClearly(['failures', '--json', '--server', address, '--pattern', queue])).stdout);
-    expect(groups.map((g) => [g.count, g.message])).toEqual([[4, 'quota <num> exceeded, <num>']]);
+    for (const since of [[], ['--since', '1h']]) {
+      const groups = ndjson<GroupRec>((await runClearly(['failures', '--json', ...since, '--server', address, '--pattern', queue])).stdout);
+      expect([since, groups.map((g) => [g.count, g.message])]).toEqual([since, [[4, 'quota <num> exceeded, <num>']]]);
+    }
   }, 60_000);
 
   it("/metrics says the store's writer's numbers (backlog, written, dropped) and memory's evictions", async () => {

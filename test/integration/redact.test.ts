@@ -52,7 +52,8 @@ describe('redaction at the source (redis, real Celery worker and result backend)
     failuresRaw = spawnClearly(['failures', '--broker', broker, '--for', '30s', '--json', '--redact', ''], { timeoutMs: 120_000 });
     live = spawnClearly(['watch', '--server', address, '--json', '--params'], { timeoutMs: 300_000 });
     direct = spawnClearly(['watch', '--broker', broker, '--json', '--params'], { timeoutMs: 300_000 });
-    raw = spawnClearly(['watch', '--broker', broker, '--json', '--params', '--redact', ''], { timeoutMs: 300_000 });
+    // Redaction off through the variable (CLEARLY_REDACT='' is --redact '').
+    raw = spawnClearly(['watch', '--broker', broker, '--json', '--params'], { timeoutMs: 300_000, env: { CLEARLY_REDACT: '' } });
     await Promise.all([direct, raw].map((p) => p.waitForStderr(/watching /, 20_000)));
     await Promise.all([failuresRedacted, failuresRaw].map((p) => p.waitForStderr(/listening to /, 20_000)));
     worker = await startWorker({ broker, backend: RESULT_BACKEND, queues: [queue] });

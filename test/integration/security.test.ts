@@ -255,6 +255,8 @@ describe('clearly server for a team: TLS, tokens, the bind rule', () => {
       const r = await client(['stats', ...tlsArgs()], 'wrong-0123456789abcdef');
       expect(r.exitCode).toBe(77);
       expect(r.stderr).toMatch(/does not accept the token from CLEARLY_TOKEN/);
+      expect(r.stderr).not.toContain('wrong-0123456789abcdef');
+      expect(tlsServer.stderr()).not.toContain('wrong-0123456789abcdef');
     });
 
     it('read on reset: 77 (PERMISSION_DENIED); admin on reset: done', async () => {
@@ -373,6 +375,23 @@ describe('clearly server for a team: TLS, tokens, the bind rule', () => {
         // Plain HTTP to the TLS port gets nowhere.
         const plain = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.status, () => 'refused');
         expect(plain).not.toBe(200);
+      } finally {
+        await server.stop('SIGTERM');
+      }
+    });
+
+    it('with --tls-client-ca, the scrape must present a client certificate signed by it', async () => {
+      const { server } = await startServer(['--tls-cert', f('server.pem'), '--tls-key', f('server.key'), '--tls-client-ca', f('ca.pem'), '--metrics', '127.0.0.1:0']);
+      try {
+        const [, port] = await server.waitForStderr(/metrics on https:\/\/127\.0\.0\.1:(\d+)\/metrics/, 10_000);
+        const withCert = await new Promise<number>((resolve, reject) => {
+          const opts = { ca: readFileSync(f('ca.pem')), cert: readFileSync(f('client.pem')), key: readFileSync(f('client.key')) };
+          httpsGet(`https://localhost:${port}/metrics`, opts, (res) => resolve(res.resume().statusCode ?? 0)).on('error', reject);
+        });
+        expect(withCert).toBe(200);
+        const without = await get(`https://localhost:${port}/metrics`).then((r) => r.status, (e: Error) => e.message);
+        expect(without).not.toBe(200);
+        expect(String(without)).toMatch(/certificate|socket hang up|ECONNRESET/i);
       } finally {
         await server.stop('SIGTERM');
       }

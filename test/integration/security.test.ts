@@ -317,6 +317,12 @@ describe('clearly server for a team: TLS, tokens, the bind rule', () => {
       const half = await runClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--host', '0.0.0.0', '--token-file', good]);
       expect(half.exitCode).toBe(2);
       expect(half.stderr).toMatch(/without --tls-cert\/--tls-key: /);
+      // Every IPv6 address, and a name that only looks like loopback: the same rule.
+      for (const host of ['::', '127.example.com']) {
+        const r6 = await runClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--host', host]);
+        expect(r6.exitCode, host).toBe(2);
+        expect(r6.stderr.startsWith(`clearly: refusing to listen on ${host} without --tls-cert/--tls-key and --token-file: `), r6.stderr).toBe(true);
+      }
     });
 
     it('with --insecure it listens, and says so on stderr and in stats', async () => {

@@ -100,6 +100,11 @@ const options = {
     choices: ['flower'],
     describe: "Also expose another monitor's metric set: flower (Flower's dashboards, Datadog's Celery check)",
   },
+  'metrics-buckets': { type: 'string', describe: "celery_task_runtime's buckets, seconds comma-separated (celery-exporter's --buckets; default Python's 0.005 … 10)" },
+  'metrics-queue-wait-buckets': {
+    type: 'string',
+    describe: "celery_task_queue_wait_time's buckets, seconds comma-separated (celery-exporter's --queue-wait-buckets; default 0.05 … 1800)",
+  },
   'metrics-purge-offline': { type: 'string', default: '10m', describe: 'Remove every metric of a host this long after its last heartbeat (0: never)' },
   ...redactOption,
   debug: { type: 'boolean', default: false, describe: 'Log clients, errors and undecodable messages in detail on stderr' },
@@ -151,6 +156,8 @@ export async function handler(argv: ServerArgs): Promise<number> {
           metricsDefaultQueue: argv.metricsDefaultQueue,
           metricsPurgeOffline: argv.metricsPurgeOffline === '0' ? 0 : parseDuration(argv.metricsPurgeOffline, '--metrics-purge-offline'),
           metricsCompat: argv.metricsCompat,
+          metricsBuckets: argv.metricsBuckets,
+          metricsQueueWaitBuckets: argv.metricsQueueWaitBuckets,
         });
   const redactor = redactorFor(argv.redact);
   const tls = serverTls(argv);

@@ -356,6 +356,14 @@ describe('clearly server --metrics: the port rules', () => {
     }
   }, 120_000);
 
+  it('--metrics-buckets / --metrics-queue-wait-buckets reach the server: a bad list is a usage error (2) naming the flag', async () => {
+    for (const flag of ['--metrics-buckets', '--metrics-queue-wait-buckets']) {
+      const r = await runClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--metrics', '127.0.0.1:0', flag, '5,1']);
+      expect([flag, r.exitCode]).toEqual([flag, 2]);
+      expect(r.stderr).toContain(`${flag} must be increasing numbers of seconds separated by commas, got "5,1"`);
+    }
+  });
+
   it('--metrics off serves nothing', async () => {
     const server = spawnClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--metrics', 'off']);
     try {

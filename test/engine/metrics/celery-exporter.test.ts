@@ -194,6 +194,15 @@ describe('celery-exporter metrics from the reducer', () => {
     expect(lines(m.counters[1]!)).toContain('celery_task_received_total{name=a,hostname=host-b,queue_name=emails} 1');
   });
 
+  it('custom buckets (--metrics-buckets, --metrics-queue-wait-buckets) get +Inf appended, as prometheus_client does', async () => {
+    const { m, feed } = rig({ runtimeBuckets: [0.1, 1], queueWaitBuckets: [5, 60, Infinity] });
+    lifecycle(feed, 'u1', 'a', 100, 'succeeded'); // runtime 0.3 s, queue wait 2 s
+    const text = await exposition(() => [m.runtime, m.queueWait]).text();
+    const le = (f: string) => text.split('\n').filter((l) => l.startsWith(`${f}_bucket{`) && l.includes('host-a')).map((l) => `${/le="([^"]+)"/.exec(l)![1]} ${l.split(' ').pop()}`);
+    expect(le('celery_task_runtime')).toEqual(['0.1 0', '1.0 1', '+Inf 1']);
+    expect(le('celery_task_queue_wait_time')).toEqual(['5.0 1', '60.0 1', '+Inf 1']);
+  });
+
   it('a custom task event counts nowhere; a task with no name is labelled None, as Python prints it', () => {
     const { m, feed } = rig();
     feed({ ...tev('started', 'u1', 1), type: 'task-progress', subject: 'other' });

@@ -56,6 +56,15 @@ module.exports = {
       to: { path: TRANSPORT_FILE, pathNot: '^$1' },
     },
     {
+      name: 'transports-behind-their-folder-from-the-root',
+      comment:
+        'The files at the engine\'s root (model.ts, pipeline.ts, session.ts) belong to no folder: ' +
+        'they reach a transport through its folder\'s chooser too (session.ts -> broker/open-source.ts).',
+      severity: 'error',
+      from: { path: '^src/engine/[^/]+\\.ts$' },
+      to: { path: TRANSPORT_FILE },
+    },
+    {
       name: 'transports-share-only-their-own-kind',
       comment: 'A transport file may use the broker\'s connection helpers of its own kind (control/redis.ts -> broker/redis-connect.ts).',
       severity: 'error',

@@ -1,6 +1,7 @@
 /**
  * clearly's CLI bundle (scripts/bundle.mjs, the same steps) once per client codec, into
- * gen/cli-NAME/clearly.js: `hand` is clearly as built; the others replace
+ * gen/cli-NAME/clearly.js: `hand` is clearly as built (the hand-written table codec up to commit
+ * 9a4b0c0, protobufjs static code since); the others replace
  * src/engine/grpc/codec/client.ts (the generated table and its codec) with client-NAME.mjs (a
  * generator's code and its runtime library). Everything else in the CLI is the same code.
  * Run from the repository root after `npm run build` and ./gen.sh.

@@ -24,24 +24,29 @@ import { LivePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 
-/** What `watch` shows and how, whatever the source (`demo` takes these too). */
-export const viewOptions = {
+/** Which records `watch` shows and for how long, whatever the source (`demo` takes these too). */
+const selectOptions = {
   ...filterOptions,
   workers: { type: 'boolean', default: false, describe: 'Also show worker events (online, heartbeat, offline)' },
   'only-workers': { type: 'boolean', default: false, describe: 'Show worker events only' },
   count: { alias: 'n', ...wholeNumber('--count', 1), describe: 'Exit 0 after printing this many records' },
   timeout: { alias: 't', ...seconds('--timeout'), describe: 'Exit 0 after this long (90, 90s, 1m30s, 2h)' },
+} as const;
+
+/** What only a broker has: `demo` (no broker) does not list or take these. */
+const brokerOnlyOptions = {
   'enable-events': {
     type: 'boolean',
     default: false,
     describe: 'With --broker: switch task events on in workers that have them off (enable_events every 5 s; it changes the workers)',
   },
   ...tapOptions,
-  ...displayOptions,
-  ...outputOptions,
 } as const;
 
-const options = { ...brokerOption, ...redactOption, ...serverOption, ...viewOptions } as const;
+/** What `watch` shows and how, whatever the source (`demo` takes these too). */
+export const viewOptions = { ...selectOptions, ...displayOptions, ...outputOptions } as const;
+
+const options = { ...brokerOption, ...redactOption, ...serverOption, ...selectOptions, ...brokerOnlyOptions, ...displayOptions, ...outputOptions } as const;
 
 type WatchArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
 export type ViewArgs = ArgumentsCamelCase<InferredOptionTypes<typeof viewOptions>>;

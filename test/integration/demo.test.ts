@@ -80,4 +80,15 @@ describe('clearly demo', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/--rate/);
   });
+
+  it('neither lists nor takes the flags that need a broker (--tap, --tap-exchange, --enable-events)', async () => {
+    const help = await runClearly(['demo', '--help']);
+    expect(help.exitCode, help.stderr).toBe(0);
+    expect(help.stdout).toContain('--state');
+    for (const flag of ['--tap', '--tap-exchange', '--tap-durable', '--tap-max-length', '--enable-events']) expect(help.stdout).not.toMatch(new RegExp(`^\\s+${flag}\\s`, 'm'));
+    const r = await runClearly(['demo', '--tap', 'task-monitor', '--count', '1'], { env: NO_BROKER });
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/Unknown argument: tap/);
+  });
 });

@@ -4,7 +4,9 @@
  * value; an explicit --color wins over NO_COLOR. Runs the BUILT CLI; the repeated-flag and colour
  * tests fill queues of their own on the Redis broker.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBrokerReachable, BROKERS, deleteQueue, uniqueQueue, withRedis } from '../helpers/brokers.js';
@@ -240,5 +242,24 @@ describe('--version, built and from the sources', () => {
     const r = await execa('npm', ['run', '--silent', 'dev', '--', '--version'], { cwd: REPO_ROOT, reject: false, timeout: 30_000 });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(pkg.version);
+  });
+  it('`npx clearly --version` in the checkout runs this build as it is: no second build', async () => {
+    // npm runs a package's own bin by linking the checkout into its npx cache, which runs
+    // `prepare`; a cache of the test's own keeps ~/.npm untouched (and --offline, the registry).
+    const cache = mkdtempSync(join(tmpdir(), 'clearly-npx-'));
+    const built = statSync(CLEARLY_BIN).mtimeMs;
+    try {
+      const r = await execa('npm', ['exec', '--offline', '--', 'clearly', '--version'], {
+        cwd: REPO_ROOT,
+        env: { npm_config_cache: cache, npm_config_update_notifier: 'false' },
+        reject: false,
+        timeout: 60_000,
+      });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe(pkg.version);
+      expect(statSync(CLEARLY_BIN).mtimeMs).toBe(built);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });

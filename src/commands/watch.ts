@@ -23,6 +23,7 @@ import { UsageError } from '../errors.js';
 import { LivePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
 import { makePalette, shouldColour } from '../format/colors.js';
+import type { TextOptions } from '../format/text.js';
 
 /** Which records `watch` shows and for how long, whatever the source (`demo` takes these too). */
 const selectOptions = {
@@ -86,7 +87,7 @@ export async function handler(argv: WatchArgs): Promise<number> {
 }
 
 /** Flags -> filter -> one printer -> the feed `open` picks for the filter -> run until done. */
-export async function watchView(argv: ViewArgs, open: (spec: FilterSpec) => OpenFeed): Promise<number> {
+export async function watchView(argv: ViewArgs, open: (spec: FilterSpec) => OpenFeed, view: Pick<TextOptions, 'wholeIn'> = {}): Promise<number> {
   // --count and --timeout are checked as the flags are parsed (cli/options.ts).
   const spec: FilterSpec = {
     pattern: argv.pattern,
@@ -99,7 +100,7 @@ export async function watchView(argv: ViewArgs, open: (spec: FilterSpec) => Open
   const filter = compileFilter(spec);
   const json = argv.json;
   const palette = makePalette(!json && shouldColour(process.stdout, process.env, argv.color));
-  const text = { ...argv, width: terminalWidth(process.stdout, process.env) };
+  const text = { ...argv, ...view, width: terminalWidth(process.stdout, process.env) };
   const printer = new LivePrinter(process.stdout, { json, palette, text, filter, limit: argv.count });
   return runLive(printer, open(spec), { timeoutSeconds: argv.timeout });
 }

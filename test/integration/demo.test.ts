@@ -91,4 +91,13 @@ describe('clearly demo', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/Unknown argument: tap/);
   });
+
+  it('text at 80 columns: a value left out says it is whole in --json (no server holds the demo\'s tasks)', async () => {
+    // The simulated reports return results Celery cut at 1024 characters: some will be left out.
+    const r = await runClearly(['demo', '--count', '400', '--rate', '2000', '--seed', '7', '--results'], { env: { ...NO_BROKER, COLUMNS: '80' } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const markers = r.stdout.split('\n').filter((l) => /^ +… \+\d+ characters/.test(l));
+    expect(markers.length).toBeGreaterThan(0);
+    for (const m of markers) expect(m).toMatch(/^ {6}… \+\d+ characters: whole in --json( \(Celery cut the rest\))?$/);
+  });
 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { BROKERS, BROKER_KINDS, assertBrokerReachable, deleteQueue, uniqueQueue, withRedis } from '../helpers/brokers.js';
 import { CELERY_DIR, PYTHON, assertCeleryAvailable, startWorker, type WorkerHandle } from '../helpers/celery.js';
-import { spawnClearly, type ClearlyProcess } from '../helpers/cli.js';
+import { runClearly, spawnClearly, type ClearlyProcess } from '../helpers/cli.js';
 
 interface Tapped {
   kind: string;
@@ -124,4 +124,20 @@ describe.each(BROKER_KINDS)('the tap on %s with events on', (kind) => {
     expect([...new Set(mine.map((x) => x.state))]).toEqual(['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS']);
     expect(mine.at(-1)!.args).toEqual(['x'.repeat(5000)]);
   }, 90_000);
+});
+
+describe('the tap on amqp: a name RabbitMQ does not have', () => {
+  beforeAll(() => assertBrokerReachable(BROKERS.amqp));
+  it.each([
+    ['--tap', 'queue'],
+    ['--tap-exchange', 'exchange'],
+  ])('%s: exit 69, one line naming the missing %s (not a missing vhost, no "lost its connection")', async (flag, what) => {
+    const name = uniqueQueue('clearly-no-such');
+    const r = await runClearly(['watch', '--broker', BROKERS.amqp, flag, name, '--json'], { timeoutMs: 20_000 });
+    expect(r.exitCode, r.stderr).toBe(69);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^clearly: cannot tap RabbitMQ at .*: RabbitMQ has no ${what} "${name}" in vhost "`));
+  });
 });

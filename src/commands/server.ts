@@ -117,7 +117,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y
     .options(options)
     .example('$0 server --broker amqp://guest:guest@rabbit:5672// --backend redis://redis:6379/1', 'RabbitMQ events, Redis results')
-    .example('CELERY_BROKER_URL=redis://localhost:6379/0 $0 server', "Celery's own environment works too")
+    .example('CELERY_BROKER_URL=redis://redis:6379/0 $0 server', "Celery's own environment works too")
     .example('$0 server -b redis://localhost:6379/0 --store postgres://clearly@db/clearly', "a team's shared history in PostgreSQL")
     .example('$0 server -b redis://localhost:6379/0 --store memory', 'keep nothing across restarts')
     .example('$0 server -b redis://localhost:6379/0 --enable-events', 'switch task events on in workers started without -E')

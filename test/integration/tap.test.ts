@@ -132,6 +132,22 @@ describe.each(BROKER_KINDS)('the tap on %s with events on', (kind) => {
   }, 90_000);
 });
 
+describe('the tap on amqp: a name RabbitMQ does not have', () => {
+  beforeAll(() => assertBrokerReachable(BROKERS.amqp));
+  it.each([
+    ['--tap', 'queue'],
+    ['--tap-exchange', 'exchange'],
+  ])('%s: exit 69, one line naming the missing %s (not a missing vhost, no "lost its connection")', async (flag, what) => {
+    const name = uniqueQueue('clearly-no-such');
+    const r = await runClearly(['watch', '--broker', BROKERS.amqp, flag, name, '--json'], { timeoutMs: 20_000 });
+    expect(r.exitCode, r.stderr).toBe(69);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^clearly: cannot tap RabbitMQ at .*: RabbitMQ has no ${what} "${name}" in vhost "`));
+  });
+});
+
 describe.each(BROKER_KINDS)('the tap on %s never shows a secret', (kind) => {
   const broker = BROKERS[kind];
   const exchange = uniqueQueue('clearly-cadasta-ex');

@@ -7,7 +7,6 @@
  */
 import { hostname } from 'node:os';
 import { amqpUnavailable, connectAmqp, type AmqpBroker } from './amqp-connect.js';
-import { describeError } from './source.js';
 import type { TapHandlers, TapOptions, TapSource } from './tap-source.js';
 
 export async function openAmqpTap(broker: AmqpBroker, o: TapOptions, h: TapHandlers): Promise<TapSource> {
@@ -16,7 +15,6 @@ export async function openAmqpTap(broker: AmqpBroker, o: TapOptions, h: TapHandl
   try {
     const ch = await conn.createChannel();
     ch.on('error', () => {});
-    conn.on('close', () => h.status({ kind: 'lost', error: 'the tap connection closed' }));
     await ch.prefetch(256);
     const consume = async (queue: string): Promise<void> => {
       await ch.consume(
@@ -50,8 +48,10 @@ export async function openAmqpTap(broker: AmqpBroker, o: TapOptions, h: TapHandl
     }
   } catch (e) {
     await conn.close().catch(() => {});
-    throw amqpUnavailable(broker, new Error(`cannot tap: ${describeError(e)}`));
+    throw amqpUnavailable(broker, e, 'cannot tap');
   }
+  // Only now: closing after a failed set-up above is not a lost tap.
+  conn.on('close', () => h.status({ kind: 'lost', error: 'the tap connection closed' }));
   return {
     reading,
     async close() {

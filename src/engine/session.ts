@@ -107,12 +107,14 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   // so workers show up at once instead of after up to `freq` seconds.
   void wakeWorkers(o.broker, o.debug, note);
   let tap: TapSource | null = null;
-  if (o.tap !== undefined && (o.tap.queues.length > 0 || o.tap.exchanges.length > 0)) {
-    tap = await openTap(broker, o.tap, {
+  const tapOptions = o.tap;
+  if (tapOptions !== undefined && (tapOptions.queues.length > 0 || tapOptions.exchanges.length > 0)) {
+    tap = await openTap(broker, tapOptions, {
       message: (raw) => pipeline.handleTapped(raw, now()),
       envelope: (envelope, queue) => pipeline.handleTapped({ envelope, queue }, now()),
       status: (s) => {
-        if (s.kind === 'lost') note(`the tap lost its connection to ${broker.masked} (${s.error}); tapped tasks stop until a restart`);
+        if (s.kind === 'lost') note(`the tap lost its connection to ${broker.masked} (${s.error}); reconnecting…`);
+        if (s.kind === 'reconnected') note(`the tap reconnected to ${broker.masked} after ${s.downSeconds.toFixed(1)}s; ${tapGap(broker.transport, tapOptions)}`);
       },
     });
     note(`tapping task messages from ${tap.reading.join(', ')}`);
@@ -131,6 +133,17 @@ export async function startSession(o: SessionOptions): Promise<Session> {
       await source.close();
     },
   };
+}
+
+/**
+ * What a tap reconnection missed: monitor queues, durable queues and Redis lists keep what was
+ * published meanwhile; RabbitMQ deleted clearly's own exclusive queue with the connection.
+ */
+function tapGap(transport: string, o: TapOptions): string {
+  if (transport === 'amqp' && !o.durable && o.exchanges.length > 0) {
+    return `task messages published meanwhile to ${o.exchanges.join(', ')} were missed (--tap-durable keeps them)`;
+  }
+  return 'task messages queued meanwhile are read now';
 }
 
 /** Each worker whose events are off is named once (per status), missing task-sent once, silent tapped tasks once. */

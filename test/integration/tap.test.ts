@@ -87,6 +87,24 @@ describe.each(BROKER_KINDS)('the tap on %s (Cadasta-style topology, events off)'
       expect(members.some((m) => m.includes('clearly.tap.'))).toBe(false);
     }
   }, 90_000);
+
+  it('tapped tasks that no event follows are said once to come from workers that send no events, with the fix', async () => {
+    watch = spawnClearly(['watch', '--broker', broker, '--tap', monitor, '--json']);
+    await watch.waitForStderr(new RegExp(`tapping task messages from ${monitor}`), 20_000);
+    const ids = await cadasta('publish');
+    await watch.waitForRecords((rs) => rs.some((r) => r.kind === 'task' && r.uuid === ids.export), 30_000);
+    await worker!.waitForLog(new RegExp(`cadasta\\.export\\[${ids.export}\\] succeeded`), 30_000);
+    // Looked for every 10 s, once a tapped task has had no event for 30 s.
+    const [line, n] = await watch.waitForStderr(/(\d+) tapped tasks? ha(?:s|ve) had no event for 30s: their workers send no task events[^\n]*/, 60_000);
+    expect(Number(n)).toBeGreaterThanOrEqual(2);
+    expect(line).toMatch(/Fix: start the workers with -E \(or clearly enable-events\); `clearly diagnose --broker URL` says which$/);
+    // The export task did run: events are off, so it is still PENDING here.
+    expect(watch.records().filter((r) => r.kind === 'task' && r.uuid === ids.export).map((r) => r.state)).toEqual(['PENDING']);
+    await new Promise((r) => setTimeout(r, 11_000));
+    expect(watch.stderr().match(/tapped tasks? ha(?:s|ve) had no event/g)).toHaveLength(1);
+    await watch.stop('SIGINT');
+    watch = undefined;
+  }, 120_000);
 });
 
 describe.each(BROKER_KINDS)('the tap on %s with events on', (kind) => {

@@ -33,7 +33,8 @@ QUEUE = os.environ.get('CLEARLY_TEST_QUEUE') or 'celery'
 
 app = Celery('tasks', broker=BROKER, backend=BACKEND)
 app.conf.update(
-    task_send_sent_event=True,  # task-sent comes from the publisher (workload.py)
+    # task-sent comes from the publisher (workload.py); CLEARLY_TEST_TASK_SENT=0: publishers without it
+    task_send_sent_event=os.environ.get('CLEARLY_TEST_TASK_SENT', '1') != '0',
     # same as -E; both, so neither can be forgotten (CLEARLY_TEST_TASK_EVENTS=0: a worker with them off)
     worker_send_task_events=os.environ.get('CLEARLY_TEST_TASK_EVENTS', '1') != '0',
     task_serializer='json',

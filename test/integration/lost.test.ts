@@ -2,7 +2,8 @@
  * Lost tasks with real Celery workers on both brokers: a worker SIGKILLed while a task is STARTED
  * on it (no worker-offline: its heartbeats stop) makes that task `lost` once the expiry window
  * runs out, in `watch --broker` (text and --json) and in a server (`tasks --lost`, `check
- * --max-lost`). The state stays STARTED, as Celery's does.
+ * --max-lost`). The state stays STARTED, as Celery's does. A worker stopped under a running task
+ * does the same, and a pool child that dies under its task stays the FAILURE Celery reports.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKERS, BROKER_KINDS, assertBrokerReachable, purgeQueue, uniqueQueue } from '../helpers/brokers.js';
@@ -82,4 +83,34 @@ describe.each(BROKER_KINDS)('lost tasks on %s', (kind) => {
     };
     expect(json.measured.lost.oldest.map((t) => t.uuid)).toContain(id);
   });
+
+  it("a worker shut down (cold) under a STARTED task marks it lost; prefork's WorkerLostError FAILURE stays a FAILURE, never lost", async () => {
+    const q = uniqueQueue('clearly-lost-clean');
+    const w = await startWorker({ broker, queues: [q], concurrency: 1 });
+    try {
+      // A pool child that exits under its task: the main process reports WorkerLostError.
+      const [died] = await runWorkload({ broker, queue: q, call: { task: 'tasks.die', expect: 'FAILURE' } });
+      const failed = (await watch!.waitForRecord((r) => r.kind === 'task' && r.uuid === died!.id && r.state === 'FAILURE', 30_000)) as TaskRecord;
+      // Celery 5.2 sends it as ExceptionWithTraceback(); the traceback names it.
+      expect((failed as TaskRecord & { traceback: string | null }).traceback).toMatch(/billiard\.exceptions\.WorkerLostError: Worker exited prematurely/);
+      const [held] = await runWorkload({ broker, queue: q, call: { task: 'tasks.slow', args: [120], expect: 'STARTED' } });
+      await watch!.waitForRecord((r) => r.kind === 'task' && r.uuid === held!.id && r.state === 'STARTED', 30_000);
+      // Warm shutdown waits for the running task: a second SIGTERM makes it a cold one (worker-offline still sent).
+      const stopping = w.stop({ timeoutMs: 30_000 });
+      await w.waitForLog(/worker: Warm shutdown/, 15_000);
+      process.kill(w.pid, 'SIGQUIT');
+      await stopping;
+      const lost = (await watch!.waitForRecord((r) => r.kind === 'task' && r.uuid === held!.id && (r as { lost?: boolean }).lost === true, 20_000)) as TaskRecord;
+      expect(lost).toMatchObject({ state: 'STARTED', worker: w.hostname });
+      const listed = await runClearly(['tasks', '--server', address, '--lost', '--json', '--worker', `^${escapeRe(w.hostname)}$`]);
+      expect((parseRecords(listed.stdout) as TaskRecord[]).map((r) => [r.uuid, r.state])).toEqual([[held!.id, 'STARTED']]);
+      const dead = JSON.parse((await runClearly(['task', died!.id, '--server', address, '--json'])).stdout) as TaskRecord & { lost?: boolean };
+      expect(dead).toMatchObject({ state: 'FAILURE' });
+      expect(dead.lost ?? false).toBe(false);
+      expect(watch!.records().some((r) => r.kind === 'task' && r.uuid === died!.id && (r as { lost?: boolean }).lost === true)).toBe(false);
+    } finally {
+      await w.kill('SIGKILL');
+      await purgeQueue(broker, q).catch(() => 0);
+    }
+  }, 120_000);
 });

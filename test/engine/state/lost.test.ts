@@ -107,6 +107,15 @@ describe('lost tasks', () => {
     expect([...s.tasks()].slice(0, 2).map((t) => t.uuid).sort()).toEqual(['a', 'b']);
   });
 
+  it("prefork's WorkerLostError FAILURE stays what it is: the worker going offline later does not mark it lost", () => {
+    const s = cluster();
+    const exception = "WorkerLostError('Worker exited prematurely: signal 9 (SIGKILL) Job: 0.')";
+    s.apply(tev('failed', 'a', 5, 'w1@host', { exception }), 102);
+    const out = s.apply(wev('offline', 6), 103);
+    expect(brief(out)).toEqual(['worker:w1@host:OFFLINE', 'task:b:RECEIVED:lost']);
+    expect(s.getTask('a')).toMatchObject({ state: 'FAILURE', exception, lost: false, lostAt: null });
+  });
+
   it('a requeued rejection (back in its queue) is not lost', () => {
     const s = cluster();
     s.apply(tev('rejected', 'b', 4, 'w1@host', { requeue: true }), 101);

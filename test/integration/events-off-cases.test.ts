@@ -5,6 +5,7 @@
  * on stderr of `watch --broker` and of `server`, with its fix; the worker's verdict is in
  * `workers --json` and `stats`, and `check --max-events-off` alerts on it. A broker of its own
  * (RabbitMQ vhost, Redis db): whether any publisher sends task-sent is a verdict over all traffic.
+ * And `server --enable-events` switching a worker without -E on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKER_KINDS, ISOLATED_DB, assertBrokerReachable, BROKERS, uniqueQueue } from '../helpers/brokers.js';
@@ -79,5 +80,32 @@ describe.each(BROKER_KINDS)('events off on %s: no events at all, no task-sent', 
     expect(stats.task_sent_missing).toBe(true);
     expect(watch.stderr().match(/no task-sent events/g)).toHaveLength(1);
     await Promise.all([watch.stop('SIGINT'), server.stop('SIGINT')]);
+  }, 120_000);
+
+  it('server --enable-events switches a worker without -E on, says which, and its tasks then reach the server', async () => {
+    const q = uniqueQueue('clearly-evserver');
+    const blind = await startWorker({ broker: iso.url, queues: [q], taskEvents: false });
+    try {
+      const server = spawnClearly(['server', '--broker', iso.url, '--port', '0', '--store', 'memory', '--enable-events']);
+      running.push(server);
+      const [, port] = await server.waitForStderr(/server listening on 127\.0\.0\.1:(\d+)/, 20_000);
+      await server.waitForStderr(new RegExp(`--enable-events: switched task events on in [^\\n]*${escapeRe(blind.hostname)}`), 20_000);
+      const published = await runWorkload({ broker: iso.url, queue: q, call: { task: 'tasks.add', args: [4, 5], count: 2 } });
+      const deadline = Date.now() + 30_000;
+      let done: { uuid: string; worker: string | null }[] = [];
+      while (Date.now() < deadline) {
+        const r = await runClearly(['tasks', '--server', `127.0.0.1:${port}`, '--json', '--state', 'SUCCESS', '--worker', `^${escapeRe(blind.hostname)}$`]);
+        done = r.stdout.trim() === '' ? [] : r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { uuid: string; worker: string | null });
+        if (published.every((p) => done.some((t) => t.uuid === p.id))) break;
+        await new Promise((res) => setTimeout(res, 300));
+      }
+      expect(published.map((p) => done.find((t) => t.uuid === p.id)?.worker)).toEqual(published.map(() => blind.hostname));
+      // Said once, not every 5 s.
+      await new Promise((r) => setTimeout(r, 6000));
+      expect(server.stderr().split('--enable-events: switched task events on').length - 1).toBe(1);
+      await server.stop('SIGINT');
+    } finally {
+      await blind.kill('SIGKILL');
+    }
   }, 120_000);
 });

@@ -181,7 +181,7 @@ class EventsOffNotices {
       this.said.set(w.hostname, v.status);
       this.note(text);
     }
-    if (!this.taskSentSaid && taskSentMissing(this.state.firstSent, this.state.firstReceived)) {
+    if (!this.taskSentSaid && taskSentMissing(this.state.publishersSent, this.state.firstReceived)) {
       this.taskSentSaid = true;
       this.note(`no task-sent events: ${this.state.firstReceived} tasks appeared first at a worker's task-received, so nothing shows while they wait in a queue. Fix: ${TASK_SENT_FIX}`);
     }

@@ -84,6 +84,36 @@ describe.each(BROKER_KINDS)('lost tasks on %s', (kind) => {
     expect(json.measured.lost.oldest.map((t) => t.uuid)).toContain(id);
   });
 
+  it('a restarted worker that gets the message again (acks_late) clears the mark, and the task moves on', async () => {
+    const q = uniqueQueue('clearly-lost-again');
+    // RabbitMQ hands an unacknowledged message out again when the connection drops. Redis (kombu
+    // 5.2) when a worker's consumer starts, if it is older than the visibility timeout (1 s here).
+    const env = { CLEARLY_TEST_VISIBILITY_TIMEOUT: '1' };
+    const first = await startWorker({ broker, queues: [q], concurrency: 1, env });
+    let second: WorkerHandle | undefined;
+    try {
+      const [t] = await runWorkload({ broker, queue: q, call: { task: 'tasks.slow_late', args: [6] } });
+      await watch!.waitForRecord((r) => r.kind === 'task' && r.uuid === t!.id && r.state === 'STARTED', 30_000);
+      await first.kill('SIGKILL');
+      await watch!.waitForRecord((r) => r.kind === 'task' && r.uuid === t!.id && (r as { lost?: boolean }).lost === true, 20_000);
+      second = await startWorker({ broker, queues: [q], concurrency: 1, env });
+      const done = (await watch!.waitForRecord((r) => r.kind === 'task' && r.uuid === t!.id && r.state === 'SUCCESS', 60_000)) as TaskRecord & { lost?: boolean };
+      expect(done).toMatchObject({ worker: second.hostname });
+      expect(done.lost ?? false).toBe(false);
+      // The mark went as soon as the second worker said it had the task again.
+      const mine = watch!.records().filter((r) => r.kind === 'task' && r.uuid === t!.id) as (TaskRecord & { lost?: boolean })[];
+      const lostAt = mine.findIndex((r) => r.lost === true);
+      const back = mine.findIndex((r, i) => i > lostAt && r.worker === second!.hostname);
+      expect(back).toBeGreaterThan(lostAt);
+      expect(mine.slice(back).every((r) => r.lost !== true)).toBe(true);
+      const listed = await runClearly(['tasks', '--server', address, '--lost', '--json', '--worker', `^(${escapeRe(first.hostname)}|${escapeRe(second.hostname)})$`]);
+      expect(parseRecords(listed.stdout)).toEqual([]);
+    } finally {
+      await Promise.all([first.kill('SIGKILL'), second?.kill('SIGKILL')]);
+      await purgeQueue(broker, q).catch(() => 0);
+    }
+  }, 150_000);
+
   it("a worker shut down (cold) under a STARTED task marks it lost; prefork's WorkerLostError FAILURE stays a FAILURE, never lost", async () => {
     const q = uniqueQueue('clearly-lost-clean');
     const w = await startWorker({ broker, queues: [q], concurrency: 1 });

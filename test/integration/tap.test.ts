@@ -77,6 +77,13 @@ describe.each(BROKER_KINDS)('the tap on %s (Cadasta-style topology, events off)'
     watch = spawnClearly(['watch', '--broker', broker, '--tap-exchange', exchange, '--json']);
     const [, own] = await watch.waitForStderr(/tapping task messages from (\S+)/, 20_000);
     expect(own).toContain(`clearly.tap.${exchange}`);
+    const queues = async (): Promise<string[][]> => {
+      const vhost = decodeURIComponent(new URL(broker).pathname.slice(1)) || '/';
+      const r = await execa('rabbitmqctl', ['list_queues', '-p', vhost, 'name', 'durable', 'auto_delete', 'exclusive', '-q', '--no-table-headers'], { timeout: 30_000 });
+      return r.stdout.split('\n').map((l) => l.split('\t'));
+    };
+    // RabbitMQ: not durable, auto-deleted and exclusive, so it goes with clearly's connection.
+    if (kind === 'amqp') expect((await queues()).find((r) => r[0] === own)?.slice(1)).toEqual(['false', 'true', 'true']);
     const ids = await cadasta('publish');
     const records = (await watch.waitForRecords((rs) => rs.some((r) => r.kind === 'task' && r.uuid === ids.export), 30_000)) as unknown as Tapped[];
     expect(records.find((r) => r.uuid === ids.export)?.args).toEqual(['x'.repeat(5000)]);
@@ -85,7 +92,8 @@ describe.each(BROKER_KINDS)('the tap on %s (Cadasta-style topology, events off)'
     if (kind === 'redis') {
       const members = await withRedis(broker, (r) => r.smembers(`_kombu.binding.${exchange}`));
       expect(members.some((m) => m.includes('clearly.tap.'))).toBe(false);
-    }
+      expect(await withRedis(broker, (r) => r.exists(own!))).toBe(0);
+    } else expect((await queues()).some((r) => r[0] === own)).toBe(false);
   }, 90_000);
 
   it('tapped tasks that no event follows are said once to come from workers that send no events, with the fix', async () => {

@@ -12,6 +12,9 @@ CADASTA_MONITOR_QUEUE (unique names per test run).
   python3 cadasta.py publish-v1 the 5 KB task in Celery's message protocol 1 (everything in the
                                body); print {"export": id}
   python3 cadasta.py publish-n N  N 5 KB tasks, one after the other; print {"ids": [...]}
+  python3 cadasta.py publish-secret
+                               publish login({'user': 'bob', 'creds': {'api_key': ...}},
+                               password='hunter2'); print {"login": id}
 A worker: python3 -m celery -A cadasta worker -Q $CADASTA_WORK_QUEUE
 """
 import json
@@ -56,6 +59,11 @@ def pickled(items):
     return len(items)
 
 
+@app.task
+def login(profile, password=None):
+    return profile['user']
+
+
 def declare():
     with app.connection_for_write() as conn:
         for q in app.conf.task_queues:
@@ -76,3 +84,7 @@ if __name__ == '__main__':
         a = export.apply_async((big,), routing_key=f'{WORK}.export')
         b = pickled.apply_async(({1, 2},), routing_key=f'{WORK}.pickled')
         print(json.dumps({'export': a.id, 'pickled': b.id}))
+    elif sys.argv[1:] == ['publish-secret']:
+        c = login.apply_async(({'user': 'bob', 'creds': {'api_key': 'AKIA-TAP-SECRET', 'region': 'eu'}},),
+                              {'password': 'hunter2'}, routing_key=f'{WORK}.login')
+        print(json.dumps({'login': c.id}))

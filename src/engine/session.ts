@@ -117,6 +117,9 @@ export async function startSession(o: SessionOptions): Promise<Session> {
         if (s.kind === 'reconnected') note(`the tap reconnected to ${broker.masked} after ${s.downSeconds.toFixed(1)}s; ${tapGap(broker.transport, tapOptions)}`);
       },
     });
+    if (tap.swept !== undefined && tap.swept.length > 0) {
+      note(`removed ${tap.swept.join(', ')}: left bound by a clearly on this host that died without closing (Redis has no auto-delete)`);
+    }
     note(`tapping task messages from ${tap.reading.join(', ')}`);
   }
   const events = o.detectEventsOff === true ? new EventsOffNotices(state, pipeline, note, o.enableEvents === true) : null;

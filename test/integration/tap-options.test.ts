@@ -3,8 +3,9 @@
  * brokers: a server tapping through `CLEARLY_TAP` (protocol 2 and protocol 1 messages, whole args
  * in `tasks --json`); `--tap-exchange --tap-durable` keeping a durable queue capped at
  * `--tap-max-length` (RabbitMQ: `x-max-length`; Redis: trimmed when read), so only the newest
- * messages published while clearly was away are read; and the tap reconnecting by itself when
- * the broker drops its connection.
+ * messages published while clearly was away are read; a killed clearly's own queue removed
+ * (RabbitMQ: exclusive; Redis: by the next clearly on the host); and the tap reconnecting by
+ * itself when the broker drops its connection.
  */
 import { execFile } from 'node:child_process';
 import { hostname } from 'node:os';
@@ -134,6 +135,37 @@ describe.each(BROKER_KINDS)('tap options on %s (Cadasta-style topology, events o
     expect(tasksOf(rs).find((t) => t.uuid === ids[4])?.args).toEqual(['4'.repeat(5000)]);
     await second.stop('SIGINT');
   }, 120_000);
+
+  it("a clearly killed while tapping leaves nothing that fills: RabbitMQ drops its queue, on Redis the next clearly removes the list", async () => {
+    const first = spawn(['watch', '--broker', broker, '--tap-exchange', exchange, '--json']);
+    const [, own] = await first.waitForStderr(/tapping task messages from (\S+)/, 20_000);
+    await first.stop('SIGKILL');
+    if (kind === 'amqp') {
+      // Exclusive: gone with the connection.
+      const vhost = decodeURIComponent(new URL(broker).pathname.slice(1)) || '/';
+      const deadline = Date.now() + 15_000;
+      let names: string[] = [];
+      do {
+        const { stdout } = await run('rabbitmqctl', ['list_queues', '-p', vhost, 'name', '-q', '--no-table-headers']);
+        names = stdout.split('\n');
+        if (!names.includes(own!)) break;
+        await new Promise((r) => setTimeout(r, 300));
+      } while (Date.now() < deadline);
+      expect(names).not.toContain(own);
+      return;
+    }
+    // Redis has no auto-delete: the binding outlived it, and kombu fills the list.
+    const bound = async (): Promise<boolean> => (await withRedis(broker, (r) => r.smembers(`_kombu.binding.${exchange}`))).some((m) => m.endsWith(own!));
+    expect(await bound()).toBe(true);
+    await cadasta('publish');
+    expect(await withRedis(broker, (r) => r.llen(own!))).toBeGreaterThan(0);
+    const next = spawn(['watch', '--broker', broker, '--tap-exchange', exchange, '--json']);
+    await next.waitForStderr(new RegExp(`removed ${escapeRe(own!)}: left bound by a clearly on this host that died without closing`), 20_000);
+    await next.waitForStderr(/tapping task messages from/, 20_000);
+    expect(await bound()).toBe(false);
+    expect(await withRedis(broker, (r) => r.exists(own!))).toBe(0);
+    await next.stop('SIGINT');
+  }, 90_000);
 
   it('the tap reconnects when the broker drops its connection, says so, and taps again', async () => {
     const watch = spawn(['watch', '--broker', broker, '--tap', monitor, '--json']);

@@ -5,13 +5,14 @@
  * from a monitor list the user's binding fills; `--tap-exchange NAME` adds clearly's own list
  * bound with `#`, removed again at close unless `--tap-durable`, and kept to `maxLength`
  * messages (LTRIM of the oldest, at each connection and after each pop) so what clearly reads
- * can never fill the broker's memory. A dropped connection is reconnected with backoff (the
+ * can never fill the broker's memory; the lists a dead clearly on this host left bound are
+ * removed at start. A dropped connection is reconnected with backoff (the
  * bindings asserted again: a restarted Redis may have lost them); the lists keep what was
  * pushed meanwhile, so nothing is missed.
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { bindingKey, bindingMember, connectRedis, priorityKeys, redisUnavailable, type RedisBroker } from './redis-connect.js';
+import { bindingKey, bindingMember, connectRedis, KOMBU_SEP, priorityKeys, redisUnavailable, type RedisBroker } from './redis-connect.js';
 import { backoffMs, describeError } from './source.js';
 import type { TapHandlers, TapOptions, TapSource } from './tap-source.js';
 
@@ -29,6 +30,38 @@ async function bind(client: Redis, own: readonly Own[], maxLength: number): Prom
   }
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Redis has no auto-delete: a clearly on this host that died without closing (SIGKILL, a crash)
+ * left its list bound, and kombu would fill it for ever. Its binding and list go now; the names
+ * removed are returned for the notice.
+ */
+async function sweepDead(client: Redis, exchanges: readonly string[]): Promise<string[]> {
+  const swept: string[] = [];
+  for (const ex of exchanges) {
+    const prefix = `clearly.tap.${ex}.${hostname()}.`;
+    for (const member of await client.smembers(bindingKey(ex))) {
+      const list = member.split(KOMBU_SEP).at(-1) ?? '';
+      if (!list.startsWith(prefix)) continue;
+      const rest = list.slice(prefix.length);
+      const pid = /^\d+$/.test(rest) ? Number(rest) : NaN;
+      if (!Number.isSafeInteger(pid) || pid === process.pid || alive(pid)) continue;
+      await client.srem(bindingKey(ex), member);
+      await client.del(...priorityKeys(list));
+      swept.push(list);
+    }
+  }
+  return swept;
+}
+
 export async function openRedisTap(broker: RedisBroker, o: TapOptions, h: TapHandlers): Promise<TapSource> {
   const own: Own[] = o.exchanges.map((ex) => {
     const list = `clearly.tap.${ex}.${o.durable ? hostname() : `${hostname()}.${process.pid}`}`;
@@ -36,7 +69,9 @@ export async function openRedisTap(broker: RedisBroker, o: TapOptions, h: TapHan
   });
   const lists: string[] = [...o.queues, ...own.map((x) => x.list)];
   let client = await connectRedis(broker, undefined, 'clearly-tap');
+  let swept: string[];
   try {
+    swept = await sweepDead(client, o.exchanges);
     await bind(client, own, o.maxLength);
   } catch (e) {
     client.disconnect();
@@ -79,11 +114,19 @@ export async function openRedisTap(broker: RedisBroker, o: TapOptions, h: TapHan
     return false;
   };
 
+  let boundAt = Date.now();
   const loop = async (): Promise<void> => {
     while (!closed) {
       try {
         const r = await client.brpop(...keys, 1);
-        if (r === null) continue;
+        if (r === null) {
+          // While idle, every 10 s: the bindings again (someone may have removed them).
+          if (own.length > 0 && Date.now() - boundAt > 10_000) {
+            boundAt = Date.now();
+            for (const x of own) await client.sadd(bindingKey(x.exchange), x.member);
+          }
+          continue;
+        }
         const [key, text] = r;
         const queue = queueOf.get(key) ?? key;
         h.envelope(text, queue);
@@ -98,6 +141,7 @@ export async function openRedisTap(broker: RedisBroker, o: TapOptions, h: TapHan
   const running = loop();
   return {
     reading: lists,
+    swept,
     async close() {
       closed = true;
       (wake as (() => void) | null)?.();

@@ -123,7 +123,7 @@ export function statsReply(s: StatsSources, now: number): StatsReply {
     store_pruned: s.store.pruned,
     store_written: s.store.written,
     workers_without_events: withoutEvents(s.state, now),
-    task_sent_missing: taskSentMissing(s.state.firstSent, s.state.firstReceived),
+    task_sent_missing: taskSentMissing(s.state.publishersSent, s.state.firstReceived),
     insecure: s.security.insecure,
     redact: s.security.redact,
     tls: s.security.tls,

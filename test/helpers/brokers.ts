@@ -47,9 +47,12 @@ export const ISOLATED_DB = {
   generator: DB_BASE + 3,
   differential: DB_BASE + 4,
   metrics: DB_BASE + 5,
-  /** Redis has 16 dbs (base..base+5 above): these two are below the base (0 and 1 are broker and results). */
-  eventsOff: DB_BASE - 1,
-  diagnose: DB_BASE - 2,
+  /**
+   * Redis has 16 dbs (base..base+5 above): these two are below the base, skipping base - 1, which
+   * is the bench's (db 9 by default: bench/lib/brokers.ts); 0 and 1 are the broker and the results.
+   */
+  eventsOff: DB_BASE - 2,
+  diagnose: DB_BASE - 3,
 } as const;
 
 /** Redis's priority sub-queues: `<queue>`, `<queue>\x06\x163`, `\x06\x166`, `\x06\x169` (PROTOCOL.md §8). */

@@ -39,6 +39,8 @@ export interface CollectorOptions {
   readonly backend: string | undefined;
   readonly store: StoreUrl;
   readonly retention: RetentionPolicy;
+  /** Tasks held while the store cannot be written (store/writer.ts; default DEFAULT_BACKLOG). */
+  readonly storeBacklog?: number;
   readonly maxTasks: number;
   readonly maxWorkers: number;
   readonly clientBuffer: number;
@@ -154,7 +156,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
   if (store === null) {
     history = memoryHistory(state, results, session.masked, GET_TASK_BACKEND_TIMEOUT_MS);
   } else {
-    writer = new StoreWriter({ store, broker: session.masked, results, log: o.log });
+    writer = new StoreWriter({ store, broker: session.masked, results, log: o.log, ...(o.storeBacklog === undefined ? {} : { maxBacklog: o.storeBacklog }) });
     history = storeHistory(state, store, writer, results, session.masked, GET_TASK_BACKEND_TIMEOUT_MS, o.redactor);
   }
   const location = store === null ? 'memory' : `${store.kind} ${store.location}`;
@@ -264,12 +266,18 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
         writer.start();
         await refreshStoreStats();
         timers.push(setInterval(() => void refreshStoreStats(), STORE_STATS_EVERY_MS));
+        // A store that stays down fails every prune: said once, until one succeeds again.
+        let pruneFailing = false;
         const prune = (): void => {
           store.prune(o.retention, now()).then(
             (n) => {
+              pruneFailing = false;
               if (n > 0) o.log(`retention: pruned ${n} tasks from the store`);
             },
-            (e: unknown) => o.log(`retention: could not prune the store (${(e as Error).message})`),
+            (e: unknown) => {
+              if (!pruneFailing) o.log(`retention: could not prune the store (${(e as Error).message}); trying again every minute`);
+              pruneFailing = true;
+            },
           );
         };
         prune();

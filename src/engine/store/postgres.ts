@@ -17,6 +17,11 @@ import type { RetentionPolicy, Store, StoreSize, WriteBatch } from './store.js';
 const ROWS_PER_STATEMENT = 2000;
 const PRUNE_CHUNK = 5_000;
 const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * A statement that has not answered in this long fails (the connection is then discarded): a
+ * database that went silent (its host gone, no reset) must not hold the writer for ever.
+ */
+const QUERY_TIMEOUT_MS = 60_000;
 const FIX = 'check the URL in --store (CLEARLY_STORE), or use --store memory or a file path';
 
 /**
@@ -73,7 +78,14 @@ export class PostgresStore implements Store {
 
   /** Connects and migrates; UnavailableError (exit 69) when the database cannot be reached. */
   static async open(url: string, masked: string): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, types: TYPES });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 4,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+      keepAlive: true,
+      types: TYPES,
+    });
     // A lost connection surfaces in the next call; an idle client's error must not crash the process.
     pool.on('error', () => {});
     const store = new PostgresStore(pool, masked);
@@ -124,6 +136,7 @@ export class PostgresStore implements Store {
 
   async write(batch: WriteBatch): Promise<void> {
     const client = await this.pool.connect();
+    let failed: Error | undefined;
     try {
       await client.query('BEGIN');
       // `seq` follows the batch's order (the order tasks last changed: "newest first" reads it),
@@ -160,9 +173,11 @@ export class PostgresStore implements Store {
       await client.query('COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
+      failed = e as Error;
       throw e;
     } finally {
-      client.release();
+      // A client whose write failed may be on a dead connection: discarded, not reused.
+      client.release(failed);
     }
   }
 

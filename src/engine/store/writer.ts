@@ -50,6 +50,8 @@ export class StoreWriter {
   private failures = 0;
   private retryAt = 0;
   private dropped = 0;
+  /** `dropped` when the current failure began (the recovery says how many it cost). */
+  private droppedBefore = 0;
   private written = 0;
   private readonly intervalMs: number;
   private readonly maxBacklog: number;
@@ -111,12 +113,20 @@ export class StoreWriter {
     this.writing = this.o.store.write({ tasks, workers, names, counters }).then(
       () => {
         this.written += tasks.length;
-        if (this.failures > 0) this.o.log(`the store ${this.o.store.location} is writable again; wrote what was held`);
+        if (this.failures > 0) {
+          const lost = this.dropped - this.droppedBefore;
+          const cost = lost === 0 ? '' : `; ${lost} task ${lost === 1 ? 'change' : 'changes'} could not be kept (stats: store_dropped)`;
+          this.o.log(`the store ${this.o.store.location} is writable again; wrote what was held${cost}`);
+        }
         this.failures = 0;
       },
       (e: unknown) => {
         if (this.failures === 0) {
-          this.o.log(`cannot write to the store ${this.o.store.location} (${(e as Error).message}); holding changes and retrying`);
+          this.droppedBefore = this.dropped;
+          this.o.log(
+            `cannot write to the store ${this.o.store.location} (${(e as Error).message}); ` +
+              `holding changes (up to ${this.maxBacklog} tasks) and retrying`,
+          );
         }
         this.failures++;
         this.retryAt = Date.now() + backoffMs(this.failures);
@@ -145,7 +155,7 @@ export class StoreWriter {
   /** Stops the timer and writes what is left (bounded by the caller's timeout). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    this.failures = 0;
+    this.retryAt = 0; // whatever the backoff
     await this.flush();
   }
 
@@ -170,6 +180,12 @@ export class StoreWriter {
     for (const w of rows.workers) this.heldWorkers.set(w.hostname, w);
     // Oldest first (Map keeps insertion order): what is dropped is what waited longest.
     let over = this.held.size - this.maxBacklog;
+    if (over > 0 && this.dropped === this.droppedBefore) {
+      this.o.log(
+        `the store's backlog is full (${this.maxBacklog} tasks, --store-backlog): the oldest changes could not be kept ` +
+          '(counted in stats as store_dropped)',
+      );
+    }
     for (const uuid of this.held.keys()) {
       if (over-- <= 0) break;
       this.held.delete(uuid);

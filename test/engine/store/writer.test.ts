@@ -67,7 +67,7 @@ describe('StoreWriter', () => {
     apply(ev('received', 'b', 3));
     await writer.flush(); // within the backoff: held, not tried
     expect(writer.stats).toMatchObject({ backlog: 2, state: 'failing', dropped: 0 });
-    expect(logs).toEqual(['cannot write to the store /tmp/fake.sqlite (disk full); holding changes and retrying']);
+    expect(logs).toEqual(['cannot write to the store /tmp/fake.sqlite (disk full); holding changes (up to 1000 tasks) and retrying']);
     store.failing = false;
     await new Promise((r) => setTimeout(r, 600)); // past the first backoff step (500 ms)
     await writer.flush();
@@ -77,14 +77,45 @@ describe('StoreWriter', () => {
     expect(writer.stats).toMatchObject({ backlog: 0, state: 'ok', written: 2 });
   });
 
-  it('keeps at most maxBacklog tasks while failing: the oldest go, counted', async () => {
-    const { store, writer, apply } = setUp(3);
+  it('keeps at most maxBacklog tasks while failing: the oldest go, counted, said once', async () => {
+    const { store, logs, writer, apply } = setUp(3);
     store.failing = true;
     for (let i = 0; i < 5; i++) apply(ev('received', `t${i}`, i));
     await writer.flush();
     expect(writer.stats).toMatchObject({ backlog: 3, dropped: 2 });
+    for (let i = 5; i < 7; i++) apply(ev('received', `t${i}`, i));
+    await writer.flush(); // within the backoff: held, two more dropped, not said again
+    expect(writer.stats).toMatchObject({ backlog: 3, dropped: 4 });
+    expect(logs.filter((l) => l.includes('could not be kept'))).toEqual([
+      "the store's backlog is full (3 tasks, --store-backlog): the oldest changes could not be kept (counted in stats as store_dropped)",
+    ]);
     store.failing = false;
     await writer.stop(); // a stop writes what is held whatever the backoff
-    expect(store.batches.flatMap((b) => b.tasks.map((r) => r.uuid))).toEqual(['t2', 't3', 't4']);
+    expect(store.batches.flatMap((b) => b.tasks.map((r) => r.uuid))).toEqual(['t4', 't5', 't6']);
+    expect(logs.at(-1)).toBe('the store /tmp/fake.sqlite is writable again; wrote what was held; 4 task changes could not be kept (stats: store_dropped)');
+  });
+
+  it('a later outage says its own losses, and the full backlog again', async () => {
+    const { store, logs, writer, apply } = setUp(1);
+    store.failing = true;
+    apply(ev('received', 'a', 1));
+    apply(ev('received', 'b', 2));
+    await writer.flush();
+    store.failing = false;
+    await writer.stop();
+    store.failing = true;
+    writer.start();
+    apply(ev('received', 'c', 3));
+    apply(ev('received', 'd', 4));
+    apply(ev('received', 'e', 5));
+    await writer.flush();
+    store.failing = false;
+    await writer.stop();
+    expect(logs.filter((l) => l.includes('backlog is full'))).toHaveLength(2);
+    expect(logs.filter((l) => l.includes('writable again'))).toEqual([
+      'the store /tmp/fake.sqlite is writable again; wrote what was held; 1 task change could not be kept (stats: store_dropped)',
+      'the store /tmp/fake.sqlite is writable again; wrote what was held; 2 task changes could not be kept (stats: store_dropped)',
+    ]);
+    expect(writer.stats.dropped).toBe(3);
   });
 });

@@ -261,7 +261,8 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
         // Oldest first, so memory's order of last change is the store's.
         const recent = await store.recent(o.maxTasks);
         for (let i = recent.length - 1; i >= 0; i--) state.restoreTask(taskFromRow(redactRow(recent[i]!, o.redactor)));
-        for (const w of await store.workers()) state.restoreWorker(workerFromRow(w), now());
+        // A worker that died while the server was down: OFFLINE now, its tasks lost (and written).
+        for (const w of await store.workers()) for (const ch of state.restoreWorker(workerFromRow(w), now())) onChange(ch);
         for (const n of await store.names()) seen.add(n);
         writer.start();
         await refreshStoreStats();

@@ -124,6 +124,25 @@ describe('opening', () => {
     }
   });
 
+  it('refuses a database written by a newer clearly (its schema version), and leaves it as it was', async () => {
+    const newer = await createTestDatabase('newer');
+    try {
+      await (await PostgresStore.open(newer.url, 'postgres://x/newer')).close();
+      const c = new pg.Client({ connectionString: newer.url });
+      await c.connect();
+      await c.query("UPDATE clearly_meta SET value = '99' WHERE key = 'schema_version'");
+      const e = await PostgresStore.open(newer.url, 'postgres://x/newer').catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(StoreError);
+      expect((e as StoreError).exitCode).toBe(65);
+      expect((e as Error).message).toMatch(/postgres:\/\/x\/newer was written by a newer clearly \(store schema 99, this one knows up to \d+\): upgrade clearly/);
+      const meta = await c.query<{ value: string }>("SELECT value FROM clearly_meta WHERE key = 'schema_version'");
+      expect(meta.rows[0]?.value).toBe('99');
+      await c.end();
+    } finally {
+      await newer.drop();
+    }
+  });
+
   it('a PostgreSQL that cannot be reached is UnavailableError (exit 69) naming the masked URL', async () => {
     const e = await PostgresStore.open('postgres://clearly:secret@127.0.0.1:1/none', 'postgres://clearly:****@127.0.0.1:1/none').catch((x: unknown) => x);
     expect(e).toBeInstanceOf(UnavailableError);

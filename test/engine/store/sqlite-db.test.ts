@@ -46,6 +46,26 @@ describe('opening', () => {
     }
   });
 
+  it('refuses a corrupt store (an SQLite header, then garbage) with exit 65, and leaves it as it was', () => {
+    const path = join(dir, 'corrupt.sqlite');
+    fresh('corrupt.sqlite').close();
+    const good = readFileSync(path);
+    // Keep the 100-byte header, scramble the rest of the first page and every page after it.
+    const bad = Buffer.from(good);
+    for (let i = 100; i < bad.length; i++) bad[i] = (i * 131 + 7) & 0xff;
+    writeFileSync(path, bad);
+    let error: unknown;
+    try {
+      new SqliteDb(path);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).exitCode).toBe(65);
+    expect((error as Error).message).toMatch(/corrupt\.sqlite is corrupt or not a clearly store.*--store/);
+    expect(readFileSync(path).equals(bad)).toBe(true);
+  });
+
   it("refuses another program's SQLite file, and one from a newer clearly", () => {
     const other = join(dir, 'other.sqlite');
     const db = new Database(other);

@@ -164,3 +164,21 @@ describe('lost tasks', () => {
     expect(r.listedAfter).toEqual([]);
   });
 });
+
+describe('one batch holding a uuid twice (a task memory evicted and heard of again)', () => {
+  it('writes both in turn: the new entry finishes the task, the evicted one\'s fields stay', async () => {
+    
+    const old = newTask('twice-1');
+    applyTaskEvent(old, ev('twice-1', 'received', 5, { name: 'a.b', args: '(1,)', routing_key: 'q1' }));
+    applyTaskEvent(old, ev('twice-1', 'started', 6));
+    const again = newTask('twice-1');
+    applyTaskEvent(again, ev('twice-1', 'succeeded', 7, { name: undefined, result: '2' }));
+    const other = newTask('twice-2');
+    applyTaskEvent(other, ev('twice-2', 'received', 5, { name: 'c.d' }));
+    await store.write({ tasks: [taskRow(old, 'b', undefined), taskRow(other, 'b', undefined), taskRow(again, 'b', undefined)], ...noWrites });
+    const row = await store.getTask('twice-1');
+    expect(row).toMatchObject({ state: 'SUCCESS', celery_state: 'SUCCESS', name: 'a.b', args: '(1,)', routing_key: 'q1', result: '2', started: 6, succeeded: 7 });
+    expect((await store.getTask('twice-2'))?.state).toBe('RECEIVED');
+    
+  });
+});

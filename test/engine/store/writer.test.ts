@@ -25,7 +25,7 @@ function ev(subject: TaskSubject, uuid: string, t: number): TaskEvent {
   return { kind: 'task', type: `task-${subject}`, subject, uuid, hostname: 'w1@h', timestamp: t, clock: 0, pid: 1, utcoffset: 0, name: 'a.b' } as TaskEvent;
 }
 
-function setUp(maxBacklog = 1000) {
+function setUp(maxBacklog = 1000, maxTasks = 10_000) {
   const store = new FlakyStore();
   const logs: string[] = [];
   const writer = new StoreWriter({
@@ -35,11 +35,11 @@ function setUp(maxBacklog = 1000) {
     maxBacklog,
     log: (m) => logs.push(m),
   });
-  const state = new State({ maxTasks: 10_000, maxWorkers: 10 });
+  const state = new State({ maxTasks, maxWorkers: 10 });
   const apply = (e: TaskEvent): void => {
     for (const ch of state.apply(e, e.timestamp)) writer.onChange(ch);
   };
-  return { store, logs, writer, apply };
+  return { store, logs, writer, apply, state };
 }
 
 describe('StoreWriter', () => {
@@ -56,6 +56,15 @@ describe('StoreWriter', () => {
     expect(writer.stats).toMatchObject({ written: 2, backlog: 0, state: 'ok' });
     await writer.flush();
     expect(store.batches).toHaveLength(1); // nothing new: no empty write
+  });
+
+  it('a batch is in the order of last change, as memory lists tasks (the store numbers rows so)', async () => {
+    const { store, writer, apply } = setUp();
+    apply(ev('received', 'c', 5));
+    apply(ev('received', 'd', 6));
+    apply(ev('started', 'c', 7));
+    await writer.flush();
+    expect(store.batches[0]!.tasks.map((r) => r.uuid)).toEqual(['d', 'c']);
   });
 
   it('holds changes while the store fails, says so once, and writes the newest snapshot when it is back', async () => {
@@ -117,5 +126,41 @@ describe('StoreWriter', () => {
       'the store /tmp/fake.sqlite is writable again; wrote what was held; 2 task changes could not be kept (stats: store_dropped)',
     ]);
     expect(writer.stats.dropped).toBe(3);
+  });
+
+  it('a task memory evicted and heard of again within one window: the evicted row first, then the new one', async () => {
+    const { store, writer, apply, state } = setUp(1000, 2);
+    apply({ ...ev('received', 'a', 1), routing_key: 'q1' } as TaskEvent);
+    apply(ev('received', 'b', 2));
+    apply(ev('received', 'c', 3)); // memory holds 2: a goes
+    expect(state.getTask('a')).toBeUndefined();
+    apply({ ...ev('succeeded', 'a', 4), name: undefined } as unknown as TaskEvent); // a new entry, with only this event's fields
+    await writer.flush();
+    const rows = store.batches[0]!.tasks.filter((r) => r.uuid === 'a');
+    expect(rows.map((r) => [r.state, r.name, r.routing_key])).toEqual([
+      ['RECEIVED', 'a.b', 'q1'],
+      ['SUCCESS', null, null],
+    ]);
+    expect(store.batches[0]!.tasks.map((r) => r.uuid).sort()).toEqual(['a', 'a', 'b', 'c']);
+    expect(writer.stats).toMatchObject({ written: 4, backlog: 0 });
+  });
+
+  it('held while failing, both objects of an evicted task stay (the same object\'s newer snapshot replaces its own)', async () => {
+    const { store, writer, apply } = setUp(1000, 2);
+    store.failing = true;
+    apply({ ...ev('received', 'a', 1), routing_key: 'q1' } as TaskEvent);
+    await writer.flush(); // fails: a's first object held
+    apply(ev('started', 'a', 2)); // the same object: replaces its held row
+    apply(ev('received', 'b', 3));
+    apply(ev('received', 'c', 4)); // a evicted
+    apply({ ...ev('succeeded', 'a', 5), name: undefined } as unknown as TaskEvent);
+    await writer.flush(); // within the backoff: held
+    store.failing = false;
+    await writer.stop();
+    const rows = store.batches.flatMap((b) => b.tasks).filter((r) => r.uuid === 'a');
+    expect(rows.map((r) => [r.state, r.routing_key])).toEqual([
+      ['STARTED', 'q1'],
+      ['SUCCESS', null],
+    ]);
   });
 });

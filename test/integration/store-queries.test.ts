@@ -2,7 +2,8 @@
  * Queries across the whole history with a real Celery worker: a server whose memory holds only 5
  * tasks (`--max-tasks 5`) answers `tasks` (with --search, --since, --until, --state), `task`,
  * `workers` and `seen` from its SQLite store, and every answer is the one a server that keeps
- * everything in memory gives (another server on the same broker, `--store memory`).
+ * everything in memory gives (another server on the same broker, `--store memory`). `watch
+ * --search` (from the broker and from the server) shows only the tasks with the words.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ describe('a store answers what memory cannot, as memory would', () => {
   let second: PublishedTask[] = [];
   let between = '';
   let mine = new Set<string>();
+  const watches: ClearlyProcess[] = [];
 
   /** The command's lines that are about this test's tasks (other tests may share the broker). */
   async function lines(address: string, args: string[]): Promise<string[]> {
@@ -47,6 +49,11 @@ describe('a store answers what memory cannot, as memory would', () => {
       startServer(broker, ['--store', join(dir, 'q.sqlite'), '--max-tasks', '5']),
       startServer(broker, ['--store', 'memory']),
     ]);
+    for (const source of [['--broker', broker], ['--server', stored.address]]) {
+      const w = spawnClearly(['watch', ...source, '--json', '--search', `Alice ${word}`]);
+      await w.waitForStderr(/watching/, 20_000);
+      watches.push(w);
+    }
     worker = await startWorker({ broker, queues: [queue] });
     first = [
       ...(await runWorkload({ broker, queue, call: { task: 'tasks.echo', kwargs: { customer: 'alice', invoice: word }, count: 3 } })),
@@ -77,6 +84,7 @@ describe('a store answers what memory cannot, as memory would', () => {
   }, 180_000);
 
   afterAll(async () => {
+    await Promise.all(watches.map((w) => w.stop('SIGINT')));
     await Promise.all([stored?.proc.stop('SIGTERM'), memory?.proc.stop('SIGTERM')]);
     await worker?.kill('SIGKILL');
     await purgeQueue(broker, queue).catch(() => 0);
@@ -123,5 +131,14 @@ describe('a store answers what memory cannot, as memory would', () => {
     for (const n of ['tasks.add', 'tasks.echo', 'tasks.fail', 'tasks.mul']) expect(seen.stdout.split('\n')).toContain(n);
     const w = await runClearly(['workers', '--json', '--server', stored.address]);
     expect(w.stdout).toContain(worker.hostname);
+  });
+
+  it('watch --search, from the broker and from the server: only the tasks with every word, to their end', async () => {
+    const alice = first.slice(0, 3).map((p) => p.id).sort();
+    for (const w of watches) {
+      await w.waitForRecords((rs) => alice.every((id) => rs.some((r) => r.kind === 'task' && r.uuid === id && r.state === 'SUCCESS')), 30_000);
+      const ours = w.records().filter((r): r is TaskRecord => r.kind === 'task' && mine.has(r.uuid));
+      expect([...new Set(ours.map((r) => r.uuid))].sort()).toEqual(alice);
+    }
   });
 });

@@ -25,7 +25,7 @@ const MODE_NAME: Readonly<Record<Mode, string>> = {
   watch: 'watch --broker --json > /dev/null',
 };
 
-/** Metrics on may cost at most this much CPU per event at the broker's maximum (the issue's bound). */
+/** Metrics on may cost at most this much CPU per event (the issue's bound), judged at one rate for both. */
 export const METRICS_CPU_OVERHEAD_MAX = 0.1;
 
 /** Events/s; null = `--max` (as fast as the broker takes them: the broker's maximum here). */
@@ -66,6 +66,30 @@ export function highestZeroLoss(steps: readonly Pick<StepResult, 'published' | '
     if (s.processed >= s.published && (best === null || s.publishRate > best)) best = s.publishRate;
   }
   return best;
+}
+
+type CpuStep = Pick<StepResult, 'requested' | 'published' | 'processed' | 'publishRate' | 'cpuPercent'>;
+
+/**
+ * CPU per event (% of a core x seconds / events) with metrics on over off, minus one, at the
+ * highest fixed rate both ran without loss; null when they share none. One rate for both, because
+ * per-event CPU falls as the rate rises (each broker read and timer wake-up carries more events):
+ * two "maximum" runs a few thousand events/s apart would compare the rates as much as the metrics.
+ */
+export function overheadAtCommonRate(on: readonly CpuStep[], off: readonly CpuStep[]): { rate: number; overhead: number; on: CpuStep; off: CpuStep } | null {
+  const lossless = (s: CpuStep) => s.requested !== null && s.processed > 0 && s.processed >= s.published;
+  let best: { rate: number; overhead: number; on: CpuStep; off: CpuStep } | null = null;
+  for (const a of on) {
+    if (!lossless(a) || (best !== null && a.requested! <= best.rate)) continue;
+    const b = off.find((o) => o.requested === a.requested && lossless(o));
+    if (b === undefined) continue;
+    best = { rate: a.requested!, overhead: cpuPerEvent(a) / cpuPerEvent(b) - 1, on: a, off: b };
+  }
+  return best;
+}
+
+export function cpuPerEvent(s: Pick<StepResult, 'cpuPercent' | 'publishRate'>): number {
+  return s.cpuPercent / s.publishRate;
 }
 
 /** Parse watch's closing summary: `clearly: N records (…) from E events in Xs…`. */
@@ -247,18 +271,22 @@ async function run(ctx: BenchContext): Promise<MeasurementBody> {
     }
   }
   for (const transport of TRANSPORTS) {
-    const at = (mode: Mode) => steps.find((s) => s.transport === transport && s.mode === mode && s.requested === null);
-    const on = at('server');
-    const off = at('server-no-metrics');
-    if (on === undefined || off === undefined || on.processed === 0 || off.processed === 0) continue;
-    // CPU per event processed, at the broker's maximum: % of a core x seconds / events.
-    const perEvent = (s: StepResult) => s.cpuPercent / s.publishRate;
-    const overhead = perEvent(on) / perEvent(off) - 1;
-    figures.push({ label: `${TRANSPORT_NAME[transport]}: CPU per event, metrics on vs off, at the maximum`, value: Number((overhead * 100).toFixed(1)), unit: '%' });
+    const on = steps.filter((s) => s.transport === transport && s.mode === 'server');
+    const off = steps.filter((s) => s.transport === transport && s.mode === 'server-no-metrics');
+    const common = overheadAtCommonRate(on, off);
+    const onMax = on.find((s) => s.requested === null && s.processed > 0);
+    const offMax = off.find((s) => s.requested === null && s.processed > 0);
+    if (onMax !== undefined && offMax !== undefined) {
+      const atMax = cpuPerEvent(onMax) / cpuPerEvent(offMax) - 1;
+      figures.push({ label: `${TRANSPORT_NAME[transport]}: CPU per event, metrics on vs off, each at its maximum (${onMax.publishRate} vs ${offMax.publishRate} events/s)`, value: Number((atMax * 100).toFixed(1)), unit: '%' });
+    }
+    if (common === null) continue;
+    const { on: a, off: b, overhead } = common;
+    figures.push({ label: `${TRANSPORT_NAME[transport]}: CPU per event, metrics on vs off, at ${common.rate} events/s`, value: Number((overhead * 100).toFixed(1)), unit: '%' });
     targets.push({
-      what: `ingest, ${TRANSPORT_NAME[transport]} at the maximum: CPU per event with /metrics on vs --metrics off`,
+      what: `ingest, ${TRANSPORT_NAME[transport]} at ${withUnit(common.rate, 'events/s')} (highest rate both ran lossless): CPU per event with /metrics on vs --metrics off`,
       target: `≤ +${METRICS_CPU_OVERHEAD_MAX * 100}%`,
-      actual: `${overhead >= 0 ? '+' : ''}${(overhead * 100).toFixed(1)}% (${on.cpuPercent.toFixed(0)}% at ${on.publishRate}/s vs ${off.cpuPercent.toFixed(0)}% at ${off.publishRate}/s)`,
+      actual: `${overhead >= 0 ? '+' : ''}${(overhead * 100).toFixed(1)}% (${a.cpuPercent.toFixed(0)}% at ${a.publishRate}/s vs ${b.cpuPercent.toFixed(0)}% at ${b.publishRate}/s)`,
       met: overhead <= METRICS_CPU_OVERHEAD_MAX,
     });
   }

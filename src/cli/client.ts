@@ -13,6 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { CaptureRequest, Decoded, DecodedCaptureItem, ResetReply, StatsReply, TaskMessage, TaskQuery, WorkerMessage, WorkerQuery } from '../engine/grpc/messages.js';
 import { createClearlyClient, type ClearlyClient } from '../engine/grpc/codec/client.js';
 import { ClearlyError, NoPermissionError, NotFoundError, UnavailableError, UsageError } from '../errors.js';
+import { systemRoots } from './system-roots.js';
 import { describeTlsFailure } from './tls-errors.js';
 import { parseServer, type ServerTarget } from './server-target.js';
 
@@ -149,7 +150,7 @@ export class ServerConnection {
     // grpc-js names the TLS server by the host of --server; for an IP literal Node warns
     // (DEP0123) on every connection, while the certificate's IP names are still checked.
     if (tls !== null && tls.serverName === null && /^(\d+\.){3}\d+:|^\[/.test(this.address)) (process as { noDeprecation?: boolean }).noDeprecation = true;
-    const credentials = tls === null ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
+    const credentials = tls === null ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(tls.ca ?? systemRoots(), tls.key, tls.cert);
     this.client = createClearlyClient(
       this.address,
       {

@@ -24,7 +24,7 @@ export interface ServerTarget {
 }
 
 export interface ClientTls {
-  /** null: the system's roots. */
+  /** null: the system's roots (`system-roots.ts`). */
   readonly ca: Buffer | null;
   readonly cert: Buffer | null;
   readonly key: Buffer | null;

@@ -7,6 +7,7 @@ import type { TaskSample } from '../engine/aggregate/sample.js';
 import type { Decoded, TaskMessage, TaskQuery } from '../engine/grpc/messages.js';
 import type { Task } from '../engine/model.js';
 import { startSession } from '../engine/session.js';
+import type { Redactor } from '../engine/redact/redact.js';
 import { parseDuration } from '../engine/health/thresholds.js';
 import { UsageError } from '../errors.js';
 import { withServer, type ServerTarget } from './client.js';
@@ -53,10 +54,11 @@ export async function samplesFromServer(server: ServerTarget | string, q: { sinc
 export async function samplesFromBroker(
   broker: string,
   seconds: number,
-  o: { pattern?: RegExp; negate?: boolean; debug?: boolean },
+  o: { pattern?: RegExp; negate?: boolean; debug?: boolean; redactor?: Redactor | null },
   onSample: (s: TaskSample) => void,
 ): Promise<void> {
-  const session = await startSession({ broker, debug: o.debug ?? false, log: note, onChange: () => {} });
+  // Secrets out before anything is grouped or shown (exception messages quote them): `--redact`.
+  const session = await startSession({ broker, debug: o.debug ?? false, log: note, onChange: () => {}, redactor: o.redactor ?? null });
   try {
     await new Promise((r) => setTimeout(r, seconds * 1000));
   } finally {
@@ -78,6 +80,8 @@ export interface SampleSourceFlags {
   readonly since: string | undefined;
   readonly pattern: string | undefined;
   readonly debug: boolean;
+  /** With `--broker`: `--redact` (a server redacted what it holds already). */
+  readonly redactor?: Redactor | null;
 }
 
 /** A server's history (`--since`), or with `--broker` a live window (`--for`, default 10s). */
@@ -101,5 +105,5 @@ export async function collectSamples(f: SampleSourceFlags, onSample: (s: TaskSam
     }
   }
   note(`listening to ${f.broker} for ${f.for ?? '10s'}`);
-  await samplesFromBroker(f.broker, seconds, { ...(pattern === undefined ? {} : { pattern, negate }), debug: f.debug }, onSample);
+  await samplesFromBroker(f.broker, seconds, { ...(pattern === undefined ? {} : { pattern, negate }), debug: f.debug, redactor: f.redactor ?? null }, onSample);
 }

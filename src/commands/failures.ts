@@ -6,6 +6,7 @@
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
 import { serverOption, serverTarget } from '../cli/client.js';
 import { LineWriter } from '../cli/output.js';
+import { redactOption, redactorFor } from '../cli/options.js';
 import { collectSamples } from '../cli/task-samples.js';
 import { Failures } from '../engine/aggregate/failures.js';
 import { EXIT } from '../errors.js';
@@ -18,6 +19,7 @@ const options = {
   retries: { type: 'boolean', default: false, describe: 'Also group tasks waiting to retry, by the error they retry on' },
   broker: { type: 'string', alias: 'b', describe: 'Listen to this broker instead of asking a server (live window, see --for)' },
   for: { type: 'string', describe: 'With --broker: how long to listen (default 10s)' },
+  ...redactOption,
   json: { type: 'boolean', default: false, describe: 'One JSON object per group on stdout (kind "failure-group")' },
   debug: { type: 'boolean', default: false, describe: 'Explain skipped messages and errors in detail on stderr' },
 } as const;
@@ -34,7 +36,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
 
 export async function handler(argv: FailuresArgs): Promise<number> {
   const failures = new Failures(argv.retries);
-  await collectSamples({ server: serverTarget(argv.server, argv), broker: argv.broker, for: argv.for, since: argv.since, pattern: argv.pattern, debug: argv.debug }, (s) => void failures.add(s));
+  await collectSamples({ server: serverTarget(argv.server, argv), broker: argv.broker, for: argv.for, since: argv.since, pattern: argv.pattern, debug: argv.debug, redactor: redactorFor(argv.redact) }, (s) => void failures.add(s));
   const records = failures.groupsBySize().map(failureGroupRecord);
   const writer = new LineWriter(process.stdout, () => {});
   if (argv.json) for (const r of records) writer.line(JSON.stringify(r));

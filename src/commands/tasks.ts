@@ -8,7 +8,7 @@ import { serverOption, serverTarget, withServer, type ServerTarget } from '../cl
 import { inspectOptions, parseDestinations, replyTimeoutMs } from '../cli/inspect.js';
 import { HOLDINGS, tasksFromBroker, type Holding } from '../engine/control/inspect.js';
 import { LineWriter, note, terminalWidth } from '../cli/output.js';
-import { displayOptions, filterOptions, outputOptions, wholeNumber } from '../cli/options.js';
+import { displayOptions, filterOptions, outputOptions, redactOption, redactorFor, wholeNumber } from '../cli/options.js';
 import { makePrinter } from '../cli/printer.js';
 import { compileFilter, parseStates } from '../engine/table/filter.js';
 import type { FilterMessage, TaskQuery } from '../engine/grpc/messages.js';
@@ -59,6 +59,7 @@ const options = {
   active: { type: 'boolean', default: false, describe: 'With --broker: tasks running now' },
   reserved: { type: 'boolean', default: false, describe: 'With --broker: tasks prefetched by workers, waiting for a pool slot' },
   scheduled: { type: 'boolean', default: false, describe: 'With --broker: tasks with an ETA/countdown held until due' },
+  ...redactOption,
   ...inspectOptions,
   ...displayOptions,
   ...outputOptions,
@@ -151,6 +152,8 @@ async function fromBroker(argv: TasksArgs, asked: readonly Holding[]): Promise<n
   if (argv.lost) throw new UsageError('--lost lists what a clearly server saw; the workers cannot say what a dead worker held (drop --broker)');
   const filter = compileFilter({ pattern: argv.pattern, states: argv.state, worker: argv.worker, tasks: true, workers: false });
   const o = { timeoutMs: replyTimeoutMs(argv.timeout), destination: parseDestinations(argv.destination), note };
+  // The workers answer with the tasks' own args and kwargs: secrets out before they are shown.
+  const redactor = redactorFor(argv.redact);
   const records: HeldTaskRecord[] = [];
   let held = 0;
   // One after the other: each is a broadcast that every worker answers.
@@ -158,7 +161,8 @@ async function fromBroker(argv: TasksArgs, asked: readonly Holding[]): Promise<n
     const { tasks } = await tasksFromBroker(argv.broker!, holding, o);
     held += tasks.length;
     for (const h of tasks) {
-      const r = heldTaskRecord(h);
+      const rec = heldTaskRecord(h);
+      const r = redactor === null ? rec : { ...rec, args: redactor.value(rec.args), kwargs: redactor.value(rec.kwargs) };
       const subject = { kind: 'task' as const, name: r.name, uuid: r.uuid, routing_key: r.routing_key, worker: r.worker, state: HELD_STATE[holding] };
       if (filter(subject)) records.push(r);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countDisconnects, highestZeroLoss, lossPercent, watchEventsFromSummary } from '../../bench/ingest.js';
+import { countDisconnects, highestZeroLoss, lossPercent, overheadAtCommonRate, watchEventsFromSummary } from '../../bench/ingest.js';
 
 describe('lossPercent', () => {
   it('is the share of published events not processed', () => {
@@ -47,5 +47,33 @@ describe('countDisconnects', () => {
       'clearly: lost the connection to redis://127.0.0.1:6379/9 (connection closed); reconnecting…\n';
     expect(countDisconnects(stderr)).toBe(2);
     expect(countDisconnects('clearly: watching amqp://…\n')).toBe(0);
+  });
+});
+
+describe('overheadAtCommonRate', () => {
+  const step = (requested: number | null, publishRate: number, cpuPercent: number, lost = 0) => ({
+    requested,
+    published: 1000,
+    processed: 1000 - lost,
+    publishRate,
+    cpuPercent,
+  });
+  it('compares CPU per event at the highest fixed rate both ran without loss', () => {
+    const on = [step(20_000, 20_000, 22), step(40_000, 40_000, 33), step(null, 65_000, 46)];
+    const off = [step(20_000, 20_000, 20), step(40_000, 40_000, 30), step(null, 69_000, 44)];
+    const r = overheadAtCommonRate(on, off);
+    expect(r?.rate).toBe(40_000);
+    expect(r?.overhead).toBeCloseTo(0.1, 10);
+  });
+  it('skips a rate where either side lost events, and divides by the achieved rate', () => {
+    const on = [step(20_000, 20_000, 22), step(40_000, 38_000, 33)];
+    const off = [step(20_000, 19_000, 19), step(40_000, 40_000, 30, 5)];
+    const r = overheadAtCommonRate(on, off);
+    expect(r?.rate).toBe(20_000);
+    // 22% at 20k/s against 19% at 19k/s: 1.1 vs 1.0 (% of a core per 1k events/s).
+    expect(r?.overhead).toBeCloseTo(0.1, 10);
+  });
+  it('is null with no common lossless fixed rate (the maximum never counts)', () => {
+    expect(overheadAtCommonRate([step(null, 60_000, 40)], [step(null, 60_000, 40)])).toBeNull();
   });
 });

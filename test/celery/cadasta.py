@@ -9,6 +9,9 @@ CADASTA_MONITOR_QUEUE (unique names per test run).
   python3 cadasta.py declare   declare the exchange and both queues (what a deploy does)
   python3 cadasta.py publish   publish one task with a 5 KB argument and one pickle-serialised
                                task; print their ids as one JSON line
+  python3 cadasta.py publish-secret
+                               publish login({'user': 'bob', 'creds': {'api_key': ...}},
+                               password='hunter2'); print {"login": id}
 A worker: python3 -m celery -A cadasta worker -Q $CADASTA_WORK_QUEUE
 """
 import json
@@ -53,6 +56,11 @@ def pickled(items):
     return len(items)
 
 
+@app.task
+def login(profile, password=None):
+    return profile['user']
+
+
 def declare():
     with app.connection_for_write() as conn:
         for q in app.conf.task_queues:
@@ -66,3 +74,7 @@ if __name__ == '__main__':
         a = export.apply_async((big,), routing_key=f'{WORK}.export')
         b = pickled.apply_async(({1, 2},), routing_key=f'{WORK}.pickled')
         print(json.dumps({'export': a.id, 'pickled': b.id}))
+    elif sys.argv[1:] == ['publish-secret']:
+        c = login.apply_async(({'user': 'bob', 'creds': {'api_key': 'AKIA-TAP-SECRET', 'region': 'eu'}},),
+                              {'password': 'hunter2'}, routing_key=f'{WORK}.login')
+        print(json.dumps({'login': c.id}))

@@ -5,8 +5,10 @@
  * server and straight from the broker), `tasks`, `task` (text and JSON, and `--wait --broker
  * --backend` without a server), `export` (from the server and from the store) or the store's
  * files; records captured with redaction off are redacted by `import`, `export --store` and a
- * server that loads such a store;
- * `--redact ''` on a second `watch --broker` shows them, so the checks can fail.
+ * server that loads such a store; nor in `/metrics`, in `failures --broker` (a task failing with
+ * the password in its message) or in `tasks --broker --scheduled` (the workers' own copy of a
+ * task's args). `--redact ''` on a second `watch --broker` (and `failures`, `tasks --broker`) shows
+ * them, so the checks can fail.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,18 +33,29 @@ describe('redaction at the source (redis, real Celery worker and result backend)
   let worker: WorkerHandle;
   let address: string;
   let tasks: PublishedTask[];
+  let failed: PublishedTask;
+  let scheduled: PublishedTask;
+  let metricsUrl: string;
+  let failuresRedacted: ClearlyProcess;
+  let failuresRaw: ClearlyProcess;
 
   beforeAll(async () => {
     await assertBrokerReachable(broker);
-    server = spawnClearly(['server', '--broker', broker, '--backend', RESULT_BACKEND, '--port', '0', '--store', storePath], {
+    server = spawnClearly(['server', '--broker', broker, '--backend', RESULT_BACKEND, '--port', '0', '--store', storePath, '--metrics', '127.0.0.1:0'], {
       timeoutMs: 300_000,
     });
     const m = await server.waitForStderr(/server listening on 127\.0\.0\.1:(\d+) /, 20_000);
     address = `127.0.0.1:${m[1]}`;
+    metricsUrl = `http://127.0.0.1:${(await server.waitForStderr(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, 20_000))[1]}/metrics`;
+    // A live window long enough for the tasks below (it prints what failed when it ends).
+    failuresRedacted = spawnClearly(['failures', '--broker', broker, '--for', '30s', '--json'], { timeoutMs: 120_000 });
+    failuresRaw = spawnClearly(['failures', '--broker', broker, '--for', '30s', '--json', '--redact', ''], { timeoutMs: 120_000 });
     live = spawnClearly(['watch', '--server', address, '--json', '--params'], { timeoutMs: 300_000 });
     direct = spawnClearly(['watch', '--broker', broker, '--json', '--params'], { timeoutMs: 300_000 });
-    raw = spawnClearly(['watch', '--broker', broker, '--json', '--params', '--redact', ''], { timeoutMs: 300_000 });
+    // Redaction off through the variable (CLEARLY_REDACT='' is --redact '').
+    raw = spawnClearly(['watch', '--broker', broker, '--json', '--params'], { timeoutMs: 300_000, env: { CLEARLY_REDACT: '' } });
     await Promise.all([direct, raw].map((p) => p.waitForStderr(/watching /, 20_000)));
+    await Promise.all([failuresRedacted, failuresRaw].map((p) => p.waitForStderr(/listening to /, 20_000)));
     worker = await startWorker({ broker, backend: RESULT_BACKEND, queues: [queue] });
     const nested = { user: 'bob', creds: { api_key: 'AKIA-SECRET-1', region: 'eu' } };
     const short = await runWorkload({
@@ -60,11 +73,19 @@ describe('redaction at the source (redis, real Celery worker and result backend)
       call: { task: 'tasks.echo', args: ['L'.repeat(1000), nested], kwargs: { note: 'N'.repeat(900), password: 'hunter2' } },
     });
     tasks = [...short, ...long];
-    for (const p of [live, direct, raw]) for (const t of tasks) await p.waitForRecord(isDone(t.id), 45_000);
+    // Its exception's message quotes the password.
+    failed = (await runWorkload({ broker, backend: RESULT_BACKEND, queue, call: { task: 'tasks.fail', kwargs: { message: 'login refused: password=hunter2' }, expect: 'FAILURE' } }))[0]!;
+    // Held by the worker for five minutes: `tasks --broker --scheduled` reads the worker's own copy.
+    scheduled = (await runWorkload({ broker, backend: RESULT_BACKEND, queue, call: { task: 'tasks.echo', args: [nested], kwargs: { password: 'hunter2' }, countdown: 300 } }))[0]!;
+    for (const p of [live, direct, raw]) {
+      for (const t of tasks) await p.waitForRecord(isDone(t.id), 45_000);
+      await p.waitForRecord((r) => r.kind === 'task' && r.uuid === failed.id && r.state === 'FAILURE', 45_000);
+      await p.waitForRecord((r) => r.kind === 'task' && r.uuid === scheduled.id && r.state === 'RECEIVED', 45_000);
+    }
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all([live, direct, raw].map((p) => p?.stop('SIGKILL')));
+    await Promise.all([live, direct, raw, failuresRedacted, failuresRaw].map((p) => p?.stop('SIGKILL')));
     await worker?.stop();
     await server?.stop('SIGKILL');
     await deleteQueue(broker, queue).catch(() => {});
@@ -79,6 +100,42 @@ describe('redaction at the source (redis, real Celery worker and result backend)
   it('redaction off shows the secrets (so the other checks can fail)', () => {
     const text = ours(raw);
     for (const s of SECRETS) expect(text).toContain(s);
+    expect(raw.lines().filter((l) => l.includes(failed.id)).join('\n')).toContain('password=hunter2');
+  });
+
+  it("/metrics: the tasks' series, no secret", async () => {
+    const res = await fetch(metricsUrl);
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    expect(body).toMatch(/celery_task_succeeded_total\{[^}]*name="tasks\.echo"/);
+    expect(body).toMatch(/celery_task_failed_total\{[^}]*exception="HarnessError"[^}]*\} [1-9]/);
+    noSecret('/metrics', body);
+  });
+
+  it('failures --broker: the message grouped without the password (and with it when --redact is off)', async () => {
+    const [red, rawR] = await Promise.all([failuresRedacted.result, failuresRaw.result]);
+    expect(red.exitCode, red.stderr).toBe(0);
+    expect(rawR.exitCode, rawR.stderr).toBe(0);
+    expect(rawR.stdout).toContain('hunter2');
+    expect(red.stdout).toContain('HarnessError');
+    expect(red.stdout).toContain('login refused');
+    expect(red.stdout).toContain('***');
+    noSecret('failures --broker', red.stdout + red.stderr);
+  }, 90_000);
+
+  it("tasks --broker --scheduled: the worker's copy of the args, redacted", async () => {
+    const red = await runClearly(['tasks', '--broker', broker, '--scheduled', '--json']);
+    expect(red.exitCode, red.stderr).toBe(0);
+    const mine = red.stdout.split('\n').filter((l) => l.includes(scheduled.id));
+    expect(mine).toHaveLength(1);
+    expect(JSON.parse(mine[0]!)).toMatchObject({ kwargs: { password: '***' } });
+    expect(mine[0]).toContain('bob');
+    noSecret('tasks --broker --scheduled', red.stdout);
+    const text = await runClearly(['tasks', '--broker', broker, '--scheduled', '--no-color']);
+    expect(text.stdout).toContain(scheduled.id.slice(0, 8));
+    noSecret('tasks --broker --scheduled (text)', text.stdout);
+    const off = await runClearly(['tasks', '--broker', broker, '--scheduled', '--json', '--redact', '']);
+    expect(off.stdout.split('\n').filter((l) => l.includes(scheduled.id)).join('')).toContain('hunter2');
   });
 
   it('watch from the server and straight from the broker: no secret, the rest kept', () => {

@@ -8,6 +8,7 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -40,13 +41,13 @@ function writeTokens(text: string, mode = 0o600): void {
   chmodSync(f('tokens'), mode);
 }
 
-async function startServer(args: string[], host = '127\\.0\\.0\\.1'): Promise<{ server: ClearlyProcess; port: number }> {
-  const server = spawnClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', ...args], { timeoutMs: 300_000 });
+async function startServer(args: string[], host = '127\\.0\\.0\\.1', env: Record<string, string> = {}): Promise<{ server: ClearlyProcess; port: number }> {
+  const server = spawnClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', ...args], { timeoutMs: 300_000, env });
   const m = await server.waitForStderr(new RegExp(`server listening on ${host}:(\\d+) `), 20_000);
   return { server, port: Number(m[1]) };
 }
 
-const noEnv = { CLEARLY_TOKEN: undefined, CLEARLY_SERVER: undefined, CLEARLY_TOKEN_FILE: undefined };
+const noEnv = { CLEARLY_TOKEN: undefined, CLEARLY_SERVER: undefined, CLEARLY_TOKEN_FILE: undefined, SSL_CERT_FILE: undefined, NODE_EXTRA_CA_CERTS: undefined };
 const client = (args: string[], token?: string) => runClearly(args, { env: { ...noEnv, ...(token === undefined ? {} : { CLEARLY_TOKEN: token }) } });
 
 describe('clearly server for a team: TLS, tokens, the bind rule', () => {
@@ -68,7 +69,8 @@ describe('clearly server for a team: TLS, tokens, the bind rule', () => {
     writeTokens(`# role name token\nadmin ops-team ${ADMIN}\nread dev-team ${READ}\n`);
     const started = await Promise.all([
       startServer(['--tls-cert', f('server.pem'), '--tls-key', f('server.key'), '--token-file', f('tokens'), '--debug']),
-      startServer(['--tls-cert', f('server.pem'), '--tls-key', f('server.key'), '--tls-client-ca', f('ca.pem')]),
+      // Its TLS flags and its redaction pattern as environment variables.
+      startServer([], undefined, { CLEARLY_TLS_CERT: f('server.pem'), CLEARLY_TLS_KEY: f('server.key'), CLEARLY_TLS_CLIENT_CA: f('ca.pem'), CLEARLY_REDACT: 'hunter|iban' }),
       startServer([]),
     ]);
     [{ server: tlsServer, port: tlsPort }, { server: mtlsServer, port: mtlsPort }, { server: plainServer, port: plainPort }] = started;
@@ -119,13 +121,112 @@ describe('clearly server for a team: TLS, tokens, the bind rule', () => {
     });
   });
 
+  describe('every command that asks a server', () => {
+    const UUID = '3f0c6a2e-6f4b-4c1e-9d1a-1b2c3d4e5f60';
+    // Each with the exit code it ends with when it got through: `task` on a uuid the server never saw is 4.
+    const COMMANDS: readonly { args: string[]; ok: number }[] = [
+      { args: ['watch', '--timeout', '2'], ok: 0 },
+      { args: ['tasks'], ok: 0 },
+      { args: ['task', UUID], ok: 4 },
+      { args: ['workers'], ok: 0 },
+      { args: ['stats'], ok: 0 },
+      { args: ['stats', '--by-name'], ok: 0 },
+      { args: ['seen'], ok: 0 },
+      { args: ['export'], ok: 0 },
+      { args: ['failures'], ok: 0 },
+      { args: ['check', '--min-workers', '0'], ok: 0 },
+    ];
+    const got = (r: { stderr: string; stdout: string }) => `${r.stdout}${r.stderr}`;
+    const through = /needs a token|does not accept|cannot connect|refused|client certificate/;
+
+    it('without a token: 77 and the one line (check: UNKNOWN, 3, with the same reason)', async () => {
+      for (const { args } of [...COMMANDS, { args: ['reset', '--yes'] }]) {
+        const r = await client([...args, ...tlsArgs()]);
+        const line = `the clearly server at localhost:${tlsPort} needs a token: set CLEARLY_TOKEN or --token-file FILE`;
+        if (args[0] === 'check') {
+          expect(r.exitCode, args.join(' ')).toBe(3);
+          expect(r.stdout).toContain(`CLEARLY UNKNOWN - workers unknown (${line})`);
+        } else {
+          expect(r.exitCode, args.join(' ')).toBe(77);
+          expect(r.stderr, args.join(' ')).toBe(`clearly: ${line}\n`);
+        }
+      }
+    });
+
+    it('https:// in CLEARLY_SERVER, CLEARLY_TLS_CA and CLEARLY_TOKEN_FILE: every command gets through', async () => {
+      const tokenFile = f('read-token');
+      writeFileSync(tokenFile, `# dev-team\n${READ}\n`, { mode: 0o600 });
+      const env = { ...noEnv, CLEARLY_SERVER: `https://localhost:${tlsPort}`, CLEARLY_TLS_CA: f('ca.pem'), CLEARLY_TOKEN_FILE: tokenFile };
+      for (const { args, ok } of COMMANDS) {
+        const r = await runClearly(args, { env });
+        expect(r.exitCode, `${args.join(' ')}: ${got(r)}`).toBe(ok);
+        expect(got(r), args.join(' ')).not.toMatch(through);
+      }
+      await tlsServer.waitForStderr(/call from 127\.0\.0\.1:\d+: dev-team \(read\) SeenTasks/);
+    });
+
+    it('mutual TLS with --tls-cert/--tls-key: every command gets through; without them, 77', async () => {
+      const mtls = ['--server', `grpcs://localhost:${mtlsPort}`, '--tls-ca', f('ca.pem')];
+      for (const { args, ok } of [...COMMANDS, { args: ['reset', '--yes'], ok: 0 }]) {
+        const r = await client([...args, ...mtls, '--tls-cert', f('client.pem'), '--tls-key', f('client.key')]);
+        expect(r.exitCode, `${args.join(' ')}: ${got(r)}`).toBe(ok);
+        expect(got(r), args.join(' ')).not.toMatch(through);
+        const refused = await client([...args, ...mtls]);
+        expect(refused.exitCode, args.join(' ')).toBe(args[0] === 'check' ? 3 : 77);
+        expect(got(refused), args.join(' ')).toMatch(/the server wants a client certificate \(mutual TLS\): give --tls-cert FILE --tls-key FILE/);
+      }
+    });
+
+    it("--tls checks the server against the system's CAs (here the system bundle, SSL_CERT_FILE, or NODE_EXTRA_CA_CERTS holds ours)", async () => {
+      const args = ['stats', '--json', '--server', `localhost:${tlsPort}`, '--tls'];
+      for (const roots of ['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS']) {
+        const trusted = await runClearly(args, { env: { ...noEnv, CLEARLY_TOKEN: READ, [roots]: f('ca.pem') } });
+        expect(trusted.exitCode, `${roots}: ${trusted.stderr}`).toBe(0);
+        expect(JSON.parse(trusted.stdout)).toMatchObject({ tls: true });
+      }
+      const untrusted = await client(args, READ);
+      expect(untrusted.exitCode).toBe(69);
+      expect(untrusted.stderr).toMatch(/not signed by a CA we trust .*--tls-ca FILE\n$/);
+    });
+
+    it('--tls-server-name: the name to check when --server names another', async () => {
+      await signed('internal', 'clearly.internal', 2, 'DNS:clearly.internal');
+      const { server, port } = await startServer(['--tls-cert', f('internal.pem'), '--tls-key', f('internal.key')]);
+      try {
+        const base = ['stats', '--json', '--server', `127.0.0.1:${port}`, '--tls-ca', f('ca.pem')];
+        const wrong = await client(base);
+        expect(wrong.exitCode).toBe(69);
+        expect(wrong.stderr).toMatch(/not for this name: .*--tls-server-name NAME/);
+        const named = await client([...base, '--tls-server-name', 'clearly.internal']);
+        expect(named.exitCode, named.stderr).toBe(0);
+        expect(JSON.parse(named.stdout)).toMatchObject({ tls: true });
+      } finally {
+        await server.stop('SIGTERM');
+      }
+    });
+
+    it("a server presenting an expired certificate: 69, it has expired", async () => {
+      // clearly's own server refuses to start on one, so the expired one is served by plain TLS here.
+      const tls: TlsServer = createTlsServer({ cert: readFileSync(f('expired-server.pem')), key: readFileSync(f('expired-server.key')), ALPNProtocols: ['h2'] }, (s) => s.end());
+      await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (tls.address() as { port: number }).port;
+        const r = await client(['stats', '--server', `localhost:${port}`, '--tls-ca', f('ca.pem')], READ);
+        expect(r.exitCode).toBe(69);
+        expect(r.stderr).toBe(`clearly: cannot connect to the clearly server at localhost:${port}: the server's certificate has expired: it must renew it (--tls-cert on the server)\n`);
+      } finally {
+        await new Promise((resolve) => tls.close(resolve));
+      }
+    });
+  });
+
   describe('mutual TLS', () => {
     const mtls = () => ['--server', `localhost:${mtlsPort}`, '--tls-ca', f('ca.pem')];
 
     it('a client certificate signed by the client CA: answers', async () => {
       const r = await client(['stats', '--json', ...mtls(), '--tls-cert', f('client.pem'), '--tls-key', f('client.key')]);
       expect(r.exitCode).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ tls: true, auth: 'none' });
+      expect(JSON.parse(r.stdout)).toMatchObject({ tls: true, auth: 'none', redact: 'hunter|iban' });
     });
 
     it('no client certificate: 77, the server wants one', async () => {
@@ -154,6 +255,8 @@ describe('clearly server for a team: TLS, tokens, the bind rule', () => {
       const r = await client(['stats', ...tlsArgs()], 'wrong-0123456789abcdef');
       expect(r.exitCode).toBe(77);
       expect(r.stderr).toMatch(/does not accept the token from CLEARLY_TOKEN/);
+      expect(r.stderr).not.toContain('wrong-0123456789abcdef');
+      expect(tlsServer.stderr()).not.toContain('wrong-0123456789abcdef');
     });
 
     it('read on reset: 77 (PERMISSION_DENIED); admin on reset: done', async () => {
@@ -214,6 +317,12 @@ describe('clearly server for a team: TLS, tokens, the bind rule', () => {
       const half = await runClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--host', '0.0.0.0', '--token-file', good]);
       expect(half.exitCode).toBe(2);
       expect(half.stderr).toMatch(/without --tls-cert\/--tls-key: /);
+      // Every IPv6 address, and a name that only looks like loopback: the same rule.
+      for (const host of ['::', '127.example.com']) {
+        const r6 = await runClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--host', host]);
+        expect(r6.exitCode, host).toBe(2);
+        expect(r6.stderr.startsWith(`clearly: refusing to listen on ${host} without --tls-cert/--tls-key and --token-file: `), r6.stderr).toBe(true);
+      }
     });
 
     it('with --insecure it listens, and says so on stderr and in stats', async () => {
@@ -272,6 +381,23 @@ describe('clearly server for a team: TLS, tokens, the bind rule', () => {
         // Plain HTTP to the TLS port gets nowhere.
         const plain = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.status, () => 'refused');
         expect(plain).not.toBe(200);
+      } finally {
+        await server.stop('SIGTERM');
+      }
+    });
+
+    it('with --tls-client-ca, the scrape must present a client certificate signed by it', async () => {
+      const { server } = await startServer(['--tls-cert', f('server.pem'), '--tls-key', f('server.key'), '--tls-client-ca', f('ca.pem'), '--metrics', '127.0.0.1:0']);
+      try {
+        const [, port] = await server.waitForStderr(/metrics on https:\/\/127\.0\.0\.1:(\d+)\/metrics/, 10_000);
+        const withCert = await new Promise<number>((resolve, reject) => {
+          const opts = { ca: readFileSync(f('ca.pem')), cert: readFileSync(f('client.pem')), key: readFileSync(f('client.key')) };
+          httpsGet(`https://localhost:${port}/metrics`, opts, (res) => resolve(res.resume().statusCode ?? 0)).on('error', reject);
+        });
+        expect(withCert).toBe(200);
+        const without = await get(`https://localhost:${port}/metrics`).then((r) => r.status, (e: Error) => e.message);
+        expect(without).not.toBe(200);
+        expect(String(without)).toMatch(/certificate|socket hang up|ECONNRESET/i);
       } finally {
         await server.stop('SIGTERM');
       }

@@ -5,12 +5,18 @@
  * records every task: a 5 KB argument arrives whole (the events' repr would be cut at 1024), a
  * pickle-serialised task is recorded from its headers without being unpickled. `--tap-exchange`
  * does the same with a queue of clearly's own bound with `#`, removed again when it stops.
+ * A tapped task with a password and a nested api_key never shows them (redaction covers the
+ * tap's whole args as well as the reprs): not in `watch --broker --tap`, nor from a server that
+ * taps (`watch`, `tasks`, `task`, `export`, `/metrics`, its store's files).
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { BROKERS, BROKER_KINDS, assertBrokerReachable, deleteQueue, uniqueQueue, withRedis } from '../helpers/brokers.js';
 import { CELERY_DIR, PYTHON, assertCeleryAvailable, startWorker, type WorkerHandle } from '../helpers/celery.js';
-import { spawnClearly, type ClearlyProcess } from '../helpers/cli.js';
+import { runClearly, spawnClearly, type ClearlyProcess } from '../helpers/cli.js';
 
 interface Tapped {
   kind: string;
@@ -124,4 +130,100 @@ describe.each(BROKER_KINDS)('the tap on %s with events on', (kind) => {
     expect([...new Set(mine.map((x) => x.state))]).toEqual(['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS']);
     expect(mine.at(-1)!.args).toEqual(['x'.repeat(5000)]);
   }, 90_000);
+});
+
+describe.each(BROKER_KINDS)('the tap on %s never shows a secret', (kind) => {
+  const broker = BROKERS[kind];
+  const exchange = uniqueQueue('clearly-cadasta-ex');
+  const work = uniqueQueue('clearly-cadasta-work');
+  const monitor = uniqueQueue('clearly-cadasta-monitor');
+  const env = { CLEARLY_TEST_BROKER: broker, CADASTA_EXCHANGE: exchange, CADASTA_WORK_QUEUE: work, CADASTA_MONITOR_QUEUE: monitor };
+  const SECRETS = ['hunter2', 'AKIA-TAP-SECRET'];
+  const dir = mkdtempSync(join(tmpdir(), 'clearly-tap-redact-'));
+  const storePath = join(dir, 'store.sqlite');
+  const procs: ClearlyProcess[] = [];
+  let server: ClearlyProcess;
+  let tapped: ClearlyProcess; // watch --broker --tap-exchange (redaction on by default)
+  let raw: ClearlyProcess; // the same with --redact ''
+  let live: ClearlyProcess; // watch --server
+  let address: string;
+  let metricsUrl: string;
+  let id: string;
+
+  const spawn = (args: string[]): ClearlyProcess => {
+    const p = spawnClearly(args, { timeoutMs: 300_000 });
+    procs.push(p);
+    return p;
+  };
+  const noSecret = (where: string, text: string): void => {
+    for (const x of SECRETS) expect(text.includes(x), `${where} shows ${x}`).toBe(false);
+  };
+  const mine = (p: ClearlyProcess): string => p.lines().filter((l) => l.includes(id)).join('\n');
+
+  beforeAll(async () => {
+    await assertCeleryAvailable();
+    await assertBrokerReachable(broker);
+    await execa(PYTHON, ['cadasta.py', 'declare'], { cwd: CELERY_DIR, env, timeout: 60_000 });
+    // No worker: the tap records the task from its message alone (events are off anyway).
+    server = spawn(['server', '--broker', broker, '--tap', monitor, '--port', '0', '--store', storePath, '--metrics', '127.0.0.1:0']);
+    address = `127.0.0.1:${(await server.waitForStderr(/server listening on 127\.0\.0\.1:(\d+) /, 20_000))[1]}`;
+    metricsUrl = `http://127.0.0.1:${(await server.waitForStderr(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, 20_000))[1]}/metrics`;
+    await server.waitForStderr(new RegExp(`tapping task messages from ${monitor}`), 20_000);
+    tapped = spawn(['watch', '--broker', broker, '--tap-exchange', exchange, '--json', '--params']);
+    raw = spawn(['watch', '--broker', broker, '--tap-exchange', exchange, '--json', '--params', '--redact', '']);
+    live = spawn(['watch', '--server', address, '--json', '--params']);
+    await Promise.all([tapped, raw].map((p) => p.waitForStderr(/tapping task messages from /, 20_000)));
+    await live.waitForStderr(/watching /, 20_000);
+    const r = await execa(PYTHON, ['cadasta.py', 'publish-secret'], { cwd: CELERY_DIR, env: { ...env, PYTHONDONTWRITEBYTECODE: '1' }, timeout: 60_000 });
+    id = (JSON.parse(r.stdout.trim()) as { login: string }).login;
+    for (const p of [tapped, raw, live]) await p.waitForRecord((x) => x.kind === 'task' && x.uuid === id, 30_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.stop('SIGINT')));
+    for (const q of [work, monitor]) await deleteQueue(broker, q).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("with --redact '' the tapped task shows its secrets (so the checks below can fail)", () => {
+    const text = mine(raw);
+    for (const x of SECRETS) expect(text).toContain(x);
+  });
+
+  it('watch --broker --tap-exchange and watch --server: the whole args with the secrets as ***', () => {
+    for (const [where, p] of [['watch --broker --tap-exchange', tapped], ['watch --server (a server with --tap)', live]] as const) {
+      const text = mine(p);
+      noSecret(where, text);
+      const rec = p.records().find((x) => x.kind === 'task' && x.uuid === id) as unknown as Tapped & { kwargs: unknown };
+      expect(rec.args, where).toEqual([{ user: 'bob', creds: { api_key: '***', region: 'eu' } }]);
+      expect(rec.kwargs, where).toEqual({ password: '***' });
+      expect(rec.args_repr ?? '', where).toContain("'api_key': '***'");
+    }
+  });
+
+  it('tasks, task, export and /metrics of the server that taps: no secret', async () => {
+    const list = await runClearly(['tasks', '--server', address, '--json', '--limit', '0']);
+    expect(list.stdout).toContain(id);
+    noSecret('tasks --json', list.stdout);
+    const json = await runClearly(['task', id, '--server', address, '--json']);
+    expect(json.exitCode, json.stderr).toBe(0);
+    expect(json.stdout).toContain('***');
+    noSecret('task --json', json.stdout);
+    const text = await runClearly(['task', id, '--server', address, '--no-color']);
+    expect(text.stdout).toContain('cadasta.login');
+    noSecret('task', text.stdout);
+    const exported = await runClearly(['export', '--server', address]);
+    expect(exported.stdout).toContain(id);
+    noSecret('export', exported.stdout);
+    const metrics = await (await fetch(metricsUrl)).text();
+    expect(metrics).toMatch(/celery_task_sent_total\{[^}]*name="cadasta\.login"/);
+    noSecret('/metrics', metrics);
+  });
+
+  it("the server's store files: the tapped task, no secret", async () => {
+    expect((await server.stop('SIGTERM', 15_000)).exitCode).toBe(0);
+    const all = readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString('latin1')).join('');
+    expect(all).toContain(id);
+    noSecret('the store', all);
+  });
 });

@@ -23,6 +23,16 @@ export const MIN_TOKEN_LENGTH = 16;
 
 const digest = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
 
+/**
+ * A field as an error message may quote it: a line with its fields out of order (`TOKEN NAME
+ * ROLE`) must not have the token printed in the log. Short fields and ones that read like names
+ * (letters and separators) are quoted; anything else long enough to be a token is described.
+ */
+export function shownField(field: string): string {
+  if (field.length < MIN_TOKEN_LENGTH || /^[a-z][a-z._-]*$/i.test(field)) return JSON.stringify(field);
+  return `a field of ${field.length} characters (not shown: it could be a token)`;
+}
+
 export type ParsedTokens = { readonly ok: true; readonly entries: readonly TokenEntry[] } | { readonly ok: false; readonly line: number; readonly why: string };
 
 /** `ROLE NAME TOKEN` per line; blank lines and `#` comments allowed. The first bad line is named. */
@@ -38,8 +48,10 @@ export function parseTokens(text: string): ParsedTokens {
     const fields = line.split(/\s+/);
     if (fields.length !== 3) return fail(`expected ROLE NAME TOKEN (3 fields), got ${fields.length}`);
     const [role, name, token] = fields as [string, string, string];
-    if (!(ROLES as readonly string[]).includes(role)) return fail(`role must be ${ROLES.join(' or ')}, got ${JSON.stringify(role)}`);
-    if (token.length < MIN_TOKEN_LENGTH) return fail(`the token of ${name} is shorter than ${MIN_TOKEN_LENGTH} characters (try: openssl rand -hex 32)`);
+    if (!(ROLES as readonly string[]).includes(role)) return fail(`role must be ${ROLES.join(' or ')}, got ${shownField(role)} (fields: ROLE NAME TOKEN)`);
+    if (token.length < MIN_TOKEN_LENGTH) {
+      return fail(`the token of ${shownField(name)} is shorter than ${MIN_TOKEN_LENGTH} characters (fields: ROLE NAME TOKEN; try: openssl rand -hex 32)`);
+    }
     if (names.has(name)) return fail(`the name ${name} is used twice (names are what the log shows)`);
     const d = digest(token);
     if (digests.has(d.toString('hex'))) return fail(`the token of ${name} is also another name's token`);

@@ -120,6 +120,29 @@ function valueStart(s: string, j: number): number {
   return -1;
 }
 
+/** Last non-space index before `i`, or -1. */
+function prevNonSpace(s: string, i: number): number {
+  let j = i - 1;
+  while (j >= 0 && isSpace(s.charCodeAt(j))) j--;
+  return j;
+}
+
+/**
+ * For a string literal from `start` to `end` (past its quote) that opens a pair inside a list of
+ * pairs, `[(KEY, VALUE), …` or `…, (KEY, VALUE)` (Python's repr of an OrderedDict before 3.12,
+ * of dict.items()): where VALUE starts; -1 otherwise.
+ */
+function pairValueStart(s: string, start: number, end: number): number {
+  const open = prevNonSpace(s, start);
+  if (open < 0 || s.charCodeAt(open) !== 40) return -1; // (
+  const before = prevNonSpace(s, open);
+  if (before < 0 || (s.charCodeAt(before) !== 91 && s.charCodeAt(before) !== COMMA)) return -1; // [ or ,
+  const j = skipSpace(s, end);
+  if (s.charCodeAt(j) !== COMMA) return -1;
+  const v = skipSpace(s, j + 1);
+  return isClose(s.charCodeAt(v)) ? -1 : v; // `('token',)`: a one-element tuple, no value
+}
+
 /**
  * One pass over `s`. `quote` is the quote to write the placeholder with (inside a string's text,
  * the other one, so the outer literal stays whole); `depth` bounds the descent into strings.
@@ -147,6 +170,12 @@ function scan(s: string, re: RegExp, prefilter: boolean, quote: string, depth: n
       const v = closed ? valueStart(s, end) : -1;
       if (v >= 0 && content.length > 0 && re.test(content)) {
         redactFrom(v);
+        continue;
+      }
+      // A dict as key/value pairs: `OrderedDict([('password', 'x')])`, `dict_items([...])`.
+      const p = closed ? pairValueStart(s, i, end) : -1;
+      if (p >= 0 && content.length > 0 && re.test(content)) {
+        redactFrom(p);
         continue;
       }
       // Not a secret's key: its text may hold `key: value` (a header, JSON, a str() of a dict).

@@ -32,7 +32,11 @@ export function address(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-export const LOOPBACK = /^(127\.|localhost$|\[?::1\]?$)/;
+/**
+ * The addresses the bind rule lets through without TLS and tokens: 127.0.0.0/8 as an address (not
+ * a name that merely starts with `127.`, which could resolve anywhere), `localhost`, and ::1.
+ */
+export const LOOPBACK = /^(?:127(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|localhost|\[?::1\]?|\[?::ffff:127(?:\.\d{1,3}){3}\]?)$/i;
 
 /**
  * Why an address cannot be had, as the cause and the fix. grpc-js says "No address added out of

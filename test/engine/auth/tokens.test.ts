@@ -41,6 +41,21 @@ describe('parseTokens', () => {
     }
   });
 
+  it('never quotes a token in its reasons, even on a line with its fields out of order', () => {
+    const token = '3f9c0a1b2c3d4e5f60718293a4b5c6d7';
+    for (const text of [`${token} ops-team admin`, `admin ${token} ops`, `read ${token} x`]) {
+      const p = parseTokens(text);
+      expect(p.ok, text).toBe(false);
+      if (!p.ok) {
+        expect(p.why).not.toContain(token);
+        expect(p.why).toMatch(/a field of 32 characters \(not shown: it could be a token\)/);
+      }
+    }
+    // Names, however long, are quoted.
+    const named = parseTokens('read platform-team-prod short');
+    expect(named.ok ? '' : named.why).toMatch(/the token of "platform-team-prod" is shorter/);
+  });
+
   it('refuses a file without tokens', () => {
     expect(parseTokens('# nothing\n\n')).toEqual({ ok: false, line: 0, why: expect.stringMatching(/no tokens/) });
   });

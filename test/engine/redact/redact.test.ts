@@ -44,6 +44,15 @@ describe('redact: repr text', () => {
     expect(r.text("{'token': ")).toBe("{'token': '***'");
   });
 
+  it('a dict written as pairs (OrderedDict before Python 3.12, dict.items()): the value of a matching key', () => {
+    expect(r.text("OrderedDict([('user', 'bob'), ('password', 'hunter2'), ('n', 1)])")).toBe("OrderedDict([('user', 'bob'), ('password', '***'), ('n', 1)])");
+    expect(r.text("dict_items([('api_key', {'a': 'AKIA1'})])")).toBe("dict_items([('api_key', '***')])");
+    expect(r.text("[('token', 'abc'")).toBe("[('token', '***'");
+    // Not a pair of a list of pairs: a call's first argument, a one-element tuple.
+    expect(r.text("f('token', 'abc')")).toBe("f('token', 'abc')");
+    expect(r.text("[('token',)]")).toBe("[('token',)]");
+  });
+
   it('keeps a whole repr parseable, with the placeholder as a string', () => {
     const out = r.text("{'password': 'hunter2', 'nested': [{'cvv': 123}], 'n': 3}");
     const parsed = parseRepr(out);

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainBindError, listen } from '../../../src/engine/server/listen.js';
+import { explainBindError, listen, LOOPBACK } from '../../../src/engine/server/listen.js';
 import { UnavailableError } from '../../../src/errors.js';
 import type { ServiceContext } from '../../../src/engine/grpc/service.js';
 
@@ -47,5 +47,14 @@ describe('explainBindError', () => {
       'not allowed to listen on port 80 (ports below 1024 need privileges): choose another with --port',
     );
     expect(explainBindError('10.9.9.9', 1, new Error('errors: [listen EADDRNOTAVAIL: address not available 10.9.9.9:1]'))).toMatch(/^10\.9\.9\.9 is not an address of this machine: fix --host/);
+  });
+});
+
+describe('the bind rule: what counts as loopback', () => {
+  it('127.0.0.0/8 addresses, localhost and ::1; not a name that starts with 127., nor any other address', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', '::1', '[::1]', '::ffff:127.0.0.1']) expect(LOOPBACK.test(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', '10.0.0.5', '127.example.com', '127.0.0.1.nip.io', '127.0.0.256', 'localhost.example.com', 'myhost']) {
+      expect(LOOPBACK.test(h), h).toBe(false);
+    }
   });
 });

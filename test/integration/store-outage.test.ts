@@ -221,4 +221,23 @@ describe('PostgreSQL lost while the server runs (a proxy cut mid-run)', () => {
     expect(count(server.stderr(), /is writable again/)).toBe(2);
     expect(server.stderr()).toMatch(/is writable again.*\d+ task changes? could not be kept/);
   }, 120_000);
+
+  it('after SIGKILL, a server started again on the database answers every task it had written, as before', async () => {
+    const r = await runClearly(['tasks', '--json', '--limit', '0', '--server', address], { timeoutMs: 30_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    await until('nothing left to write', async () => ((await stats(address))['store_backlog'] === 0 ? true : undefined), 30_000);
+    const written = await rowsInDatabase(db.url, r.stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as TaskRecord).uuid));
+    const before = r.stdout.split('\n').filter((l) => l !== '' && written.has((JSON.parse(l) as TaskRecord).uuid)).sort();
+    expect(before.length).toBeGreaterThanOrEqual(30);
+    const killed = await server.stop('SIGKILL');
+    expect(killed.signal).toBe('SIGKILL');
+    // Straight to PostgreSQL this time (no proxy).
+    server = spawnClearly(['server', '--broker', broker, '--port', '0', '--store', db.url, '--metrics', 'off']);
+    const [, port] = await server.waitForStderr(/server listening on 127\.0\.0\.1:(\d+)/, 30_000);
+    address = `127.0.0.1:${port}`;
+    const again = await runClearly(['tasks', '--json', '--limit', '0', '--server', address], { timeoutMs: 30_000 });
+    expect(again.exitCode, again.stderr).toBe(0);
+    const after = again.stdout.split('\n').filter((l) => l !== '' && written.has((JSON.parse(l) as TaskRecord).uuid)).sort();
+    expect(after).toEqual(before);
+  }, 90_000);
 });

@@ -172,8 +172,9 @@ describe('PostgreSQL lost while the server runs (a proxy cut mid-run)', () => {
       return st['store_state'] === 'failing' && Number(st['store_backlog']) >= during.length ? st : undefined;
     }, 30_000);
     expect(s['store_dropped']).toBe(0);
+    expect(s['store_backlog_max']).toBe(BOUND);
     const text = await runClearly(['stats', '--server', address], { timeoutMs: 30_000, env: { NO_COLOR: '1' } });
-    expect(text.stdout).toMatch(/failing\): .*\d+ waiting to be written/);
+    expect(text.stdout).toMatch(new RegExp(`failing\\): .*\\d+ waiting to be written \\(held, up to ${BOUND}\\)`));
     // Several retries have failed by now (the backoff's first steps are 0.5, 1, 2 s): said once.
     await new Promise((r) => setTimeout(r, 4_000));
     expect(count(server.stderr(), /cannot write to the store/)).toBe(1);

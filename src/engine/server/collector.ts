@@ -167,10 +167,10 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       const [size, stored] = await Promise.all([store.size(), store.counters()]);
       pruned = stored['tasks_pruned'] ?? pruned;
       const w = writer.stats;
-      storeStats = { store: location, state: w.state, tasks: size.tasks, bytes: size.bytes ?? -1, backlog: w.backlog, dropped: w.dropped, pruned, written: w.written };
+      storeStats = { store: location, state: w.state, tasks: size.tasks, bytes: size.bytes ?? -1, backlog: w.backlog, backlogMax: w.backlogMax, dropped: w.dropped, pruned, written: w.written };
     } catch {
       const w = writer.stats;
-      storeStats = { ...storeStats, store: location, state: 'failing', backlog: w.backlog, dropped: w.dropped, written: w.written };
+      storeStats = { ...storeStats, store: location, state: 'failing', backlog: w.backlog, backlogMax: w.backlogMax, dropped: w.dropped, written: w.written };
     }
   };
 
@@ -202,7 +202,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
           backend: results.masked,
           backendState: results.state,
           resultsFetched: results.fetched,
-          store: w === undefined ? storeStats : { ...storeStats, state: w.state, backlog: w.backlog, dropped: w.dropped, written: w.written },
+          store: w === undefined ? storeStats : { ...storeStats, state: w.state, backlog: w.backlog, backlogMax: w.backlogMax, dropped: w.dropped, written: w.written },
           security: o.security,
         },
         now(),

@@ -38,6 +38,8 @@ export interface WriterStats {
   readonly dropped: number;
   /** Task rows written since start. */
   readonly written: number;
+  /** The most tasks held while the store fails. */
+  readonly backlogMax: number;
   readonly state: 'ok' | 'failing';
 }
 
@@ -118,6 +120,7 @@ export class StoreWriter {
       backlog: this.dirty.size + this.held.size,
       dropped: this.dropped,
       written: this.written,
+      backlogMax: this.maxBacklog,
       state: this.failures > 0 ? 'failing' : 'ok',
     };
   }

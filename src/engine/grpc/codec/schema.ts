@@ -149,6 +149,7 @@ export const SCHEMA: Schema = {
       {"no":45,"name":"store_dropped","type":"uint64"},
       {"no":46,"name":"store_pruned","type":"uint64"},
       {"no":47,"name":"store_written","type":"uint64"},
+      {"no":48,"name":"store_backlog_max","type":"uint64"},
       {"no":60,"name":"workers_without_events","type":"string","repeated":true},
       {"no":61,"name":"task_sent_missing","type":"bool"},
       {"no":70,"name":"insecure","type":"bool"},

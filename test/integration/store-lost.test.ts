@@ -3,7 +3,8 @@
  * while the server is down (no worker-offline, its heartbeats simply stop) leaves a task STARTED
  * and one RECEIVED on it; the server, started again after the worker's window ran out, marks both
  * lost from what its store kept (as it would have had it been up), writes that, and a second
- * restart still has them lost.
+ * restart still has them lost. Memory holds 5 tasks (`--max-tasks 5`) and 10 newer tasks wait in
+ * a queue nobody consumes: the two on the dead worker are loaded back all the same.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ const dir = mkdtempSync(join(tmpdir(), 'clearly-store-lost-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function startServer(broker: string, store: string): Promise<{ proc: ClearlyProcess; address: string }> {
-  const proc = spawnClearly(['server', '--broker', broker, '--port', '0', '--store', store, '--metrics', 'off']);
+  const proc = spawnClearly(['server', '--broker', broker, '--port', '0', '--store', store, '--metrics', 'off', '--max-tasks', '5']);
   const [, port] = await proc.waitForStderr(/server listening on 127\.0\.0\.1:(\d+)/, 30_000);
   return { proc, address: `127.0.0.1:${port}` };
 }
@@ -39,6 +40,7 @@ async function tasks(address: string, ids: readonly string[], extra: string[] = 
 describe('a worker that died while the server was down', () => {
   const broker = BROKERS.redis;
   const queue = uniqueQueue('clearly-store-lost');
+  const nobody = `${queue}-nobody`;
   const file = join(dir, 'lost.sqlite');
   let worker: WorkerHandle | undefined;
   let server: { proc: ClearlyProcess; address: string } | undefined;
@@ -65,12 +67,21 @@ describe('a worker that died while the server was down', () => {
       if (Date.now() > deadline) throw new Error(`want one STARTED and one RECEIVED: ${JSON.stringify([...got.values()].map((t) => t.state))}`);
       await new Promise((r) => setTimeout(r, 300));
     }
+    // Ten newer tasks (PENDING: no worker reads their queue) push those two out of the newest 5.
+    const pending = await runWorkload({ broker, queue: nobody, call: { task: 'tasks.add', args: [1, 1], count: 10, expect: 'PENDING' } });
+    for (;;) {
+      const got = await tasks(server.address, pending.map((p) => p.id));
+      if (got.size === pending.length) break;
+      if (Date.now() > deadline + 30_000) throw new Error(`the pending tasks never showed: ${got.size}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
   }, 120_000);
 
   afterAll(async () => {
     await server?.proc.stop('SIGTERM');
     await worker?.kill('SIGKILL');
     await purgeQueue(broker, queue).catch(() => 0);
+    await purgeQueue(broker, nobody).catch(() => 0);
   });
 
   it('is OFFLINE after the restart and its RECEIVED and STARTED tasks are lost, in the store too', async () => {

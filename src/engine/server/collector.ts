@@ -31,6 +31,7 @@ import { redactRow } from '../store/redact-row.js';
 import { taskFromRow, workerFromRow } from '../store/rows.js';
 import type { RetentionPolicy, Store } from '../store/store.js';
 import type { StoreUrl } from '../store/url.js';
+import { warmRows } from '../store/warm.js';
 import { StoreWriter } from '../store/writer.js';
 import { memoryHistory, storeHistory, type History } from './history.js';
 
@@ -258,9 +259,8 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     },
     async start() {
       if (store !== null && writer !== null) {
-        // Oldest first, so memory's order of last change is the store's.
-        const recent = await store.recent(o.maxTasks);
-        for (let i = recent.length - 1; i >= 0; i--) state.restoreTask(taskFromRow(redactRow(recent[i]!, o.redactor)));
+        // The newest tasks and those still on a worker, oldest first (store/warm.ts).
+        for (const row of await warmRows(store, o.maxTasks)) state.restoreTask(taskFromRow(redactRow(row, o.redactor)));
         // A worker that died while the server was down: OFFLINE now, its tasks lost (and written).
         for (const w of await store.workers()) for (const ch of state.restoreWorker(workerFromRow(w), now())) onChange(ch);
         for (const n of await store.names()) seen.add(n);

@@ -3,11 +3,12 @@
 //    bin/start.ts can compile it through V8's code cache (src/cli/code-cache.ts); commands are
 //    still initialised only when run (esbuild turns their import() into lazy module inits);
 //  - clearly.js: bin/start.ts, the small launcher, told the bundle's name, hash and commands;
-//  - sqlite-worker.cjs: the SQLite store's worker thread.
+//  - sqlite-worker.cjs: the SQLite store's worker thread;
+//  - dist/src/engine/grpc/codec/clearly-pb.cjs: the generated protobuf code, which tsc does not copy.
 // `tsc` (npm run build) runs first: it type-checks and emits dist/ for the benchmarks, and this
 // script reads the command names from dist/src/commands/index.js.
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,5 +87,8 @@ await build({
   outfile: `${OUT}/sqlite-worker.cjs`,
   external: EXTERNAL,
 });
+// tsc emits no .cjs: the client's generated protobuf code (npm run proto) goes beside its importer in
+// dist/src/ for what runs from there (the benchmarks); the bundle above already holds it.
+copyFileSync('src/engine/grpc/codec/clearly-pb.cjs', 'dist/src/engine/grpc/codec/clearly-pb.cjs');
 // The package is ESM ("type": "module"); these files are CommonJS.
 writeFileSync(`${OUT}/package.json`, '{ "type": "commonjs" }\n');

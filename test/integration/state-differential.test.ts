@@ -31,6 +31,8 @@ interface Expectation {
   expected: string;
   truth: string;
   correction: 'rejected' | 'finished' | 'both' | null;
+  kind: string;
+  perturbation: string;
 }
 interface Expect {
   events: number;
@@ -79,6 +81,40 @@ describe('the generated lifecycles (Python side)', () => {
     expect(all.filter((t) => (t.celery !== t.expected) !== (t.correction !== null))).toEqual([]);
     expect(expect_.counts['rejected']).toBeGreaterThan(100);
     expect(expect_.counts['finished']).toBeGreaterThan(100);
+  });
+
+  it('cover every lifecycle and every perturbation the issue lists, many times each', () => {
+    const all = Object.values(expect_.tasks);
+    const count = (key: 'kind' | 'perturbation'): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const t of all) out[t[key]] = (out[t[key]] ?? 0) + 1;
+      return out;
+    };
+    const kinds = count('kind');
+    const perturbations = count('perturbation');
+    // success, failure, retries on two workers, revoked (expired, while running), rejected with
+    // and without requeue, ETA, a publisher that sends no task-sent.
+    expect(Object.keys(kinds).sort()).toEqual(
+      ['eta', 'expired', 'failure', 'no-sent', 'rejected', 'rejected-requeue', 'retry-failure', 'retry-success', 'revoked-running', 'success'],
+    );
+    // late task-sent, swapped neighbours, duplicates, the final event first, an earlier attempt after the last.
+    expect(Object.keys(perturbations).sort()).toEqual(['dup', 'final-first', 'late-sent', 'none', 'old-attempt-late', 'swap']);
+    for (const n of [...Object.values(kinds), ...Object.values(perturbations)]) expect(n).toBeGreaterThan(200);
+  });
+
+  it('count each correction where it belongs: a rejection only without requeue, a finish under both late orders', () => {
+    const all = Object.values(expect_.tasks);
+    const rejected = all.filter((t) => t.correction === 'rejected' || t.correction === 'both');
+    expect(rejected.length).toBe(expect_.counts['rejected']! + expect_.counts['both']!);
+    expect(rejected.filter((t) => t.kind !== 'rejected')).toEqual([]);
+    // A requeued rejection keeps Celery's rank: it is never the rejection correction.
+    expect(all.filter((t) => t.kind === 'rejected-requeue' && t.correction === 'rejected')).toEqual([]);
+    // Every plain rejection that Celery leaves running is corrected.
+    expect(all.filter((t) => t.kind === 'rejected' && t.celery !== 'REJECTED' && t.expected !== 'REJECTED')).toEqual([]);
+    const finished = all.filter((t) => t.correction === 'finished');
+    expect(finished.length).toBe(expect_.counts['finished']);
+    const under = new Set(finished.map((t) => t.perturbation));
+    expect(under.has('old-attempt-late') && under.has('final-first')).toBe(true);
   });
 });
 

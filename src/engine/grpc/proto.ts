@@ -1,8 +1,8 @@
 /**
  * The gRPC contract (proto/clearly/v1/clearly.proto) loaded at run time with proto-loader, for the
  * server: the service definition it registers, and the Capture item encoder it writes with. Its
- * messages' types are in messages.ts. The CLI's client does without proto-loader (codec/client.ts,
- * a generated table, the same results).
+ * messages' types are in messages.ts. The CLI's client does without proto-loader (codec/client.ts:
+ * protobufjs' static code generated from the .proto, the same conversions, the same results).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

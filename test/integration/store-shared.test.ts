@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBrokerReachable, BROKERS, purgeQueue, uniqueQueue } from '../helpers/brokers.js';
 import { assertCeleryAvailable, runWorkload, startWorker, type PublishedTask, type WorkerHandle } from '../helpers/celery.js';
-import { runClearly, spawnClearly, type ClearlyProcess, type TaskRecord } from '../helpers/cli.js';
+import { REPO_ROOT, runClearly, runNode, spawnClearly, type ClearlyProcess, type TaskRecord } from '../helpers/cli.js';
 
 const stateHome = mkdtempSync(join(tmpdir(), 'clearly-store-shared-'));
 afterAll(() => rmSync(stateHome, { recursive: true, force: true }));
@@ -90,4 +90,16 @@ describe('two servers on one broker sharing the default SQLite file', () => {
     const byId = new Map(rows.map((r) => [r.uuid, r.state]));
     for (const p of published) expect(byId.get(p.id), `${p.scenario} ${p.id}`).toBe(finalOf(p));
   });
+});
+
+describe('servers opening one new SQLite file at the same moment', () => {
+  it('one creates the schema, the others wait for it and open it (never "table already exists")', async () => {
+    const mod = join(REPO_ROOT, 'dist', 'src', 'engine', 'store', 'sqlite-db.js');
+    for (let round = 0; round < 4; round++) {
+      const file = join(stateHome, `race-${round}.sqlite`);
+      const code = `const { SqliteDb } = await import(${JSON.stringify(mod)}); new SqliteDb(${JSON.stringify(file)}).close();`;
+      const runs = await Promise.all(Array.from({ length: 6 }, () => runNode(['--input-type=module', '-e', code], { timeoutMs: 30_000 })));
+      for (const r of runs) expect(r.exitCode, r.stderr).toBe(0);
+    }
+  }, 120_000);
 });

@@ -65,6 +65,8 @@ function prepareFile(path: string): void {
   try {
     closeSync(openSync(path, 'wx', 0o600));
   } catch (e) {
+    // Another server sharing the file made it a moment ago: it is new and empty, or SQLite's now.
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
     throw cannotCreate(path, e);
   }
 }

@@ -101,7 +101,7 @@ async function main(): Promise<number> {
     .version(findVersion(import.meta.url))
     .help()
     .alias('h', 'help')
-    .wrap(helpWidth(process.stdout))
+    .wrap(helpWidth(process.stdout, process.env))
     .epilogue(EPILOGUE)
     // Throwing is what stops yargs: a fail handler that returns lets it run the command anyway
     // (a mistyped flag would print "Unknown argument" and then stream). main() reports it.

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { COMMANDS } from '../dist/src/commands/index.js';
+import { patchCliui } from './cliui-patch.mjs';
 
 const OUT = 'dist/cli';
 const BUNDLE = 'clearly.bundle.cjs';
@@ -32,11 +33,21 @@ const grpcJsFastNet = {
  * cliui (yargs' --help layout) gets its CommonJS build: its ESM build (what an `import` resolves
  * to) wraps with a stand-in that cuts every N characters, inside words ("query histo" / "ry");
  * the CommonJS one wraps at word boundaries (wrap-ansi). Each importer gets its own version's.
+ * yargs' one also gets the fix of scripts/cliui-patch.mjs (bin/dev-word-wrap.mjs does the same
+ * for `npm run dev`).
  */
 const cliuiWordWrap = {
   name: 'cliui-word-wrap',
   setup(b) {
-    b.onResolve({ filter: /^cliui$/ }, (args) => ({ path: createRequire(join(args.resolveDir, 'x.js')).resolve('cliui') }));
+    const yargsCliuis = new Set();
+    b.onResolve({ filter: /^cliui$/ }, (args) => {
+      const path = createRequire(join(args.resolveDir, 'x.js')).resolve('cliui');
+      if (/[\\/]node_modules[\\/]yargs[\\/]/.test(args.importer)) yargsCliuis.add(path);
+      return { path };
+    });
+    b.onLoad({ filter: /[\\/]cliui[\\/]build[\\/]index\.cjs$/ }, (args) =>
+      yargsCliuis.has(args.path) ? { contents: patchCliui(readFileSync(args.path, 'utf8'), args.path), loader: 'js' } : undefined,
+    );
   },
 };
 

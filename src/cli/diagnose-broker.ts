@@ -200,6 +200,8 @@ export async function gatherFacts(o: DiagnoseOptions): Promise<DiagnoseFacts> {
     listenedSeconds: observed,
     tasksFirstSent: listener.count('sent'),
     tasksFirstReceived: listener.count('received'),
+    // Late ones too (a worker's task-received often overtakes it): they change no state, so only the reducer counts them.
+    taskSentHeard: session.pipeline.state.publishersSent,
     now: now(),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * `clearly server`'s metrics flags, parsed: where /metrics listens (`--metrics [HOST:]PORT`, `off`,
  * or the default 127.0.0.1:9808, celery-exporter's port), whether that was asked for explicitly
- * (a taken port is then exit 75, not a warning), and celery-exporter's own options' equivalents.
+ * (a taken port is then exit 75, not a warning), and celery-exporter's own options' equivalents
+ * (prefix, static labels, generic hostnames, default queue, purge window, histogram buckets).
  */
 import { COMPAT_SETS, type CompatSet, type ServerMetricsOptions } from '../engine/metrics/server-metrics.js';
 import { UsageError } from '../errors.js';
@@ -34,6 +35,23 @@ export interface MetricsFlags {
   readonly metricsDefaultQueue: string;
   readonly metricsPurgeOffline: number;
   readonly metricsCompat?: readonly string[] | undefined;
+  /** celery-exporter's --buckets / --queue-wait-buckets: comma-separated seconds. */
+  readonly metricsBuckets?: string | undefined;
+  readonly metricsQueueWaitBuckets?: string | undefined;
+}
+
+/**
+ * `0.1,0.5,1,5` -> [0.1, 0.5, 1, 5] (celery-exporter's `--buckets` format; `inf` allowed last,
+ * +Inf is appended anyway). Increasing, at least one finite bound.
+ */
+export function parseBuckets(value: string, flag: string): number[] {
+  const parts = value.split(',').map((x) => x.trim());
+  const out = parts.map((x) => (/^\+?inf$/i.test(x) ? Infinity : x === '' ? NaN : Number(x)));
+  const bad = out.findIndex((v, i) => Number.isNaN(v) || (v === Infinity && i !== out.length - 1) || (i > 0 && v <= out[i - 1]!));
+  if (bad !== -1 || !Number.isFinite(out[0])) {
+    throw new UsageError(`${flag} must be increasing numbers of seconds separated by commas, got ${JSON.stringify(value)}; e.g. ${flag} 0.1,0.5,1,5,30`);
+  }
+  return out;
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -58,8 +76,13 @@ export function celeryExporterOptions(f: MetricsFlags): ServerMetricsOptions {
     if (!(COMPAT_SETS as readonly string[]).includes(c)) throw new UsageError(`--metrics-compat takes ${COMPAT_SETS.join(', ')}, got ${JSON.stringify(c)}`);
     return c as CompatSet;
   });
+  const buckets = f.metricsBuckets === undefined || f.metricsBuckets === '' ? undefined : parseBuckets(f.metricsBuckets, '--metrics-buckets');
+  const waitBuckets =
+    f.metricsQueueWaitBuckets === undefined || f.metricsQueueWaitBuckets === '' ? undefined : parseBuckets(f.metricsQueueWaitBuckets, '--metrics-queue-wait-buckets');
   return {
     compat,
+    ...(buckets === undefined ? {} : { runtimeBuckets: buckets }),
+    ...(waitBuckets === undefined ? {} : { queueWaitBuckets: waitBuckets }),
     prefix: f.metricPrefix,
     staticLabels,
     defaultQueue: f.metricsDefaultQueue,

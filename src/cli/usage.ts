@@ -3,6 +3,7 @@
  * run for help, the flag that was probably meant). bin/clearly.ts raises them as UsageError,
  * before any command runs.
  */
+import { terminalWidth } from './output.js';
 
 /** A subcommand as yargs knows it: its name and usage (`task <uuid>`). */
 export interface UsageOf {
@@ -61,7 +62,10 @@ function distance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** --help's width: the terminal's, or 80 when stdout is not a terminal (a pipe, a file, a test). */
-export function helpWidth(stdout: { isTTY?: boolean; columns?: number }): number {
-  return stdout.isTTY === true && stdout.columns !== undefined && stdout.columns > 0 ? stdout.columns : 80;
+/**
+ * --help's width: the terminal's; when stdout is not a terminal (a pipe, a file, a test), `COLUMNS`
+ * if set (as for text output, cli/output.ts), else 80.
+ */
+export function helpWidth(stdout: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = {}): number {
+  return terminalWidth(stdout, env) ?? 80;
 }

@@ -89,13 +89,24 @@ class CheckUsageError extends UsageError {
   }
 }
 
+/** Whether the command line asked for --json, read from the raw words: a usage error comes before yargs' argv. */
+export function asksJson(args: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  let json = env['CLEARLY_JSON'] === 'true' || env['CLEARLY_JSON'] === '1';
+  for (const a of args) {
+    if (a === '--') break;
+    if (a === '--json' || a === '--json=true') json = true;
+    if (a === '--no-json' || a === '--json=false') json = false;
+  }
+  return json;
+}
+
 export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y
     .options(options)
     .fail((msg, err) => {
       // Errors from the handler reach here too: they are not usage errors, pass them on.
       if (msg === null || msg === undefined) throw err;
-      process.stdout.write(`${unknownLine(msg)}\n`);
+      process.stdout.write(`${asksJson(process.argv.slice(2), process.env) ? JSON.stringify({ status: 'UNKNOWN', exit_code: STATUS_EXIT.UNKNOWN, error: msg }) : unknownLine(msg)}\n`);
       throw new CheckUsageError(msg);
     })
     .example('$0 check --min-workers 2 --max-failure-rate 5%:10% --window 10m', 'against the clearly server')

@@ -38,5 +38,6 @@ export async function handler(argv: DemoArgs): Promise<number> {
   if (!(argv.rate > 0 && argv.rate <= MAX_RATE)) throw new UsageError(`--rate must be a number of events/s in (0, ${MAX_RATE}]`);
   if (argv.seed !== undefined && !Number.isSafeInteger(argv.seed)) throw new UsageError('--seed must be an integer');
   const seed = argv.seed ?? randomInt(1, 2 ** 31);
-  return watchView(argv, () => demoFeed({ debug: argv.debug, rate: argv.rate, seed, workers: WORKERS }));
+  // No server holds the simulated tasks: `clearly task <uuid>` would find none of them.
+  return watchView(argv, () => demoFeed({ debug: argv.debug, rate: argv.rate, seed, workers: WORKERS }), { wholeIn: () => 'whole in --json' });
 }

@@ -44,7 +44,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y
     .options(options)
     .example('$0 export > tasks.ndjson', 'everything the server at 127.0.0.1:12223 has stored')
-    .example('$0 export --store ~/.local/state/clearly/redis-127.0.0.1-6379-0.sqlite > backup.ndjson', 'straight from a store file, no server')
+    .example('cd ~/.local/state/clearly && $0 export --store redis-127.0.0.1-6379-0.sqlite > ~/backup.ndjson', 'straight from a server\'s store file, no server running')
     .example('$0 export --state FAILURE --since 7d | jq -r .uuid', "the last week's failures")
     .example('$0 export --store sqlite:old.sqlite | $0 import --store postgres://clearly@db/clearly -', 'move a history to PostgreSQL');
 }

@@ -16,7 +16,7 @@ const options = {
   ...serverOption,
   since: { type: 'string', describe: 'Only tasks whose last event is this recent: 1h, 2d, or a time (2026-12-03T09:00)' },
   pattern: { type: 'string', alias: 'p', describe: 'Regex on task name, uuid or routing key (!re to exclude)' },
-  retries: { type: 'boolean', default: false, describe: 'Also group tasks waiting to retry, by the error they retry on' },
+  retries: { type: 'boolean', default: false, describe: 'Also group tasks that retried (waiting, or since succeeded), by the error they last retried on' },
   broker: { type: 'string', alias: 'b', describe: 'Listen to this broker instead of asking a server (live window, see --for)' },
   for: { type: 'string', describe: 'With --broker: how long to listen (default 10s)' },
   ...redactOption,

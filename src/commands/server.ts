@@ -4,25 +4,20 @@
  * or SIGINT, which end the streams, remove our broker queue, exit 0. Logs go to stderr only.
  */
 import type { Argv, ArgumentsCamelCase, InferredOptionTypes } from 'yargs';
-import { tapFrom, tapOptions } from '../cli/options.js';
 import { celeryExporterOptions, parseMetricsAddress, type MetricsAddress } from '../cli/metrics-options.js';
+import { redactOption, redactorFor, tapFrom, tapOptions, wholeNumber } from '../cli/options.js';
 import { note } from '../cli/output.js';
-import { exposition } from '../engine/metrics/prom-registry.js';
-import type { Collector } from '../engine/server/collector.js';
-import { listenMetrics, MetricsBindError, type MetricsListener, type MetricsSecurity } from '../engine/server/metrics-listen.js';
-import { startQueuePoll, type QueuePoll } from '../engine/server/queue-poll.js';
-import { redactOption, redactorFor } from '../cli/options.js';
-import { startCollector } from '../engine/server/collector.js';
-import { address, listen, LOOPBACK } from '../engine/server/listen.js';
+import { accessNotices, reloadTokensOnSighup, serverAccess } from '../cli/server-access.js';
 import { parseBrokerUrl } from '../engine/broker/url.js';
 import { compactDuration } from '../engine/health/health.js';
 import { parseDuration } from '../engine/health/thresholds.js';
+import { exposition } from '../engine/metrics/prom-registry.js';
+import { startCollector, type Collector } from '../engine/server/collector.js';
+import { address, listen } from '../engine/server/listen.js';
+import { listenMetrics, MetricsBindError, type MetricsListener, type MetricsSecurity } from '../engine/server/metrics-listen.js';
+import { startQueuePoll, type QueuePoll } from '../engine/server/queue-poll.js';
 import { describeStore, parseStoreUrl, type StoreUrl } from '../engine/store/url.js';
-import { readTokenFile } from '../engine/auth/token-file.js';
-import { TokenTable } from '../engine/auth/tokens.js';
-import { readServerTls, type ServerTls } from '../engine/server/tls.js';
 import { ClearlyError, UnavailableError, UsageError } from '../errors.js';
-import { wholeNumber } from '../cli/options.js';
 
 const options = {
   broker: {
@@ -105,7 +100,12 @@ const options = {
     choices: ['flower'],
     describe: "Also expose another monitor's metric set: flower (Flower's dashboards, Datadog's Celery check)",
   },
-  'metrics-purge-offline': { type: 'string', default: '10m', describe: 'Remove every metric of a host offline this long (0: never)' },
+  'metrics-buckets': { type: 'string', describe: "celery_task_runtime's buckets, seconds comma-separated (celery-exporter's --buckets; default Python's 0.005 … 10)" },
+  'metrics-queue-wait-buckets': {
+    type: 'string',
+    describe: "celery_task_queue_wait_time's buckets, seconds comma-separated (celery-exporter's --queue-wait-buckets; default 0.05 … 1800)",
+  },
+  'metrics-purge-offline': { type: 'string', default: '10m', describe: 'Remove every metric of a host this long after its last heartbeat (0: never)' },
   ...redactOption,
   debug: { type: 'boolean', default: false, describe: 'Log clients, errors and undecodable messages in detail on stderr' },
 } as const;
@@ -117,7 +117,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
   return y
     .options(options)
     .example('$0 server --broker amqp://guest:guest@rabbit:5672// --backend redis://redis:6379/1', 'RabbitMQ events, Redis results')
-    .example('CELERY_BROKER_URL=redis://localhost:6379/0 $0 server', "Celery's own environment works too")
+    .example('CELERY_BROKER_URL=redis://redis:6379/0 $0 server', "Celery's own environment works too")
     .example('$0 server -b redis://localhost:6379/0 --store postgres://clearly@db/clearly', "a team's shared history in PostgreSQL")
     .example('$0 server -b redis://localhost:6379/0 --store memory', 'keep nothing across restarts')
     .example('$0 server -b redis://localhost:6379/0 --enable-events', 'switch task events on in workers started without -E')
@@ -156,29 +156,13 @@ export async function handler(argv: ServerArgs): Promise<number> {
           metricsDefaultQueue: argv.metricsDefaultQueue,
           metricsPurgeOffline: argv.metricsPurgeOffline === '0' ? 0 : parseDuration(argv.metricsPurgeOffline, '--metrics-purge-offline'),
           metricsCompat: argv.metricsCompat,
+          metricsBuckets: argv.metricsBuckets,
+          metricsQueueWaitBuckets: argv.metricsQueueWaitBuckets,
         });
   const redactor = redactorFor(argv.redact);
-  const tls = serverTls(argv);
-  const tokenFile = argv.tokenFile === undefined || argv.tokenFile === '' ? undefined : argv.tokenFile;
-  const tokens = tokenFile === undefined ? null : new TokenTable(readTokenFile(tokenFile));
-  const exposed = !LOOPBACK.test(argv.host);
-  if (exposed && (tls === null || tokens === null) && !argv.insecure) {
-    const missing = [tls === null ? '--tls-cert/--tls-key' : null, tokens === null ? '--token-file' : null].filter((x) => x !== null);
-    throw new UsageError(
-      `refusing to listen on ${argv.host} without ${missing.join(' and ')}: anyone who can reach the port could read task arguments and results` +
-        ' (give --tls-cert FILE --tls-key FILE --token-file FILE, or --insecure to do it anyway)',
-    );
-  }
-  // The metrics port is bound by the same rule (its own address: --metrics HOST:PORT).
-  const metricsExposed = metricsAt.kind !== 'off' && !LOOPBACK.test(metricsAt.host);
-  if (metricsExposed && (tls === null || tokens === null) && !argv.insecure) {
-    const missing = [tls === null ? '--tls-cert/--tls-key' : null, tokens === null ? '--token-file' : null].filter((x) => x !== null);
-    throw new UsageError(
-      `refusing to serve metrics on ${metricsAt.host} without ${missing.join(' and ')}: task names, queues and workers would be open to anyone who can reach it` +
-        ' (give --tls-cert FILE --tls-key FILE --token-file FILE, or --insecure to do it anyway)',
-    );
-  }
-  const insecure = (exposed || metricsExposed) && (tls === null || tokens === null);
+  // TLS, tokens and the bind rule for both ports (its own address: --metrics HOST:PORT).
+  const access = serverAccess(argv, metricsAt.kind === 'off' ? null : metricsAt.host);
+  const { tls, tokens } = access;
   // Listen for signals from the start: one arriving mid-start-up still ends in a clean shutdown.
   const stop = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -200,7 +184,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
     metrics: metricsOptions,
     healthSilenceSeconds: parseDuration(argv.healthSilence, '--health-silence'),
     redactor,
-    security: { insecure, redact: redactor?.pattern ?? '', tls: tls !== null, auth: tokens === null ? 'none' : 'tokens' },
+    security: { insecure: access.insecure, redact: redactor?.pattern ?? '', tls: tls !== null, auth: tokens === null ? 'none' : 'tokens' },
     log: note,
   });
   let listener;
@@ -230,24 +214,8 @@ export async function handler(argv: ServerArgs): Promise<number> {
       ? "redaction is OFF (--redact ''): task arguments and results are kept and served as they arrive"
       : `redacting the values of keys matching /${redactor.pattern}/ (case-insensitive) before anything is kept`,
   );
-  note(securityNotice(tls, tokens, tokenFile));
-  if (insecure) {
-    note(
-      `INSECURE (--insecure): listening on ${argv.host} ${tls === null ? 'in plaintext' : 'with TLS'}${tokens === null ? ' without tokens' : ''}: ` +
-        'anyone who can reach this port can read task arguments and results',
-    );
-  }
-  if (tokens !== null && tokenFile !== undefined) {
-    process.on('SIGHUP', () => {
-      try {
-        const entries = readTokenFile(tokenFile);
-        tokens.replace(entries);
-        note(`SIGHUP: re-read ${tokenFile}: ${describeTokens(entries)}`);
-      } catch (e) {
-        note(`SIGHUP: kept the tokens in use: ${(e as Error).message}`);
-      }
-    });
-  }
+  for (const line of accessNotices(access, argv.host)) note(line);
+  reloadTokensOnSighup(access, note);
   let queuePoll: QueuePoll | null = null;
   if (metrics !== null && collector.metrics !== null && queueIntervalS > 0) {
     queuePoll = startQueuePoll({ broker: brokerUrl, metrics: collector.metrics.exporter, queues: argv.queue ?? [], intervalMs: queueIntervalS * 1000, log: note });
@@ -294,28 +262,6 @@ async function serveMetrics(collector: Collector, at: MetricsAddress, security: 
     if (e.taken) throw new ClearlyError('TEMPFAIL', `${e.message}: port ${at.port} is in use; choose another with --metrics (CLEARLY_METRICS) or --metrics off`, { cause: e });
     throw new UnavailableError(`${e.message} (--metrics / CLEARLY_METRICS)`, { cause: e });
   }
-}
-
-function serverTls(argv: ServerArgs): ServerTls | null {
-  const { tlsCert: cert, tlsKey: key, tlsClientCa: clientCa } = argv;
-  if (cert === undefined && key === undefined) {
-    if (clientCa !== undefined) throw new UsageError('--tls-client-ca needs TLS: add --tls-cert FILE --tls-key FILE');
-    return null;
-  }
-  if (cert === undefined || key === undefined) throw new UsageError('TLS needs both --tls-cert FILE and --tls-key FILE');
-  return readServerTls({ cert, key, clientCa });
-}
-
-function describeTokens(entries: readonly { role: string }[]): string {
-  const admins = entries.filter((e) => e.role === 'admin').length;
-  return `${entries.length} tokens (${admins} admin, ${entries.length - admins} read)`;
-}
-
-/** The start-up line about who may connect and how. */
-function securityNotice(tls: ServerTls | null, tokens: TokenTable | null, tokenFile: string | undefined): string {
-  const transport = tls === null ? 'plaintext gRPC' : `TLS (${tls.describe})${tls.clientCa === null ? '' : ', client certificates required'}`;
-  const who = tokens === null ? 'no tokens asked for' : `every call needs a token from ${tokenFile} (${tokens.size} tokens; SIGHUP re-reads it)`;
-  return `access: ${transport}; ${who}`;
 }
 
 /** The start-up line about history: where it is kept (the path, or the masked URL), and for how long. */

@@ -44,7 +44,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .options(options)
     .example('$0 stats', 'key/value lines')
     .example('$0 stats --json | jq .events_per_second', 'one JSON object (field names as in the proto)')
-    .example('$0 stats --by-name --since 1h', 'per task name: counts, failure %, queued/prefetched/runtime/total p50/p95/p99')
+    .example('$0 stats --by-name --since 1h', 'per task name: counts, failure %, p50/p95/p99 of queued, prefetched, runtime and total')
     .example("$0 stats --by-name --json | jq 'select(.failure_pct > 5)'", 'one task-name object per name')
     .example('$0 stats --by-name --broker redis://localhost:6379/0 --for 1m', 'no server: a live minute')
     .example('$0 stats --json | jq "{tls, auth, insecure, redact}"', 'how the server is protected')

@@ -24,26 +24,32 @@ import { LivePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
 import { searchWords } from '../engine/table/search.js';
 import { makePalette, shouldColour } from '../format/colors.js';
+import type { TextOptions } from '../format/text.js';
 
-/** What `watch` shows and how, whatever the source (`demo` takes these too). */
-export const viewOptions = {
+/** Which records `watch` shows and for how long, whatever the source (`demo` takes these too). */
+const selectOptions = {
   ...filterOptions,
   workers: { type: 'boolean', default: false, describe: 'Also show worker events (online, heartbeat, offline)' },
   'only-workers': { type: 'boolean', default: false, describe: 'Show worker events only' },
   search: { type: 'string', describe: 'Only tasks whose name, args, kwargs, result or exception hold all these words (as tasks --search)' },
   count: { alias: 'n', ...wholeNumber('--count', 1), describe: 'Exit 0 after printing this many records' },
   timeout: { alias: 't', ...seconds('--timeout'), describe: 'Exit 0 after this long (90, 90s, 1m30s, 2h)' },
+} as const;
+
+/** What only a broker has: `demo` (no broker) does not list or take these. */
+const brokerOnlyOptions = {
   'enable-events': {
     type: 'boolean',
     default: false,
     describe: 'With --broker: switch task events on in workers that have them off (enable_events every 5 s; it changes the workers)',
   },
   ...tapOptions,
-  ...displayOptions,
-  ...outputOptions,
 } as const;
 
-const options = { ...brokerOption, ...redactOption, ...serverOption, ...viewOptions } as const;
+/** What `watch` shows and how, whatever the source (`demo` takes these too). */
+export const viewOptions = { ...selectOptions, ...displayOptions, ...outputOptions } as const;
+
+const options = { ...brokerOption, ...redactOption, ...serverOption, ...selectOptions, ...brokerOnlyOptions, ...displayOptions, ...outputOptions } as const;
 
 type WatchArgs = ArgumentsCamelCase<InferredOptionTypes<typeof options>>;
 export type ViewArgs = ArgumentsCamelCase<InferredOptionTypes<typeof viewOptions>>;
@@ -84,7 +90,7 @@ export async function handler(argv: WatchArgs): Promise<number> {
 }
 
 /** Flags -> filter -> one printer -> the feed `open` picks for the filter -> run until done. */
-export async function watchView(argv: ViewArgs, open: (spec: FilterSpec) => OpenFeed): Promise<number> {
+export async function watchView(argv: ViewArgs, open: (spec: FilterSpec) => OpenFeed, view: Pick<TextOptions, 'wholeIn'> = {}): Promise<number> {
   // --count and --timeout are checked as the flags are parsed (cli/options.ts).
   const spec: FilterSpec = {
     pattern: argv.pattern,
@@ -100,7 +106,7 @@ export async function watchView(argv: ViewArgs, open: (spec: FilterSpec) => Open
   if (search !== null && search.length === 0) throw new UsageError(`--search: no words to look for in ${JSON.stringify(searchText)}`);
   const json = argv.json;
   const palette = makePalette(!json && shouldColour(process.stdout, process.env, argv.color));
-  const text = { ...argv, width: terminalWidth(process.stdout, process.env) };
+  const text = { ...argv, ...view, width: terminalWidth(process.stdout, process.env) };
   const printer = new LivePrinter(process.stdout, { json, palette, text, filter, limit: argv.count, search });
   return runLive(printer, open(spec), { timeoutSeconds: argv.timeout });
 }

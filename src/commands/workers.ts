@@ -49,7 +49,7 @@ export function workerQuery(argv: Pick<WorkersArgs, 'pattern' | 'alive'>): Worke
   try {
     new RegExp(source);
   } catch (e) {
-    throw new UsageError(`--pattern: invalid regular expression ${JSON.stringify(source)}: ${(e as Error).message}`, {
+    throw new UsageError(`--pattern: invalid regular expression ${JSON.stringify(source)}: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`, {
       cause: e,
     });
   }

@@ -75,7 +75,7 @@ export class Pipeline {
       return;
     }
     const ev = this.redactor === null ? d.event : redactTapped(d.event, this.redactor);
-    const changes = this.state.apply(ev, now);
+    const changes = this.state.applyTapped(ev, now);
     for (let j = 0; j < changes.length; j++) this.onChange(changes[j]!);
   }
 

@@ -107,14 +107,19 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   // so workers show up at once instead of after up to `freq` seconds.
   void wakeWorkers(o.broker, o.debug, note);
   let tap: TapSource | null = null;
-  if (o.tap !== undefined && (o.tap.queues.length > 0 || o.tap.exchanges.length > 0)) {
-    tap = await openTap(broker, o.tap, {
+  const tapOptions = o.tap;
+  if (tapOptions !== undefined && (tapOptions.queues.length > 0 || tapOptions.exchanges.length > 0)) {
+    tap = await openTap(broker, tapOptions, {
       message: (raw) => pipeline.handleTapped(raw, now()),
       envelope: (envelope, queue) => pipeline.handleTapped({ envelope, queue }, now()),
       status: (s) => {
-        if (s.kind === 'lost') note(`the tap lost its connection to ${broker.masked} (${s.error}); tapped tasks stop until a restart`);
+        if (s.kind === 'lost') note(`the tap lost its connection to ${broker.masked} (${s.error}); reconnecting…`);
+        if (s.kind === 'reconnected') note(`the tap reconnected to ${broker.masked} after ${s.downSeconds.toFixed(1)}s; ${tapGap(broker.transport, tapOptions)}`);
       },
     });
+    if (tap.swept !== undefined && tap.swept.length > 0) {
+      note(`removed ${tap.swept.join(', ')}: left bound by a clearly on this host that died without closing (Redis has no auto-delete)`);
+    }
     note(`tapping task messages from ${tap.reading.join(', ')}`);
   }
   const events = o.detectEventsOff === true ? new EventsOffNotices(state, pipeline, note, o.enableEvents === true) : null;
@@ -131,6 +136,17 @@ export async function startSession(o: SessionOptions): Promise<Session> {
       await source.close();
     },
   };
+}
+
+/**
+ * What a tap reconnection missed: monitor queues, durable queues and Redis lists keep what was
+ * published meanwhile; RabbitMQ deleted clearly's own exclusive queue with the connection.
+ */
+function tapGap(transport: string, o: TapOptions): string {
+  if (transport === 'amqp' && !o.durable && o.exchanges.length > 0) {
+    return `task messages published meanwhile to ${o.exchanges.join(', ')} were missed (--tap-durable keeps them)`;
+  }
+  return 'task messages queued meanwhile are read now';
 }
 
 /** Each worker whose events are off is named once (per status), missing task-sent once, silent tapped tasks once. */
@@ -168,7 +184,7 @@ class EventsOffNotices {
       this.said.set(w.hostname, v.status);
       this.note(text);
     }
-    if (!this.taskSentSaid && taskSentMissing(this.state.firstSent, this.state.firstReceived)) {
+    if (!this.taskSentSaid && taskSentMissing(this.state.publishersSent, this.state.firstReceived)) {
       this.taskSentSaid = true;
       this.note(`no task-sent events: ${this.state.firstReceived} tasks appeared first at a worker's task-received, so nothing shows while they wait in a queue. Fix: ${TASK_SENT_FIX}`);
     }

@@ -93,5 +93,6 @@ export function diagnosisJson(f: DiagnoseFacts, d: Diagnosis): Record<string, un
     })),
     tasks_first_sent: f.tasksFirstSent,
     tasks_first_received: f.tasksFirstReceived,
+    task_sent_heard: f.taskSentHeard,
   };
 }

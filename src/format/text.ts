@@ -28,6 +28,8 @@ export interface TextOptions {
   readonly width?: number | undefined;
   /** Lines a value may take with `width` (default 3). */
   readonly maxValueLines?: number | undefined;
+  /** Where a value left out with `width` is whole (default `clearly task <uuid>`; `demo` has no server). */
+  readonly wholeIn?: ((uuid: string) => string) | undefined;
   /**
    * Every value whole, pretty-printed across lines at `width` (default 80), and the result from
    * the result backend when there is one (`clearly task`).
@@ -165,7 +167,7 @@ function valueLine(
       indent: VALUE_INDENT,
       maxLines: o.maxValueLines ?? MAX_VALUE_LINES,
       dim: p.dim,
-      more: (left) => `… +${left} characters: clearly task ${r.uuid}${rendered.truncated ? ' (Celery cut the rest)' : ''}`,
+      more: (left) => `… +${left} characters: ${wholeIn(r.uuid, o)}${rendered.truncated ? ' (Celery cut the rest)' : ''}`,
     })
   );
 }
@@ -183,9 +185,14 @@ function exceptionLine(exception: string, r: TaskRecord, p: Palette, o: TextOpti
       indent: VALUE_INDENT,
       maxLines: o.maxValueLines ?? MAX_VALUE_LINES,
       dim: p.dim,
-      more: (left) => `… +${left} characters: clearly task ${r.uuid}`,
+      more: (left) => `… +${left} characters: ${wholeIn(r.uuid, o)}`,
     })
   );
+}
+
+/** Where a value the terminal's width left out is whole. */
+function wholeIn(uuid: string, o: TextOptions): string {
+  return o.wholeIn === undefined ? `clearly task ${uuid}` : o.wholeIn(uuid);
 }
 
 /** What a cut value says: Celery cut its repr; `clearly task` also says how to get a result whole. */

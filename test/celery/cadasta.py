@@ -9,6 +9,9 @@ CADASTA_MONITOR_QUEUE (unique names per test run).
   python3 cadasta.py declare   declare the exchange and both queues (what a deploy does)
   python3 cadasta.py publish   publish one task with a 5 KB argument and one pickle-serialised
                                task; print their ids as one JSON line
+  python3 cadasta.py publish-v1 the 5 KB task in Celery's message protocol 1 (everything in the
+                               body); print {"export": id}
+  python3 cadasta.py publish-n N  N 5 KB tasks, one after the other; print {"ids": [...]}
   python3 cadasta.py publish-secret
                                publish login({'user': 'bob', 'creds': {'api_key': ...}},
                                password='hunter2'); print {"login": id}
@@ -69,6 +72,13 @@ def declare():
 
 if __name__ == '__main__':
     declare()
+    if sys.argv[1:] == ['publish-v1']:
+        app.conf.task_protocol = 1
+        a = export.apply_async(('y' * 5000,), routing_key=f'{WORK}.export')
+        print(json.dumps({'export': a.id}))
+    if sys.argv[1:2] == ['publish-n']:
+        ids = [export.apply_async((f'{i}' * 5000,), routing_key=f'{WORK}.export').id for i in range(int(sys.argv[2]))]
+        print(json.dumps({'ids': ids}))
     if sys.argv[1:] == ['publish']:
         big = 'x' * 5000
         a = export.apply_async((big,), routing_key=f'{WORK}.export')

@@ -25,6 +25,12 @@ const arg = (name: string): string => {
 const exporterDir = arg('--exporter');
 const broker = arg('--broker');
 const port = 19809;
+const PURGE_AFTER_S = 6;
+/** The third exporter: its metric prefix, two static labels, both generic hostnames, another default queue. */
+const FLAGS = [
+  '--metric-prefix', 'acme_', '--static-label', 'env=prod', '--static-label', 'region=eu',
+  '--generic-hostname-task-sent-metric', '--generic-hostname-worker-task-metric', '--default-queue-name', 'dq',
+];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const out = `${FIXTURES}celery-exporter/`;
 
@@ -37,26 +43,42 @@ async function main(): Promise<void> {
   });
   await sub.psubscribe(`/${db}.celeryev/*`);
 
-  const exporter = spawn(PYTHON, ['cli.py', '--broker-url', broker, '--port', String(port), '--host', '127.0.0.1'], {
-    cwd: exporterDir,
-    env: { ...process.env, PYTHONPATH: exporterDir },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  // Three exporters on the same events: one with its defaults, one purging a host 6 s after its
+  // last heartbeat (--purge-offline-worker-metrics 6), one with the cardinality flags (FLAGS).
+  const exporter = (p: number, extra: string[]) =>
+    spawn(PYTHON, ['cli.py', '--broker-url', broker, '--port', String(p), '--host', '127.0.0.1', ...extra], {
+      cwd: exporterDir,
+      env: { ...process.env, PYTHONPATH: exporterDir },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  const exporters = [exporter(port, []), exporter(port + 1, ['--purge-offline-worker-metrics', String(PURGE_AFTER_S)]), exporter(port + 2, FLAGS)];
   try {
     await sleep(4000);
     const worker = await startWorker({ broker, queues: ['fixture'], concurrency: 2, hostname: 'fixture-worker' });
+    // A second worker on another host part, stopped (worker-offline) after the workload:
+    // celery_worker_up 0 (kept) in the default exporter, every series of its host purged in the other.
+    const gone = await startWorker({ broker, queues: ['fixture'], concurrency: 1, hostname: 'fixture-gone@gonehost' });
     await runWorkload({ broker, queue: 'fixture', scenarios: DEFAULT_SCENARIOS });
     await runWorkload({ broker, queue: 'fixture', call: { task: 'tasks.slow', args: [0.3], count: 3 } });
     await sleep(8000); // every scenario settles (the eta/revoke ones take a few seconds), heartbeats go on
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    await gone.stop();
+    await sleep((PURGE_AFTER_S + 4) * 1000); // past the purge window since gonehost's last heartbeat
+    const scrape = async (p: number) => {
+      const t = Date.now() / 1000;
+      return { t, text: await (await fetch(`http://127.0.0.1:${p}/metrics`)).text() };
+    };
+    const [plain, purged, flags] = [await scrape(port), await scrape(port + 1), await scrape(port + 2)];
     await sub.punsubscribe();
     sub.disconnect();
     await worker.stop();
-    writeFileSync(`${out}exposition.prom`, text);
+    writeFileSync(`${out}exposition.prom`, plain.text);
+    writeFileSync(`${out}exposition-purge.prom`, purged.text);
+    writeFileSync(`${out}exposition-flags.prom`, flags.text);
+    writeFileSync(`${out}scrapes.json`, `${JSON.stringify({ exposition: plain.t, purge: purged.t, flags: flags.t, purgeAfterSeconds: PURGE_AFTER_S, flagArgs: FLAGS })}\n`);
     writeFileSync(`${out}redis-events.ndjson`, `${lines.join('\n')}\n`);
-    process.stderr.write(`wrote ${lines.length} events and ${text.length} bytes of exposition to ${out}\n`);
+    process.stderr.write(`wrote ${lines.length} events and ${plain.text.length} + ${purged.text.length} bytes of exposition to ${out}\n`);
   } finally {
-    exporter.kill('SIGTERM');
+    for (const e of exporters) e.kill('SIGTERM');
   }
 }
 

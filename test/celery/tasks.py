@@ -33,7 +33,8 @@ QUEUE = os.environ.get('CLEARLY_TEST_QUEUE') or 'celery'
 
 app = Celery('tasks', broker=BROKER, backend=BACKEND)
 app.conf.update(
-    task_send_sent_event=True,  # task-sent comes from the publisher (workload.py)
+    # task-sent comes from the publisher (workload.py); CLEARLY_TEST_TASK_SENT=0: publishers without it
+    task_send_sent_event=os.environ.get('CLEARLY_TEST_TASK_SENT', '1') != '0',
     # same as -E; both, so neither can be forgotten (CLEARLY_TEST_TASK_EVENTS=0: a worker with them off)
     worker_send_task_events=os.environ.get('CLEARLY_TEST_TASK_EVENTS', '1') != '0',
     task_serializer='json',
@@ -44,6 +45,9 @@ app.conf.update(
     task_default_queue=QUEUE,
     result_expires=3600,
 )
+# Redis: how soon an unacked message (an acks_late task whose worker died) is delivered again.
+if os.environ.get('CLEARLY_TEST_VISIBILITY_TIMEOUT'):
+    app.conf.broker_transport_options = {'visibility_timeout': float(os.environ['CLEARLY_TEST_VISIBILITY_TIMEOUT'])}
 
 # --- keep test workers from outliving the test process -------------------------------------------
 
@@ -137,6 +141,13 @@ def big(n=2000):
 def reject(self):
     """task-rejected needs acks_late: with an early ack Celery sends no event (PROTOCOL.md §3)."""
     raise Reject('rejected on purpose', requeue=False)
+
+
+@app.task(acks_late=True)
+def slow_late(seconds=1.0):
+    """slow() acknowledged at the end: a worker killed under it leaves the message to be delivered again."""
+    time.sleep(seconds)
+    return seconds
 
 
 @app.task

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { celeryExporterOptions, parseMetricsAddress } from '../../src/cli/metrics-options.js';
+import { celeryExporterOptions, parseBuckets, parseMetricsAddress } from '../../src/cli/metrics-options.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('--metrics', () => {
@@ -27,6 +27,15 @@ describe("celery-exporter's options", () => {
     expect(o.staticLabels).toEqual([['env', 'prod'], ['team', 'a=b']]);
     expect([o.genericHostnameSent, o.genericHostnameWorker]).toEqual([true, false]);
   });
+  it("histogram buckets as celery-exporter's --buckets / --queue-wait-buckets take them; defaults unset", () => {
+    const o = celeryExporterOptions({ ...base, metricsBuckets: '0.1, 0.5,1,5', metricsQueueWaitBuckets: '1,60,inf' });
+    expect([o.runtimeBuckets, o.queueWaitBuckets]).toEqual([[0.1, 0.5, 1, 5], [1, 60, Infinity]]);
+    const d = celeryExporterOptions(base);
+    expect(['runtimeBuckets' in d, 'queueWaitBuckets' in d]).toEqual([false, false]);
+    for (const bad of ['', '1,0.5', '1,,2', 'a', 'inf', 'inf,1', '1,1']) expect(() => parseBuckets(bad, '--metrics-buckets')).toThrow(/--metrics-buckets must be increasing/);
+    expect(() => celeryExporterOptions({ ...base, metricsQueueWaitBuckets: '5,1' })).toThrow(/--metrics-queue-wait-buckets/);
+  });
+
   it('rejects a bad label, a bad prefix, an unknown generic hostname kind', () => {
     expect(() => celeryExporterOptions({ ...base, metricStaticLabel: ['1x=y'] })).toThrow(/--metric-static-label/);
     expect(() => celeryExporterOptions({ ...base, metricStaticLabel: ['novalue'] })).toThrow(/--metric-static-label/);

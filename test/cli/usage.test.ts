@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { usageMessage } from '../../src/cli/usage.js';
+import { helpWidth, usageMessage } from '../../src/cli/usage.js';
 
 const task = { name: 'task', command: 'task <uuid>' };
 const watch = { name: 'watch', command: 'watch' };
@@ -24,5 +24,16 @@ describe('usageMessage: yargs says it, we say what to do', () => {
   it('a flag without its value', () => {
     expect(usageMessage('Not enough arguments following: limit', undefined)).toBe('--limit needs a value\nRun "clearly --help" for usage.');
     expect(usageMessage('Not enough arguments following: t', watch)).toBe('-t needs a value\nRun "clearly watch --help" for usage.');
+  });
+});
+
+describe('helpWidth: where --help wraps', () => {
+  it('a terminal: its width, whatever COLUMNS says', () => {
+    expect(helpWidth({ isTTY: true, columns: 130 }, { COLUMNS: '60' })).toBe(130);
+  });
+  it('not a terminal: COLUMNS when set, else 80', () => {
+    expect(helpWidth({ isTTY: false }, { COLUMNS: '60' })).toBe(60);
+    expect(helpWidth({}, {})).toBe(80);
+    expect(helpWidth({}, { COLUMNS: 'wide' })).toBe(80);
   });
 });

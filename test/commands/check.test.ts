@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planCheck } from '../../src/commands/check.js';
+import { asksJson, planCheck } from '../../src/commands/check.js';
 import { UsageError } from '../../src/errors.js';
 
 /** The argv yargs hands the handler, with the defaults it fills in. */
@@ -28,5 +28,16 @@ describe('planCheck', () => {
     expect(() => planCheck(argv({ minWorkers: '2', server: 'http://x:1' }))).toThrow(/^--server \/ CLEARLY_SERVER: expected HOST:PORT/);
     expect(() => planCheck(argv({ minWorkers: '2', listen: '0s' }))).toThrow('--listen: the duration must be more than 0, got "0s"');
     expect(() => planCheck(argv({ minWorkers: '2', timeout: 'x' }))).toThrow(/^--timeout: expected a duration/);
+  });
+});
+
+describe('asksJson: --json read before yargs has parsed (a usage error)', () => {
+  it('the flag, its negation, the env var; the last word wins; nothing after --', () => {
+    expect(asksJson(['--bogus', '--json'], {})).toBe(true);
+    expect(asksJson(['--json', '--no-json'], {})).toBe(false);
+    expect(asksJson([], { CLEARLY_JSON: 'true' })).toBe(true);
+    expect(asksJson(['--no-json'], { CLEARLY_JSON: 'true' })).toBe(false);
+    expect(asksJson(['--', '--json'], {})).toBe(false);
+    expect(asksJson(['--jsonx'], {})).toBe(false);
   });
 });

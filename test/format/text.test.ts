@@ -154,6 +154,11 @@ describe('renderText: values fit the terminal', () => {
     expect(Number(more?.[1])).toBe(big.length - shown.length);
   });
 
+  it('the marker names where the value is whole when that is not `clearly task` (demo: no server)', () => {
+    const lines = renderText(taskRecord(t, 'SUCCESS', false, T0), plain, { width: 80, wholeIn: () => 'whole in --json' }).split('\n');
+    expect(lines[4]).toMatch(/^ {6}… \+\d+ characters: whole in --json$/);
+  });
+
   it('leaves a value that fits alone, and prints one whole line without a width (not a terminal)', () => {
     const small = task({ ...t, result: "{'ok': True}" });
     expect(renderText(taskRecord(small, 'SUCCESS', false, T0), plain, { width: 80 }).split('\n')[1]).toBe("    result {'ok': True}");

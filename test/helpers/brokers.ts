@@ -37,7 +37,7 @@ export const RESULT_BACKEND = env['TEST_RESULT_BACKEND'] || redisDb(BROKERS.redi
 /**
  * The Redis dbs that tests own and flush, one per test file, from TEST_REDIS_DB_BASE (default 10)
  * on the server of TEST_REDIS_URL: check, inspect, wait, the load generator's tests, the state
- * rule's differential test, the metrics.
+ * rule's differential test, the metrics, the events-off detection, diagnose's exact verdicts.
  */
 const DB_BASE = Number(env['TEST_REDIS_DB_BASE'] || 10);
 export const ISOLATED_DB = {
@@ -47,6 +47,12 @@ export const ISOLATED_DB = {
   generator: DB_BASE + 3,
   differential: DB_BASE + 4,
   metrics: DB_BASE + 5,
+  /**
+   * Redis has 16 dbs (base..base+5 above): these two are below the base, skipping base - 1, which
+   * is the bench's (db 9 by default: bench/lib/brokers.ts); 0 and 1 are the broker and the results.
+   */
+  eventsOff: DB_BASE - 2,
+  diagnose: DB_BASE - 3,
 } as const;
 
 /** Redis's priority sub-queues: `<queue>`, `<queue>\x06\x163`, `\x06\x166`, `\x06\x169` (PROTOCOL.md §8). */

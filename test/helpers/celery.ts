@@ -179,6 +179,8 @@ export interface WorkloadOptions {
     /** Expected final state (default SUCCESS). */
     expect?: string;
   };
+  /** false: publish without task-sent events (task_send_sent_event False), as many apps do. */
+  taskSent?: boolean;
   timeoutMs?: number;
 }
 
@@ -221,7 +223,7 @@ export async function runWorkload(opts: WorkloadOptions): Promise<PublishedTask[
     reject: false,
     stdin: 'ignore',
     timeout: opts.timeoutMs ?? 60_000,
-    env: { CLEARLY_TEST_PARENT_PID: String(process.pid), PYTHONDONTWRITEBYTECODE: '1' },
+    env: { CLEARLY_TEST_PARENT_PID: String(process.pid), PYTHONDONTWRITEBYTECODE: '1', ...(opts.taskSent === false ? { CLEARLY_TEST_TASK_SENT: '0' } : {}) },
   });
   if (r.exitCode !== 0) {
     const why = r.timedOut ? 'timed out' : `exited ${r.exitCode ?? r.signal}`;

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBrokerReachable, BROKER_KINDS, BROKERS, deleteQueue, uniqueQueue } from '../helpers/brokers.js';
 import { runWorkload, startWorker, type PublishedTask, type WorkerHandle } from '../helpers/celery.js';
 import { runClearly, spawnClearly, type ClearlyProcess } from '../helpers/cli.js';
+import { fetchText, parseExposition, sampleValue } from '../helpers/prom.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,6 +32,7 @@ interface GroupRec {
   fingerprint: string;
   exception: string;
   message: string;
+  frame: string | null;
   count: number;
   names: string[];
   first_seen: number;
@@ -135,8 +137,12 @@ describe.each(BROKER_KINDS)('stats --by-name and failures on %s', (kind) => {
       [2, 'HarnessError', 'user <str> not found, <num>'],
       [1, 'HarnessError', 'gave up on <hex> after <num> s, <num>'],
     ]);
+    // The shape scripts rely on (the issue's, plus the innermost frame the fingerprint includes).
+    expect(Object.keys(groups[0]!)).toEqual(['kind', 'fingerprint', 'exception', 'message', 'frame', 'count', 'names', 'first_seen', 'last_seen', 'workers', 'example']);
+    expect(Object.keys(groups[0]!.example)).toEqual(['uuid', 'message']);
     const ids = new Set(published.map((t) => t.id));
     for (const g of groups) {
+      expect(g.frame).toMatch(/tasks\.py in fail$/);
       expect(g.kind).toBe('failure-group');
       expect(g.names).toEqual(['tasks.fail']);
       expect(g.workers).toEqual([worker.hostname]);
@@ -148,6 +154,37 @@ describe.each(BROKER_KINDS)('stats --by-name and failures on %s', (kind) => {
     const text = await cli(['failures']);
     expect(text.stdout).toMatch(/^3 {2}HarnessError: mailbox <num> is full, <num>\n {3}tasks tasks\.fail; workers /);
   });
+
+  it('stats --by-name and failures --retries with --broker --for: nearest-rank percentiles of known sleeps, a retrying task', async () => {
+    // Ten runs of three known lengths: sorted, the 5th (p50) is a 0.3 s run and the 10th (p95,
+    // p99) the 0.6 s one. A mean (0.25 s) or an interpolated p95 (0.45 s) would miss both ranges.
+    const args = (cmd: string[]) => [...cmd, '--broker', broker, '--for', '25s', '--json', '--pattern', queue];
+    const stats = spawnClearly(args(['stats', '--by-name']));
+    const retries = spawnClearly(args(['failures', '--retries']));
+    await Promise.all([stats.waitForStderr(/listening to/, 15_000), retries.waitForStderr(/listening to/, 15_000)]);
+    await sleep(1500);
+    await Promise.all([
+      runWorkload({ broker, queue, call: { task: 'tasks.slow', args: [0.1], count: 4 } }),
+      runWorkload({ broker, queue, call: { task: 'tasks.slow', args: [0.3], count: 5 } }),
+      runWorkload({ broker, queue, call: { task: 'tasks.slow', args: [0.6], count: 1 } }),
+      runWorkload({ broker, queue, scenarios: ['flaky'] }),
+    ]);
+    const [s, f] = await Promise.all([stats.result, retries.result]);
+    expect([s.exitCode, f.exitCode]).toEqual([0, 0]);
+    const rows = ndjson<NameRec>(s.stdout);
+    const slow = rows.find((x) => x.name === 'tasks.slow')!;
+    expect(slow).toMatchObject({ kind: 'task-name', count: 10, states: { SUCCESS: 10 }, failure_pct: 0, retries: 0 });
+    expect(slow.runtime_ms!.p50).toBeGreaterThanOrEqual(300);
+    expect(slow.runtime_ms!.p50).toBeLessThan(390);
+    for (const q of ['p95', 'p99'] as const) {
+      expect(slow.runtime_ms![q]).toBeGreaterThanOrEqual(600);
+      expect(slow.runtime_ms![q]).toBeLessThan(690);
+    }
+    // flaky(2): one task, two retries, then success.
+    expect(rows.find((x) => x.name === 'tasks.flaky')).toMatchObject({ count: 1, states: { SUCCESS: 1 }, retries: 2, failure_pct: 0 });
+    // It retried on ValueError('flaky attempt N'): one group, whatever N; the sleeps never failed.
+    expect(ndjson<GroupRec>(f.stdout).map((g) => [g.count, g.exception, g.message, g.names])).toEqual([[1, 'ValueError', 'flaky attempt <num>', ['tasks.flaky']]]);
+  }, 90_000);
 
   it('failures --broker --for: a live window, no server', async () => {
     const live = spawnClearly(['failures', '--broker', broker, '--for', '8s', '--json', '--pattern', queue]);
@@ -169,13 +206,15 @@ describe('stats --by-name and failures read the store past memory', () => {
   let server: ClearlyProcess;
   let worker: WorkerHandle;
   let address: string;
+  let metricsAt: string;
   let dir: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'clearly-byname-'));
     // Memory holds 3 tasks; the store holds them all.
-    server = spawnClearly(['server', '--broker', broker, '--store', `sqlite:${dir}/h.db`, '--max-tasks', '3', '--port', '0', '--metrics', 'off'], { timeoutMs: 600_000 });
+    server = spawnClearly(['server', '--broker', broker, '--store', `sqlite:${dir}/h.db`, '--max-tasks', '3', '--port', '0', '--metrics', '127.0.0.1:0'], { timeoutMs: 600_000 });
     address = `127.0.0.1:${(await server.waitForStderr(/server listening on 127\.0\.0\.1:(\d+) /, 20_000))[1]}`;
+    metricsAt = `http://127.0.0.1:${(await server.waitForStderr(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, 20_000))[1]}/metrics`;
     worker = await startWorker({ broker, queues: [queue], concurrency: 2 });
     // One task at a time, each finished before the next: memory (3 tasks) evicts finished ones
     // only, so every stored row is a whole task. (With more tasks in flight than memory holds, an
@@ -210,7 +249,28 @@ describe('stats --by-name and failures read the store past memory', () => {
       await sleep(500);
     }
     expect(rows.find((r) => r.name === 'tasks.add')!.runtime_ms).not.toBeNull();
-    const groups = ndjson<GroupRec>((await runClearly(['failures', '--json', '--server', address, '--pattern', queue])).stdout);
-    expect(groups.map((g) => [g.count, g.message])).toEqual([[4, 'quota <num> exceeded, <num>']]);
+    for (const since of [[], ['--since', '1h']]) {
+      const groups = ndjson<GroupRec>((await runClearly(['failures', '--json', ...since, '--server', address, '--pattern', queue])).stdout);
+      expect([since, groups.map((g) => [g.count, g.message])]).toEqual([since, [[4, 'quota <num> exceeded, <num>']]]);
+    }
   }, 60_000);
+
+  it("/metrics says the store's writer's numbers (backlog, written, dropped) and memory's evictions", async () => {
+    // Every task row reached the store (the test above), so the writer wrote at least the 10 tasks
+    // and its backlog drains to 0; memory holds 3, so at least 7 were evicted.
+    let e = parseExposition((await fetchText(metricsAt)).text);
+    const deadline = Date.now() + 20_000;
+    while (sampleValue(e, 'clearly_store_backlog', {}) !== 0 && Date.now() < deadline) {
+      await sleep(250);
+      e = parseExposition((await fetchText(metricsAt)).text);
+    }
+    expect(e.types.get('clearly_store_backlog')).toBe('gauge');
+    expect(sampleValue(e, 'clearly_store_backlog', {})).toBe(0);
+    expect(e.types.get('clearly_store_written_total')).toBe('counter');
+    expect(sampleValue(e, 'clearly_store_written_total', {})).toBeGreaterThanOrEqual(10);
+    expect(sampleValue(e, 'clearly_store_dropped_total', {})).toBe(0);
+    expect(sampleValue(e, 'clearly_tasks_in_memory', {})).toBeLessThanOrEqual(3);
+    expect(sampleValue(e, 'clearly_tasks_evicted_total', {})).toBeGreaterThanOrEqual(7);
+    expect(sampleValue(e, 'clearly_broker_connected', {})).toBe(1);
+  });
 });

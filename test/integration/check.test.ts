@@ -82,6 +82,12 @@ describe('check: UNKNOWN without anything to ask, or with bad flags', () => {
     expect(r.stderr).not.toBe('');
   });
 
+  it('--json with a usage error: the error as one object too (a script parses stdout)', async () => {
+    const r = await runClearly(['check', '--json', '--bogus', '--server', '127.0.0.1:1']);
+    expect(r.exitCode).toBe(3);
+    expect(JSON.parse(r.stdout)).toEqual({ status: 'UNKNOWN', exit_code: 3, error: 'Unknown argument: bogus' });
+  });
+
   it('--json: the error as one object', async () => {
     const r = await runClearly(['check', '--json', '--server', '127.0.0.1:1']);
     expect(r.exitCode).toBe(3);

@@ -101,3 +101,39 @@ describe('watch --timeout takes the duration syntax of every seconds flag', () =
     expect(lines(r.stderr)).toEqual(['clearly: --timeout: expected a duration such as 30s, 2m, 1h30m or 500ms, got "1m5x"']);
   });
 });
+
+describe('every flag that takes a time reads the one duration syntax', () => {
+  // Nothing listens on port 1: a command that got past its flags would fail to connect instead.
+  const S = ['--server', '127.0.0.1:1'];
+  const B = (): string[] => ['--broker', BROKERS.redis];
+  const cases: readonly (readonly [string, () => string[], number])[] = [
+    ['watch --timeout', () => ['watch', ...S, '--timeout'], 2],
+    ['demo --timeout', () => ['demo', '--timeout'], 2],
+    ['task --timeout', () => ['task', 'abc', '--wait', ...S, '--timeout'], 2],
+    ['workers --timeout', () => ['workers', ...B(), '--timeout'], 2],
+    ['tasks --timeout', () => ['tasks', ...B(), '--active', '--timeout'], 2],
+    ['enable-events --timeout', () => ['enable-events', ...B(), '--timeout'], 2],
+    ['failures --for', () => ['failures', ...B(), '--for'], 2],
+    ['server --retention', () => ['server', ...B(), '--retention'], 2],
+    ['server --health-silence', () => ['server', ...B(), '--health-silence'], 2],
+    ['server --metrics-queue-interval', () => ['server', ...B(), '--metrics-queue-interval'], 2],
+    ['diagnose --timeout', () => ['diagnose', ...B(), '--timeout'], 3],
+    ['check --timeout', () => ['check', ...B(), '--min-workers', '1', '--timeout'], 3],
+    ['check --listen', () => ['check', ...B(), '--min-workers', '1', '--listen'], 3],
+    ['check --window', () => ['check', ...S, '--max-failures', '1', '--window'], 3],
+    ['check --max-silence', () => ['check', ...S, '--max-silence'], 3],
+    ['check --max-stuck', () => ['check', ...S, '--max-stuck'], 3],
+    ['check --max-heartbeat-age', () => ['check', ...S, '--max-heartbeat-age'], 3],
+  ];
+  it.each(cases)('%s: 1m30x is refused by the duration parser, nothing runs', async (name, args, code) => {
+    const flag = name.split(' ')[1]!;
+    const r = await runClearly([...args(), '1m30x'], { timeoutMs: 15_000 });
+    expect(r.exitCode, r.stderr).toBe(code);
+    expect(lines(r.stderr)).toEqual([`clearly: ${flag}: expected a duration such as 30s, 2m, 1h30m or 500ms, got "1m30x"`]);
+  });
+  it.each(['tasks', 'failures', 'export'])('%s --since: a duration ago or a time', async (command) => {
+    const r = await runClearly([command, ...S, '--since', '1m30x']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--since: expected a duration ago (30m, 1h, 2d) or a time');
+  });
+});

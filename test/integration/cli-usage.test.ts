@@ -4,7 +4,9 @@
  * value; an explicit --color wins over NO_COLOR. Runs the BUILT CLI; the repeated-flag and colour
  * tests fill queues of their own on the Redis broker.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBrokerReachable, BROKERS, deleteQueue, uniqueQueue, withRedis } from '../helpers/brokers.js';
@@ -164,6 +166,71 @@ describe('--help fits the terminal and never breaks a word', () => {
   });
 });
 
+describe('--help wraps between words, built and from the sources (npm run dev: tsx)', () => {
+  const COMMANDS = ['', 'watch', 'demo', 'tasks', 'task', 'workers', 'stats', 'failures', 'check', 'diagnose', 'enable-events', 'seen', 'export', 'import', 'reset', 'server'];
+  const words = (text: string): string[] => text.split(/\s+/).filter((w) => w !== '');
+  const widest = (text: string): number => Math.max(...text.split(/\r?\n/).map((l) => [...l].length));
+  /**
+   * The words of `narrow` that the unwrapped help does not have: a word cut in two ("redi" /
+   * "s://"), or two glued ("server[string]"). Only a word longer than any column can be
+   * (half the width, yargs' widest left column) may be cut, and then only into pieces of it.
+   */
+  const broken = (narrow: string, wide: string, width: number): string[] => {
+    const whole = words(wide);
+    const known = new Set(whole);
+    const tooLong = whole.filter((w) => w.length > width / 2 - 4);
+    return words(narrow).filter((w) => !known.has(w) && !tooLong.some((t) => t.includes(w)));
+  };
+  const dev = (args: string[], env: Record<string, string | undefined>) =>
+    execa('npm', ['run', '--silent', 'dev', '--', ...args], { cwd: REPO_ROOT, env: { NO_COLOR: '1', ...env }, reject: false, timeout: 30_000 });
+  const built = async (args: string[], env: Record<string, string | undefined>) => runClearly(args, { env });
+  const help = (command: string): string[] => [...(command === '' ? [] : [command]), '--help'];
+
+  it('built: at 60, 70, 80 and 100 columns (COLUMNS, not a terminal) every command\'s help keeps its words whole', async () => {
+    const found: string[] = [];
+    for (const command of COMMANDS) {
+      const wide = (await built(help(command), { COLUMNS: '1000' })).stdout;
+      for (const width of [60, 70, 80, 100]) {
+        const r = await built(help(command), { COLUMNS: String(width) });
+        expect(r.exitCode, r.stderr).toBe(0);
+        expect(widest(r.stdout), `${command} at ${width}`).toBeLessThanOrEqual(width);
+        for (const w of broken(r.stdout, wide, width)) found.push(`${command || '(top)'} at ${width}: ${w}`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('npm run dev: COLUMNS=60 wraps at 60 as the built CLI does', async () => {
+    for (const args of [['watch', '--help'], ['--help']]) {
+      const narrow = await dev(args, { COLUMNS: '60' });
+      expect(narrow.exitCode, narrow.stderr).toBe(0);
+      expect(widest(narrow.stdout)).toBeLessThanOrEqual(60);
+      expect(widest(narrow.stdout)).toBeGreaterThan(50);
+      expect(narrow.stdout.trimEnd()).toBe((await built(args, { COLUMNS: '60' })).stdout.trimEnd());
+    }
+  });
+
+  it.each([['built', built], ['npm run dev', dev]] as const)('%s: not a terminal, no COLUMNS: 80', async (_, run) => {
+    const r = await run(['watch', '--help'], { COLUMNS: undefined });
+    expect(widest(r.stdout)).toBeLessThanOrEqual(80);
+    expect(widest(r.stdout)).toBeGreaterThan(70);
+    expect(broken(r.stdout, (await built(['watch', '--help'], { COLUMNS: '1000' })).stdout, 80)).toEqual([]);
+  });
+
+  it('npm run dev in a terminal 70 columns wide: wrapped at 70, between words', async () => {
+    const r = await execa('script', ['-qc', 'stty cols 70 rows 40; npm run --silent dev -- watch --help', '/dev/null'], {
+      cwd: REPO_ROOT,
+      env: { NO_COLOR: '1', COLUMNS: undefined },
+      reject: false,
+      timeout: 30_000,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(widest(r.stdout)).toBeLessThanOrEqual(70);
+    expect(widest(r.stdout)).toBeGreaterThan(60);
+    expect(broken(r.stdout, (await built(['watch', '--help'], { COLUMNS: '1000' })).stdout, 70)).toEqual([]);
+  });
+});
+
 describe('--version, built and from the sources', () => {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   it('the built CLI', async () => {
@@ -175,5 +242,24 @@ describe('--version, built and from the sources', () => {
     const r = await execa('npm', ['run', '--silent', 'dev', '--', '--version'], { cwd: REPO_ROOT, reject: false, timeout: 30_000 });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(pkg.version);
+  });
+  it('`npx clearly --version` in the checkout runs this build as it is: no second build', async () => {
+    // npm runs a package's own bin by linking the checkout into its npx cache, which runs
+    // `prepare`; a cache of the test's own keeps ~/.npm untouched (and --offline, the registry).
+    const cache = mkdtempSync(join(tmpdir(), 'clearly-npx-'));
+    const built = statSync(CLEARLY_BIN).mtimeMs;
+    try {
+      const r = await execa('npm', ['exec', '--offline', '--', 'clearly', '--version'], {
+        cwd: REPO_ROOT,
+        env: { npm_config_cache: cache, npm_config_update_notifier: 'false' },
+        reject: false,
+        timeout: 60_000,
+      });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe(pkg.version);
+      expect(statSync(CLEARLY_BIN).mtimeMs).toBe(built);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });

@@ -80,4 +80,24 @@ describe('clearly demo', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/--rate/);
   });
+
+  it('neither lists nor takes the flags that need a broker (--tap, --tap-exchange, --enable-events)', async () => {
+    const help = await runClearly(['demo', '--help']);
+    expect(help.exitCode, help.stderr).toBe(0);
+    expect(help.stdout).toContain('--state');
+    for (const flag of ['--tap', '--tap-exchange', '--tap-durable', '--tap-max-length', '--enable-events']) expect(help.stdout).not.toMatch(new RegExp(`^\\s+${flag}\\s`, 'm'));
+    const r = await runClearly(['demo', '--tap', 'task-monitor', '--count', '1'], { env: NO_BROKER });
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/Unknown argument: tap/);
+  });
+
+  it('text at 80 columns: a value left out says it is whole in --json (no server holds the demo\'s tasks)', async () => {
+    // The simulated reports return results Celery cut at 1024 characters: some will be left out.
+    const r = await runClearly(['demo', '--count', '400', '--rate', '2000', '--seed', '7', '--results'], { env: { ...NO_BROKER, COLUMNS: '80' } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const markers = r.stdout.split('\n').filter((l) => /^ +… \+\d+ characters/.test(l));
+    expect(markers.length).toBeGreaterThan(0);
+    for (const m of markers) expect(m).toMatch(/^ {6}… \+\d+ characters: whole in --json( \(Celery cut the rest\))?$/);
+  });
 });

@@ -14,6 +14,7 @@ import { assertBrokerReachable, BROKER_KINDS, BROKERS, deleteQueue, ISOLATED_DB,
 import { isolatedBroker, type IsolatedBroker } from '../helpers/isolated.js';
 import { runWorkload, startWorker, type WorkerHandle } from '../helpers/celery.js';
 import { runClearly, spawnClearly, type ClearlyProcess } from '../helpers/cli.js';
+import { allMixinExpressions, familyOf, mixinGroupBy, mixinLabelRefs, mixinMetricNames, mixinSelectors } from '../helpers/mixin.js';
 import { fetchText, parseExposition, promtoolCheck, sampleSum, sampleValue, type Exposition } from '../helpers/prom.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -239,6 +240,22 @@ describe.each(BROKER_KINDS)('clearly server /metrics on %s', (kind) => {
     else expect(await gauge('celery_active_consumer_count', queue)).toBeUndefined(); // exporter.py: amqp only
   }, 60_000);
 
+  it("every metric and label celery-exporter's dashboards and alerts query is in the live scrape, with the same type", async () => {
+    const e = await scrape();
+    const exprs = allMixinExpressions();
+    const has = (name: string, label?: string) => e.samples.some((x) => x.name === name && (label === undefined || x.labels[label] !== undefined));
+    const names = mixinMetricNames(exprs);
+    expect(names.size).toBeGreaterThanOrEqual(12);
+    for (const name of names) {
+      const { family, suffix } = familyOf(name, (f) => e.types.has(f));
+      const want = suffix !== null ? 'histogram' : name.endsWith('_total') ? 'counter' : 'gauge';
+      expect([name, e.types.get(family), has(name)]).toEqual([name, want, true]);
+    }
+    for (const { metric, label } of mixinSelectors(exprs)) expect([metric, label, has(metric, label)]).toEqual([metric, label, true]);
+    for (const { label, metrics } of mixinGroupBy(exprs)) expect([label, metrics.some((m) => has(m, label))]).toEqual([label, true]);
+    for (const label of mixinLabelRefs()) expect([label, e.samples.some((x) => x.name.startsWith('celery_') && x.labels[label] !== undefined)]).toEqual([label, true]);
+  });
+
   it('celery_worker_up goes to 0 (and stays, not removed) after the worker is SIGKILLed', async () => {
     expect(sampleValue(await scrape(), 'celery_worker_up', { hostname: HOST })).toBe(1);
     await worker.kill('SIGKILL');
@@ -304,6 +321,46 @@ describe('clearly server --metrics: the port rules', () => {
       expect(r.text).toMatch(/^no event received since start for \d+s and no worker online \(are workers started with -E\?\)\n$/);
     } finally {
       await server.stop('SIGTERM');
+    }
+  });
+
+  it('/health is 503 naming the broker, and clearly_broker_connected 0, while the broker is down; 200 and 1 once it is back', async () => {
+    // A Redis of this test's own, on a free port, to stop and start again (the shared ones stay up).
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'clearly-redis-'));
+    const redis = (): ChildProcess => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    let r = redis();
+    const url = `redis://127.0.0.1:${port}/0`;
+    await waitFor('the private redis to accept connections', async () => ((await assertBrokerReachable(url).then(() => true, () => false)) ? true : undefined), 15_000);
+    const server = spawnClearly(['server', '--broker', url, '--store', 'memory', '--port', '0', '--metrics', '127.0.0.1:0', '--health-silence', '1h']);
+    try {
+      const m = await server.waitForStderr(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, 20_000);
+      const at = `http://127.0.0.1:${m[1]}`;
+      const connected = async () => sampleValue(parseExposition((await fetchText(`${at}/metrics`)).text), 'clearly_broker_connected', {});
+      const up = await fetchText(`${at}/health`);
+      expect([up.status, await connected()]).toEqual([200, 1]);
+      r.kill('SIGKILL');
+      const down = await waitFor('a 503 while the broker is down', async () => {
+        const h = await fetchText(`${at}/health`);
+        return h.status === 503 ? h : undefined;
+      }, 30_000);
+      expect(down.text).toBe(`broker ${url} reconnecting: no events until it is back\n`);
+      expect(await connected()).toBe(0);
+      r = redis();
+      await waitFor('a 200 once the broker is back', async () => ((await fetchText(`${at}/health`)).status === 200 ? true : undefined), 45_000);
+      expect(await connected()).toBe(1);
+    } finally {
+      await server.stop('SIGTERM');
+      r.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('--metrics-buckets / --metrics-queue-wait-buckets reach the server: a bad list is a usage error (2) naming the flag', async () => {
+    for (const flag of ['--metrics-buckets', '--metrics-queue-wait-buckets']) {
+      const r = await runClearly(['server', '--broker', broker, '--store', 'memory', '--port', '0', '--metrics', '127.0.0.1:0', flag, '5,1']);
+      expect([flag, r.exitCode]).toEqual([flag, 2]);
+      expect(r.stderr).toContain(`${flag} must be increasing numbers of seconds separated by commas, got "5,1"`);
     }
   });
 

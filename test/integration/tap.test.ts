@@ -25,6 +25,7 @@ interface Tapped {
   state: string;
   args: unknown;
   args_repr: string | null;
+  args_truncated?: boolean;
   routing_key: string | null;
   exchange: string | null;
   body?: string;
@@ -83,6 +84,13 @@ describe.each(BROKER_KINDS)('the tap on %s (Cadasta-style topology, events off)'
     watch = spawnClearly(['watch', '--broker', broker, '--tap-exchange', exchange, '--json']);
     const [, own] = await watch.waitForStderr(/tapping task messages from (\S+)/, 20_000);
     expect(own).toContain(`clearly.tap.${exchange}`);
+    const queues = async (): Promise<string[][]> => {
+      const vhost = decodeURIComponent(new URL(broker).pathname.slice(1)) || '/';
+      const r = await execa('rabbitmqctl', ['list_queues', '-p', vhost, 'name', 'durable', 'auto_delete', 'exclusive', '-q', '--no-table-headers'], { timeout: 30_000 });
+      return r.stdout.split('\n').map((l) => l.split('\t'));
+    };
+    // RabbitMQ: not durable, auto-deleted and exclusive, so it goes with clearly's connection.
+    if (kind === 'amqp') expect((await queues()).find((r) => r[0] === own)?.slice(1)).toEqual(['false', 'true', 'true']);
     const ids = await cadasta('publish');
     const records = (await watch.waitForRecords((rs) => rs.some((r) => r.kind === 'task' && r.uuid === ids.export), 30_000)) as unknown as Tapped[];
     expect(records.find((r) => r.uuid === ids.export)?.args).toEqual(['x'.repeat(5000)]);
@@ -91,8 +99,27 @@ describe.each(BROKER_KINDS)('the tap on %s (Cadasta-style topology, events off)'
     if (kind === 'redis') {
       const members = await withRedis(broker, (r) => r.smembers(`_kombu.binding.${exchange}`));
       expect(members.some((m) => m.includes('clearly.tap.'))).toBe(false);
-    }
+      expect(await withRedis(broker, (r) => r.exists(own!))).toBe(0);
+    } else expect((await queues()).some((r) => r[0] === own)).toBe(false);
   }, 90_000);
+
+  it('tapped tasks that no event follows are said once to come from workers that send no events, with the fix', async () => {
+    watch = spawnClearly(['watch', '--broker', broker, '--tap', monitor, '--json']);
+    await watch.waitForStderr(new RegExp(`tapping task messages from ${monitor}`), 20_000);
+    const ids = await cadasta('publish');
+    await watch.waitForRecords((rs) => rs.some((r) => r.kind === 'task' && r.uuid === ids.export), 30_000);
+    await worker!.waitForLog(new RegExp(`cadasta\\.export\\[${ids.export}\\] succeeded`), 30_000);
+    // Looked for every 10 s, once a tapped task has had no event for 30 s.
+    const [line, n] = await watch.waitForStderr(/(\d+) tapped tasks? ha(?:s|ve) had no event for 30s: their workers send no task events[^\n]*/, 60_000);
+    expect(Number(n)).toBeGreaterThanOrEqual(2);
+    expect(line).toMatch(/Fix: start the workers with -E \(or clearly enable-events\); `clearly diagnose --broker URL` says which$/);
+    // The export task did run: events are off, so it is still PENDING here.
+    expect(watch.records().filter((r) => r.kind === 'task' && r.uuid === ids.export).map((r) => r.state)).toEqual(['PENDING']);
+    await new Promise((r) => setTimeout(r, 11_000));
+    expect(watch.stderr().match(/tapped tasks? ha(?:s|ve) had no event/g)).toHaveLength(1);
+    await watch.stop('SIGINT');
+    watch = undefined;
+  }, 120_000);
 });
 
 describe.each(BROKER_KINDS)('the tap on %s with events on', (kind) => {
@@ -122,14 +149,35 @@ describe.each(BROKER_KINDS)('the tap on %s with events on', (kind) => {
     const r = await execa(PYTHON, ['cadasta.py', 'publish'], { cwd: CELERY_DIR, env, timeout: 60_000 });
     const ids = JSON.parse(r.stdout.trim()) as { export: string };
     const records = (await watch.waitForRecords(
-      (rs) => rs.some((x) => x.kind === 'task' && x.uuid === ids.export && x.state === 'SUCCESS'),
+      // SUCCESS, and the tapped copy merged in (the whole args), whichever came last.
+      (rs) => rs.some((x) => x.kind === 'task' && x.uuid === ids.export && x.state === 'SUCCESS') && (rs.filter((x) => x.kind === 'task' && x.uuid === ids.export).at(-1) as unknown as Tapped).args_truncated === false,
       30_000,
     )) as unknown as Tapped[];
     const mine = records.filter((x) => x.uuid === ids.export);
-    // One task: PENDING (task-sent and the tapped copy merge), then the worker's states.
-    expect([...new Set(mine.map((x) => x.state))]).toEqual(['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS']);
-    expect(mine.at(-1)!.args).toEqual(['x'.repeat(5000)]);
+    // One task: PENDING (task-sent and the tapped copy merge), then the worker's states. Under
+    // load the worker's task-received may overtake both the publisher's task-sent and the tapped
+    // copy: then they come late, move nothing back, and no PENDING line is printed.
+    const states = [...new Set(mine.map((x) => x.state))];
+    expect(states[0] === 'PENDING' ? states.slice(1) : states).toEqual(['RECEIVED', 'STARTED', 'SUCCESS']);
+    // The last line has what each side brings: the worker from the events, the whole args from the tap.
+    expect(mine.at(-1)).toMatchObject({ state: 'SUCCESS', worker: worker!.hostname, args: ['x'.repeat(5000)], routing_key: `${work}.export` });
   }, 90_000);
+});
+
+describe('the tap on amqp: a name RabbitMQ does not have', () => {
+  beforeAll(() => assertBrokerReachable(BROKERS.amqp));
+  it.each([
+    ['--tap', 'queue'],
+    ['--tap-exchange', 'exchange'],
+  ])('%s: exit 69, one line naming the missing %s (not a missing vhost, no "lost its connection")', async (flag, what) => {
+    const name = uniqueQueue('clearly-no-such');
+    const r = await runClearly(['watch', '--broker', BROKERS.amqp, flag, name, '--json'], { timeoutMs: 20_000 });
+    expect(r.exitCode, r.stderr).toBe(69);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^clearly: cannot tap RabbitMQ at .*: RabbitMQ has no ${what} "${name}" in vhost "`));
+  });
 });
 
 describe.each(BROKER_KINDS)('the tap on %s never shows a secret', (kind) => {

@@ -1,7 +1,10 @@
 /**
  * `clearly failures`: failed (and, asked for, retried) tasks grouped by their cause's fingerprint
  * (fingerprint.ts). Per group: how many, which task names and workers, first and last seen, and
- * one example (the latest) with its message as raised. The biggest group first.
+ * one example (the latest) with its message as raised. The biggest group first. A retried task is
+ * one that ever retried (a task-retried seen: `retried` set, or its state RETRY), whether it waits
+ * for its next attempt, runs it, or has since succeeded: it is grouped by the error it last
+ * retried on (a task that finally failed counts once, by its failure).
  */
 import { failureCause } from './fingerprint.js';
 import type { TaskSample } from './sample.js';
@@ -39,10 +42,10 @@ export class Failures {
 
   constructor(private readonly withRetries = false) {}
 
-  /** Counts the task if it failed (or, with retries, is waiting to retry); true if it did. */
+  /** Counts the task if it failed (or, with retries, ever retried); true if it did. */
   add(t: TaskSample): boolean {
     const failed = t.state === 'FAILURE';
-    if (!failed && !(this.withRetries && t.state === 'RETRY')) return false;
+    if (!failed && !(this.withRetries && (t.state === 'RETRY' || t.retried !== null))) return false;
     const cause = failureCause(t.exception, t.traceback);
     const at = (failed ? t.failed : t.retried) ?? t.timestamp;
     let g = this.groups.get(cause.fingerprint);

@@ -105,7 +105,7 @@ export class AmqpEventSource implements EventSource {
   }
 }
 
-function withHeartbeat(url: string): string {
+export function withHeartbeat(url: string): string {
   // Detect a dead broker within a minute instead of waiting on TCP.
   if (/[?&]heartbeat=/.test(url)) return url;
   return url + (url.includes('?') ? '&' : '?') + 'heartbeat=20';

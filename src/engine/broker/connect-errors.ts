@@ -43,6 +43,14 @@ export function explainAmqpError(url: string, e: unknown): string {
   if (/ACCESS.REFUSED|Login was refused|\b403\b/.test(text)) {
     return `RabbitMQ refused the login of user "${user}": fix the user and password in the URL (amqp://USER:PASSWORD@${host}/…)`;
   }
+  // A passive declare (`--tap QUEUE`) or a bind to an exchange that is not there: the vhost is fine.
+  const missing = /NOT_FOUND - no (queue|exchange) '((?:[^']|\\')*)' in vhost/.exec(text);
+  if (missing !== null) {
+    const [, kind, name] = missing;
+    return kind === 'queue'
+      ? `RabbitMQ has no queue "${name}" in vhost "${vhost}": fix the name, or declare it and route task messages to it (--tap-exchange makes a queue of clearly's own)`
+      : `RabbitMQ has no exchange "${name}" in vhost "${vhost}": fix the name (rabbitmqctl -p '${vhost.replace(/'/g, "'\\''")}' list_exchanges shows them)`;
+  }
   // The handshake's last step opens the vhost; RabbitMQ closes the connection there when the vhost
   // does not exist or the user has no permission on it (530 NOT_ALLOWED, which amqplib does not show).
   if (/Expected ConnectionOpenOk|NOT_ALLOWED|vhost/i.test(text)) {

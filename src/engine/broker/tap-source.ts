@@ -30,6 +30,8 @@ export interface TapOptions {
 export interface TapSource {
   /** The queues it reads (clearly's own included), for the notice at start. */
   readonly reading: readonly string[];
+  /** Redis: lists of clearly processes on this host that died without removing them, removed now. */
+  readonly swept?: readonly string[];
   close(): Promise<void>;
 }
 

@@ -60,6 +60,8 @@ export interface DiagnoseFacts {
   /** Tasks first heard of while listening: by task-sent, or straight at a worker's task-received. */
   readonly tasksFirstSent: number;
   readonly tasksFirstReceived: number;
+  /** The publishers' task-sent events heard while listening, late ones included (not the tap's). */
+  readonly taskSentHeard: number;
   /** Epoch seconds when the facts were complete. */
   readonly now: number;
 }

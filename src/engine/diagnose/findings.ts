@@ -153,7 +153,8 @@ function clusterFindings(facts: DiagnoseFacts): Finding[] {
       fix: 'start a worker on this broker (celery -A APP worker), or check that its broker URL and vhost/db are this one',
     });
   }
-  if (facts.tasksFirstReceived > 0 && facts.tasksFirstSent === 0) {
+  // A worker's task-received often overtakes the publisher's task-sent: only none at all says it is off.
+  if (facts.tasksFirstReceived > 0 && facts.taskSentHeard === 0) {
     out.push({
       kind: 'no-task-sent',
       status: 'WARNING',

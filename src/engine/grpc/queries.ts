@@ -113,7 +113,7 @@ export function compileWorkerQuery(q: WorkerQuery): WorkerQuerySpec {
   try {
     return { pattern: { re: new RegExp(source), negate }, aliveOnly: q.alive_only === true };
   } catch (e) {
-    throw new UsageError(`pattern: invalid regular expression ${JSON.stringify(source)}: ${(e as Error).message}`, { cause: e });
+    throw new UsageError(`pattern: invalid regular expression ${JSON.stringify(source)}: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`, { cause: e });
   }
 }
 

@@ -126,7 +126,7 @@ export function statsReply(s: StatsSources, now: number): StatsReply {
     store_written: s.store.written,
     store_backlog_max: s.store.backlogMax,
     workers_without_events: withoutEvents(s.state, now),
-    task_sent_missing: taskSentMissing(s.state.firstSent, s.state.firstReceived),
+    task_sent_missing: taskSentMissing(s.state.publishersSent, s.state.firstReceived),
     insecure: s.security.insecure,
     redact: s.security.redact,
     tls: s.security.tls,

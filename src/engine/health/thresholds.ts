@@ -199,7 +199,7 @@ export function parseWorkersPattern(text: string | undefined): WorkerPattern | n
   try {
     return { source, negate, re: new RegExp(source) };
   } catch (e) {
-    throw new UsageError(`--workers-pattern: invalid regular expression ${JSON.stringify(source)}: ${(e as Error).message}`, {
+    throw new UsageError(`--workers-pattern: invalid regular expression ${JSON.stringify(source)}: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`, {
       cause: e,
     });
   }

@@ -5,7 +5,9 @@
  * the same labels (so rate() sees them from the start; `task_sent` is not, because publishers on
  * every web host would multiply its series); runtime is observed on task-succeeded, queue wait on
  * task-started. Workers: `worker_up` 1 while the reducer says online, 0 (kept) once it says offline,
- * and every series of that host purged after `purgeOfflineAfterSeconds` offline.
+ * and every series of that host purged once its last worker event (online or heartbeat) is more
+ * than `purgeOfflineAfterSeconds` old, as exporter.py's `worker_last_seen` rule (not counted from
+ * the moment it went offline: a worker whose heartbeats stopped is purged 10 min after its last one).
  *
  * The hot path: a task event costs one lookup in three nested maps (host -> name -> queue) to the
  * cached `Combo` of series and a field increment; label objects exist only at scrape time.
@@ -13,7 +15,7 @@
 import type { Change, TaskChange, WorkerChange } from '../model.js';
 import { celeryExporterSpecs, COUNTED_SUBJECTS, type CeleryExporterSpecs } from './celery-exporter-spec.js';
 import { Family, observe, type Series } from './families.js';
-import { exceptionClass, localUtcOffsetHours, nodeHost, queueWaitSeconds } from './labels.js';
+import { exceptionClass, nodeHost, queueWaitSeconds } from './labels.js';
 
 export interface CeleryExporterOptions {
   /** --metric-prefix (default `celery_`). */
@@ -28,7 +30,7 @@ export interface CeleryExporterOptions {
   readonly genericHostnameWorker?: boolean;
   readonly runtimeBuckets?: readonly number[];
   readonly queueWaitBuckets?: readonly number[];
-  /** Drop every series of a host offline this long (0: never); celery-exporter's default 10 min. */
+  /** Drop every series of a host not heard from (online/heartbeat) this long (0: never); celery-exporter's default 10 min. */
   readonly purgeOfflineAfterSeconds?: number;
 }
 
@@ -44,8 +46,8 @@ interface Combo {
 interface WorkerSeries {
   readonly up: Series;
   active: Series | null;
-  /** When the reducer said offline (epoch seconds), null while online. */
-  offlineSince: number | null;
+  /** When its last worker-online or worker-heartbeat arrived (epoch seconds): exporter.py's `worker_last_seen`. */
+  lastSeen: number;
 }
 
 const SUBJECT_INDEX: Readonly<Record<string, number>> = Object.fromEntries(COUNTED_SUBJECTS.map((s, i) => [s, i]));
@@ -53,6 +55,8 @@ const SENT = SUBJECT_INDEX['sent']!;
 const FAILED = SUBJECT_INDEX['failed']!;
 /** Raw hostnames kept mapped to their host part; past this, the cache starts over (publisher names churn). */
 const HOST_CACHE_MAX = 10_000;
+/** Tasks whose starting worker is remembered for a late task-received; past this, the map starts over. */
+const STARTED_BY_MAX = 100_000;
 
 export interface QueueReading {
   readonly queue: string;
@@ -81,13 +85,14 @@ export class CeleryExporterMetrics {
   private readonly combos = new Map<string, Map<string, Map<string, Combo>>>();
   private readonly workers = new Map<string, WorkerSeries>();
   private readonly hosts = new Map<string, string>();
+  /** uuid -> the worker that sent its task-started, for a late task-received's label (celeryHostname). */
+  private readonly startedBy = new Map<string, string>();
   private readonly staticValues: readonly string[];
   private readonly defaultQueue: string;
   private readonly genericSent: boolean;
   private readonly genericWorker: boolean;
   private readonly purgeAfter: number;
   private readonly scratch: string[];
-  private readonly here = localUtcOffsetHours();
 
   constructor(o: CeleryExporterOptions = {}) {
     const statics = o.staticLabels ?? [];
@@ -142,7 +147,7 @@ export class CeleryExporterMetrics {
     if (i === undefined) return; // a custom task-foo event: exporter.py has no handler for it
     const task = ch.task;
     const generic = i === SENT ? this.genericSent : this.genericWorker;
-    const host = generic ? 'generic' : this.host(ev.hostname);
+    const host = generic ? 'generic' : this.host(this.celeryHostname(task, ev.subject, ev.hostname));
     const combo = this.combo(host, task.name ?? 'None', task.queue);
     if (i === FAILED) {
       this.failedSeries(combo, exceptionClass(ev.exception ?? task.exception)).value += 1;
@@ -150,7 +155,7 @@ export class CeleryExporterMetrics {
       (combo.counters[i] ?? this.sentSeries(combo)).value += 1;
     }
     if (ev.subject === 'started') {
-      const wait = queueWaitSeconds(task.sent, task.started ?? ev.timestamp, task.eta, ev.utcoffset, this.here);
+      const wait = queueWaitSeconds(task.sent, task.started ?? ev.timestamp, task.eta);
       if (wait !== null) observe(this.queueWait, (combo.queueWait ??= this.queueWait.series(combo.values)), wait);
     } else if (ev.subject === 'succeeded') {
       const runtime = ev.runtime ?? task.runtime;
@@ -167,11 +172,11 @@ export class CeleryExporterMetrics {
         // exporter.py sets worker_up from worker events only: not when a task event revives a worker.
         if (ch.event === null) return;
         if (w === undefined) {
-          w = { up: this.workerUp.series(this.labels1(host)), active: null, offlineSince: null };
+          w = { up: this.workerUp.series(this.labels1(host)), active: null, lastSeen: now };
           this.workers.set(host, w);
         }
         w.up.value = 1;
-        w.offlineSince = null;
+        w.lastSeen = now;
         if (ch.status === 'HEARTBEAT') (w.active ??= this.workerTasksActive.series(this.labels1(host))).value = ch.worker.active ?? 0;
         return;
       }
@@ -180,17 +185,19 @@ export class CeleryExporterMetrics {
         if (w === undefined) return;
         w.up.value = 0;
         (w.active ??= this.workerTasksActive.series(this.labels1(host))).value = 0;
-        w.offlineSince ??= now;
         return;
     }
   }
 
-  /** exporter.py purge_worker_metrics, for hosts offline longer than the purge window. Call on a tick or before a scrape. */
+  /**
+   * exporter.py track_timed_out_workers' purge: every series of a host whose last online/heartbeat
+   * is older than the purge window (a live worker's heartbeats keep it fresh). Call before a scrape.
+   */
   purge(now: number): string[] {
     if (this.purgeAfter <= 0) return [];
     const purged: string[] = [];
     for (const [host, w] of this.workers) {
-      if (w.offlineSince === null || now - w.offlineSince <= this.purgeAfter) continue;
+      if (now - w.lastSeen <= this.purgeAfter) continue;
       for (const f of this.families()) f.removeWithValue(host);
       this.workers.delete(host);
       this.combos.delete(host);
@@ -213,6 +220,7 @@ export class CeleryExporterMetrics {
     for (const f of this.families()) f.clear();
     this.combos.clear();
     this.workers.clear();
+    this.startedBy.clear();
   }
 
   /** How many series there are (the scrape's size). */
@@ -220,6 +228,27 @@ export class CeleryExporterMetrics {
     let n = 0;
     for (const f of this.families()) n += f.size;
     return n;
+  }
+
+  /**
+   * The nodename exporter.py labels a task event with: Celery's `task.hostname` once State applied
+   * the event, which is the event's own but for a task-received Celery deems late (the task
+   * already started or finished): that merges only `merge_rules` fields, so the hostname stays the
+   * previous event's. That was the publisher's when the last merged event was a task-sent (its
+   * timestamp is the task's), else the worker that started the task (remembered at task-started,
+   * one map entry per task, bounded), else this event's own.
+   */
+  private celeryHostname(task: TaskChange['task'], subject: string, hostname: string): string {
+    if (subject === 'started') {
+      if (task.celeryState === 'STARTED') {
+        if (this.startedBy.size >= STARTED_BY_MAX) this.startedBy.clear();
+        this.startedBy.set(task.uuid, hostname);
+      }
+      return hostname;
+    }
+    if (subject !== 'received' || task.celeryState === 'RECEIVED') return hostname;
+    if (task.timestamp === task.sent && task.client !== null) return task.client;
+    return this.startedBy.get(task.uuid) ?? hostname;
   }
 
   private host(nodename: string): string {

@@ -1,7 +1,8 @@
 /**
  * What celery-exporter's label values hold, as it computes them: `hostname` is the part after `@`
  * (Celery's `nodesplit`), `exception` the class name at the start of the exception's repr, and the
- * queue wait's baseline the later of sent and the ETA (an ISO 8601 string, localised as Celery does).
+ * queue wait's baseline the later of sent and the ETA (an ISO 8601 string; without a zone, the
+ * monitor's local time, as Python's `datetime.timestamp()` reads it).
  */
 
 /** celery.utils.nodesplit(name)[1]: `worker@host` -> `host`, `host` -> `host`. */
@@ -45,20 +46,18 @@ export function isoSeconds(text: string | null | undefined): number | null {
   return Number.isFinite(utc) ? utc / 1000 - offsetMinutes * 60 + fraction : null;
 }
 
-/** Python's celery.utils.time.utcoffset(): this machine's offset in hours, west positive (time.timezone). */
-export function localUtcOffsetHours(at: Date = new Date()): number {
-  return Math.floor(at.getTimezoneOffset() / 60);
-}
-
 /**
- * exporter.py's queue wait: started minus the later of sent and the ETA (the ETA localised by the
- * event's utcoffset, as the receiver localised its timestamps); never negative (clock skew).
- * Null when the task was never seen sent.
+ * exporter.py's queue wait: started minus the later of sent and the ETA, never negative (clock
+ * skew). Null when the task was never seen sent. exporter.py works on Celery's "localised"
+ * timestamps (each event's shifted by its own utcoffset minus the monitor's) and shifts the ETA by
+ * the task-started's offset, so the shifts cancel: its value is this one, on the events' own epoch
+ * seconds, whatever the monitor's time zone (clearly keeps epoch seconds as sent, unshifted). Only
+ * a publisher and a worker in different time zones would make exporter.py's differ, by their
+ * whole-hour offset: Celery's quirk, not a queue wait, and not copied.
  */
-export function queueWaitSeconds(sent: number | null, started: number, eta: string | null, utcoffset: number, here: number): number | null {
+export function queueWaitSeconds(sent: number | null, started: number, eta: string | null): number | null {
   if (sent === null) return null;
-  let baseline = sent;
   const etaTs = isoSeconds(eta);
-  if (etaTs !== null) baseline = Math.max(baseline, etaTs - (utcoffset - here) * 3600);
+  const baseline = etaTs === null ? sent : Math.max(sent, etaTs);
   return Math.max(0, started - baseline);
 }

@@ -87,9 +87,12 @@ export function eventsOffNotice(hostname: string, v: EventsVerdict, enabling: bo
   return `${hostname} ${what}: ${v.reason}; its tasks will not show here${now}. Fix: ${EVENTS_FIX[v.status]}`;
 }
 
-/** Tasks first heard of at a worker's task-received, none by task-sent: the publishers do not send it. */
-export function taskSentMissing(firstSent: number, firstReceived: number): boolean {
-  return firstSent === 0 && firstReceived >= MIN_TASKS_FOR_TASK_SENT;
+/**
+ * Tasks first heard of at a worker's task-received and no publisher's task-sent heard at all (not
+ * even late): the publishers do not send it.
+ */
+export function taskSentMissing(publishersSent: number, firstReceived: number): boolean {
+  return publishersSent === 0 && firstReceived >= MIN_TASKS_FOR_TASK_SENT;
 }
 
 /** How many tasks must have appeared at RECEIVED first before saying so (one may just be late). */

@@ -30,6 +30,9 @@ export class State {
   /** Tasks first heard of by the publisher's task-sent, and by a worker's task-received. */
   firstSent = 0;
   firstReceived = 0;
+  /** task-sent events applied (a late one included), and the tap's copies among them (`applyTapped`). */
+  sentEvents = 0;
+  tappedApplied = 0;
 
   constructor(opts: StateOptions) {
     this.taskTable = new TaskTable(opts.maxTasks);
@@ -44,6 +47,21 @@ export class State {
    * A worker we still consider alive whose window already ran out (no `expire` tick since) is
    * reported OFFLINE before it comes back, so the output does not depend on tick timing.
    */
+  /**
+   * The publishers' own task-sent events heard: whether they send it at all. A worker's
+   * task-received often overtakes the publisher's task-sent (published after the message), so
+   * "first seen at RECEIVED" alone does not say it is off.
+   */
+  get publishersSent(): number {
+    return this.sentEvents - this.tappedApplied;
+  }
+
+  /** A task message from the tap, merged as a task-sent that is not the publisher's (tap/decode.ts). */
+  applyTapped(event: TaskEvent, now: number): Change[] {
+    this.tappedApplied++;
+    return this.apply(event, now);
+  }
+
   apply(event: CeleryEvent, now: number): Change[] {
     switch (event.kind) {
       case 'task':
@@ -179,6 +197,7 @@ export class State {
     }
     const entry = this.taskTable.upsert(ev.uuid);
     const task = entry.task;
+    if (ev.subject === 'sent') this.sentEvents++;
     if (task.events === 0) {
       if (ev.subject === 'sent') this.firstSent++;
       else if (ev.subject === 'received') this.firstReceived++;

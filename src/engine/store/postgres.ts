@@ -28,6 +28,14 @@ const FIX = 'check the URL in --store (CLEARLY_STORE), or use --store memory or 
  * PostgreSQL's text cannot hold U+0000 (a repr or traceback can): it becomes U+FFFD, the
  * replacement character, rather than failing the whole batch for ever.
  */
+/** What to do about a failed connection: a missing database is created with createdb (clearly makes only its tables). */
+function fixFor(e: unknown, url: string): string {
+  if ((e as { code?: unknown })?.code !== '3D000') return FIX;
+  const u = new URL(url);
+  const opts = [u.hostname && `-h ${u.hostname}`, u.port && `-p ${u.port}`, u.username && `-U ${decodeURIComponent(u.username)}`].filter(Boolean).join(' ');
+  return `create it (createdb ${opts}${opts ? ' ' : ''}${decodeURIComponent(u.pathname.slice(1))}; clearly creates its tables, not the database), or ${FIX}`;
+}
+
 function noNul<T>(v: T): T {
   return (typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v) as T;
 }
@@ -106,7 +114,7 @@ export class PostgresStore implements Store {
     } catch (e) {
       await pool.end().catch(() => undefined);
       if (e instanceof StoreError) throw e;
-      throw new UnavailableError(`cannot use the PostgreSQL store ${masked}: ${(e as Error).message}: ${FIX}`, { cause: e });
+      throw new UnavailableError(`cannot use the PostgreSQL store ${masked}: ${(e as Error).message}: ${fixFor(e, url)}`, { cause: e });
     }
     return store;
   }

@@ -55,7 +55,7 @@ function compileRegex(value: string | undefined, flag: string): Negatable | null
   try {
     return { re: new RegExp(source), negate };
   } catch (e) {
-    throw new UsageError(`${flag}: invalid regular expression ${JSON.stringify(source)}: ${(e as Error).message}`, {
+    throw new UsageError(`${flag}: invalid regular expression ${JSON.stringify(source)}: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`, {
       cause: e,
     });
   }

@@ -1,14 +1,15 @@
 /**
  * A tapped task message -> the task event the reducer merges. Protocol 2: the task fields are in
  * the headers (`task`, `id`, `eta`, `expires`, `retries`, `root_id`, `parent_id`, `group`,
- * `origin`, `argsrepr`, `kwargsrepr`) and the JSON body is `[args, kwargs, embed]`. Protocol 1:
- * no `task` header, the body is `{task, id, args, kwargs, eta, expires, retries, ...}`. A body
- * that is not JSON (pickle, msgpack, yaml) is never decoded: the reprs come from the headers and
- * the body is described (`<pickle, 812 bytes>`). Pure and total.
+ * `origin`, `argsrepr`, `kwargsrepr`) and the body is `[args, kwargs, embed]`. Protocol 1:
+ * no `task` header, the body is `{task, id, args, kwargs, eta, expires, retries, ...}`. Bodies
+ * in JSON and msgpack (msgpack.ts) are decoded; any other (pickle, yaml) never is: the reprs
+ * come from the headers and the body is described (`<pickle, 812 bytes>`). Pure and total.
  */
 import type { TapRawMessage } from '../broker/tap-source.js';
 import { dumpPythonJson, parsePythonJson } from '../events/py-json.js';
 import type { DecodeError, TaskEvent } from '../events/types.js';
+import { decodeMsgpack } from './msgpack.js';
 
 export type TapDecoded = { readonly ok: true; readonly event: TaskEvent } | { readonly ok: false; readonly error: DecodeError };
 
@@ -28,26 +29,36 @@ const KIND_OF: Readonly<Record<string, string>> = {
 const fail = (reason: DecodeError['reason'], detail: string): TapDecoded => ({ ok: false, error: { reason, detail } });
 
 /** `now`: local receive time (epoch seconds), the task's `sent` when no event says otherwise. */
+const MSGPACK = 'application/x-msgpack';
+
+/** The body as values (JSON, msgpack); undefined when it is not decoded (pickle, yaml, junk). */
+function readBody(raw: TapRawMessage): unknown {
+  if (raw.contentType === undefined || raw.contentType === 'application/json') {
+    const parsed = parsePythonJson(raw.body.toString('utf8'));
+    return parsed.ok ? parsed.value : undefined;
+  }
+  if (raw.contentType === MSGPACK) return decodeMsgpack(raw.body)?.value;
+  return undefined;
+}
+
 export function decodeTapped(raw: TapRawMessage, now: number): TapDecoded {
   const h = raw.headers;
   const v2 = text(h['task']) !== undefined && text(h['id']) !== undefined;
-  const json = raw.contentType === undefined || raw.contentType === 'application/json';
-  let body: unknown;
-  if (json) {
-    const parsed = parsePythonJson(raw.body.toString('utf8'));
-    if (!parsed.ok) {
-      if (!v2) return fail('bad-json', `tapped message from ${raw.queue}: the body is not JSON`);
-    } else body = parsed.value;
+  const isJson = raw.contentType === undefined || raw.contentType === 'application/json';
+  const decodable = isJson || raw.contentType === MSGPACK;
+  const body = readBody(raw);
+  if (decodable && body === undefined && !v2) {
+    return fail('bad-json', `tapped message from ${raw.queue}: the body is not ${raw.contentType === MSGPACK ? 'msgpack' : 'JSON'}`);
   }
   const fields: Obj = v2 ? h : isObj(body) ? body : {};
   const uuid = text(fields['id']);
   const name = text(fields['task']);
   if (uuid === undefined || name === undefined) {
-    return fail(json ? 'missing-field' : 'content-type', `tapped message from ${raw.queue}: no task id/name (${raw.contentType ?? 'no content type'})`);
+    return fail(decodable ? 'missing-field' : 'content-type', `tapped message from ${raw.queue}: no task id/name (${raw.contentType ?? 'no content type'})`);
   }
   let argsJson: string | undefined;
   let kwargsJson: string | undefined;
-  if (json && body !== undefined) {
+  if (body !== undefined) {
     const [args, kwargs] = v2 && Array.isArray(body) ? [body[0], body[1]] : isObj(body) ? [body['args'], body['kwargs']] : [undefined, undefined];
     if (Array.isArray(args)) argsJson = dumpPythonJson(args);
     if (isObj(kwargs)) kwargsJson = dumpPythonJson(kwargs);
@@ -77,7 +88,8 @@ export function decodeTapped(raw: TapRawMessage, now: number): TapDecoded {
     routing_key: raw.routingKey ?? undefined,
     args_json: argsJson,
     kwargs_json: kwargsJson,
-    body: json ? undefined : `<${KIND_OF[raw.contentType ?? ''] ?? raw.contentType ?? 'binary'}, ${raw.body.length} bytes>`,
+    // Described, never decoded: pickle and yaml (and a msgpack body that did not decode).
+    body: body !== undefined || isJson ? undefined : `<${KIND_OF[raw.contentType ?? ''] ?? raw.contentType ?? 'binary'}, ${raw.body.length} bytes>`,
   };
   return { ok: true, event: ev };
 }

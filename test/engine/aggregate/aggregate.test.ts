@@ -110,9 +110,19 @@ describe('failures', () => {
     });
     expect(second).toMatchObject({ exception: 'TimeoutError', message: 'gave up after <num> s', count: 1 });
   });
-  it('--retries also groups tasks waiting to retry', () => {
+  it('--retries also groups tasks that retried: waiting, running again, or since succeeded; a final failure once', () => {
     const f = new Failures(true);
     expect(f.add({ ...base, uuid: 'r', state: 'RETRY', exception: "ValueError('flaky attempt 1')", retried: 5 })).toBe(true);
-    expect(f.groupsBySize()[0]).toMatchObject({ exception: 'ValueError', message: 'flaky attempt <num>', firstSeen: 5 });
+    // Retried twice then succeeded: the exception is the last retry's (a success does not clear it).
+    expect(f.add({ ...base, uuid: 's', state: 'SUCCESS', exception: "ValueError('flaky attempt 2')", retried: 9, retries: 2, succeeded: 10 })).toBe(true);
+    expect(f.add({ ...base, uuid: 't', state: 'STARTED', exception: "ValueError('flaky attempt 1')", retried: 7, retries: 1 })).toBe(true);
+    expect(f.add({ ...base, uuid: 'x', state: 'FAILURE', exception: "KeyError('k')", retried: 3, failed: 4 })).toBe(true);
+    expect(f.add({ ...base, uuid: 'ok', state: 'SUCCESS' })).toBe(false);
+    const groups = f.groupsBySize();
+    expect(groups.map((g) => [g.exception, g.message, g.count])).toEqual([['ValueError', 'flaky attempt <num>', 3], ['KeyError', 'k', 1]]);
+    expect(groups[0]).toMatchObject({ firstSeen: 5, lastSeen: 9, example: { uuid: 's', message: 'flaky attempt 2' } });
+    // Without --retries only the failure.
+    const plain = new Failures();
+    for (const u of ['s', 't']) expect(plain.add({ ...base, uuid: u, state: 'SUCCESS', exception: "ValueError('a 1')", retried: 9 })).toBe(false);
   });
 });

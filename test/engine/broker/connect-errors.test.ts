@@ -26,6 +26,21 @@ describe('explainAmqpError: the cause and the fix, not amqplib', () => {
   });
 });
 
+describe('explainAmqpError: a queue or exchange that is not there is not a missing vhost', () => {
+  it('--tap QUEUE that does not exist (amqplib: 404 NOT_FOUND, whose text names the vhost)', () => {
+    const e = new Error('Operation failed: QueueDeclare; 404 (NOT-FOUND) with message "NOT_FOUND - no queue \'task-monitor\' in vhost \'orders\'"');
+    const why = explainAmqpError('amqp://bob:pw@rabbit:5672/orders', e);
+    expect(why).toBe(
+      'RabbitMQ has no queue "task-monitor" in vhost "orders": fix the name, or declare it and route task messages to it (--tap-exchange makes a queue of clearly\'s own)',
+    );
+  });
+
+  it('--tap-exchange NAME that does not exist', () => {
+    const e = new Error('Operation failed: QueueBind; 404 (NOT-FOUND) with message "NOT_FOUND - no exchange \'tasks\' in vhost \'/\'"');
+    expect(explainAmqpError('amqp://rabbit//', e)).toBe(`RabbitMQ has no exchange "tasks" in vhost "/": fix the name (rabbitmqctl -p '/' list_exchanges shows them)`);
+  });
+});
+
 describe('explainRedisError', () => {
   it('a password missing, wrong, a database out of range, not Redis at all', () => {
     expect(explainRedisError('redis://r:6379/0', new Error('NOAUTH Authentication required.'))).toBe(

@@ -19,7 +19,7 @@ function queue(name: string, over: Partial<QueueFacts> = {}): QueueFacts {
 }
 
 function facts(queues: QueueFacts[], workers: WorkerFacts[], over: Partial<DiagnoseFacts> = {}): DiagnoseFacts {
-  return { broker: 'redis://h:6379/0', transport: 'redis', queues, workers, listenedSeconds: 5, tasksFirstSent: 1, tasksFirstReceived: 0, now: NOW, ...over };
+  return { broker: 'redis://h:6379/0', transport: 'redis', queues, workers, listenedSeconds: 5, tasksFirstSent: 1, tasksFirstReceived: 0, taskSentHeard: 1, now: NOW, ...over };
 }
 
 const brief = (f: DiagnoseFacts) => diagnose(f).findings.map((x) => `${x.status} ${x.kind} ${x.subject ?? '-'}`);
@@ -66,7 +66,7 @@ describe('diagnose: findings, most serious first', () => {
         worker('mute@h', { taskEvents: 0, heartbeats: 0, processedFirst: 3, processedLast: null, lastHeartbeatAt: null }),
         worker('idle@h', { taskEvents: 0, processedFirst: 7, processedLast: 7 }),
       ],
-      { tasksFirstSent: 0, tasksFirstReceived: 4 },
+      { tasksFirstSent: 0, tasksFirstReceived: 4, taskSentHeard: 0 },
     );
     const d = diagnose(f);
     expect(d.findings.map((x) => `${x.status} ${x.kind} ${x.subject ?? '-'}`)).toEqual([
@@ -78,6 +78,11 @@ describe('diagnose: findings, most serious first', () => {
     expect(d.findings[1]?.fix).toMatch(/-E .*worker_send_task_events.*clearly enable-events/);
     expect(d.findings[0]?.fix).toMatch(/task_send_sent_event = True/);
     expect(d.exitCode).toBe(1);
+  });
+
+  it("tasks first seen at a worker's task-received while the publishers' task-sent came late: publishers do send it", () => {
+    const d = diagnose(facts([queue('celery')], [worker('w1@h')], { tasksFirstSent: 0, tasksFirstReceived: 2, taskSentHeard: 2 }));
+    expect([d.status, d.findings.map((x) => x.kind)]).toEqual(['OK', ['all-clear']]);
   });
 
   it('no worker at all is CRITICAL; a queue that does not exist is a WARNING', () => {

@@ -94,7 +94,8 @@ describe('task queries', () => {
   it('refuses a negative limit, a bad regex and an unknown state with a message', () => {
     expect(() => compileTaskQuery({ limit: -1 })).toThrow(new UsageError('limit must be a whole number ≥ 0 (0 = no limit), got -1'));
     expect(() => compileTaskQuery({ filter: { pattern: '(' } })).toThrow(UsageError);
-    expect(() => compileTaskQuery({ filter: { pattern: '(' } })).toThrow(/--pattern: invalid regular expression "\("/);
+    // Once, in our words: V8's own "Invalid regular expression: /(/: " prefix is not repeated.
+    expect(() => compileTaskQuery({ filter: { pattern: '(' } })).toThrow(new UsageError('--pattern: invalid regular expression "(": Unterminated group'));
     expect(() => compileTaskQuery({ filter: { states: ['DONE'] } })).toThrow(/unknown state "DONE"/);
     expect(() => compileTaskQuery({ filter: { worker: '[' } })).toThrow(/--worker: invalid regular expression/);
     expect(() => compileTaskQuery({ filter: { states: ['FAILURE', 'ONLINE'] } })).toThrow(/^--state: ONLINE is a worker state; task states: PENDING, /);

@@ -103,6 +103,23 @@ describe('celery-exporter metrics from the reducer', () => {
     expect(m.queueWait.buckets).toEqual([0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, Infinity]);
   });
 
+  it("queue wait with an ETA does not depend on the monitor's time zone: workers two hours off this machine's", () => {
+    // exporter.py shifts sent, started (Celery's localised timestamps) and the ETA alike; on the
+    // events' own epoch seconds that is started - max(sent, ETA) whatever the offsets. (exporter.py
+    // itself, fed these four events through Celery's adjust_timestamp: count 2, sum 4.0.)
+    const here = Math.floor(new Date().getTimezoneOffset() / 60);
+    const { m, feed } = rig();
+    const utcoffset = here + 2;
+    feed(tev('sent', 'u1', 1000, { name: 'a', queue: 'emails', utcoffset, eta: new Date(1005_000).toISOString() }));
+    feed(tev('started', 'u1', 1006, { utcoffset }));
+    // The same with the ETA written in another zone's clock time.
+    feed(tev('sent', 'u2', 2000, { name: 'a', queue: 'emails', utcoffset, eta: '1970-01-01T02:33:30+02:00' })); // 2010
+    feed(tev('started', 'u2', 2013, { utcoffset }));
+    const qw = m.queueWait.all().next().value!;
+    expect(qw.count).toBe(2);
+    expect(qw.sum).toBeCloseTo(1 + 3, 6);
+  });
+
   it('worker_up follows the reducer: 1 online, 0 (kept) when it says offline, purged after the window', () => {
     const { m, feed, expire } = rig({ purgeOfflineAfterSeconds: 600 });
     feed(wev('online', 10));
@@ -113,8 +130,11 @@ describe('celery-exporter metrics from the reducer', () => {
     expire(60); // no heartbeat for 48 s: the reducer says OFFLINE
     expect(lines(m.workerUp)).toEqual(['celery_worker_up{hostname=host-a} 0']);
     expect(lines(m.workerTasksActive)).toEqual(['celery_worker_tasks_active{hostname=host-a} 0']);
-    expect(m.purge(600)).toEqual([]);
-    expect(m.purge(661)).toEqual(['host-a']);
+    // exporter.py purges by `worker_last_seen` (the last heartbeat, 12 here), not by when the
+    // worker was declared offline (60): 612 s is inside the window, 613 s past it.
+    expect(m.purge(612)).toEqual([]);
+    expect(lines(m.workerUp)).toEqual(['celery_worker_up{hostname=host-a} 0']);
+    expect(m.purge(613)).toEqual(['host-a']);
     expect(m.workerUp.size).toBe(0);
     expect(lines(m.counters[1]!).every((l) => !l.includes('host-a'))).toBe(true);
     // The publisher's host is not a worker: its series stay.
@@ -122,6 +142,19 @@ describe('celery-exporter metrics from the reducer', () => {
     // The same host back: counted afresh.
     lifecycle(feed, 'u2', 'a', 700, 'succeeded');
     expect(lines(m.counters[1]!)).toContain('celery_task_received_total{name=a,hostname=host-a,queue_name=emails} 1');
+  });
+
+  it('a live worker is never purged: each heartbeat is its last seen; purge 0 never purges', () => {
+    const { m, feed } = rig({ purgeOfflineAfterSeconds: 600 });
+    feed(wev('online', 10));
+    for (let t = 12; t < 2000; t += 2) feed(wev('heartbeat', t, { active: 0 }));
+    expect(m.purge(2000)).toEqual([]);
+    expect(m.purge(2599)).toEqual(['host-a']); // silent since 1998 and never said offline: purged all the same, as exporter.py
+    const never = rig({ purgeOfflineAfterSeconds: 0 });
+    never.feed(wev('online', 10));
+    never.feed(wev('offline', 11));
+    expect(never.m.purge(100_000)).toEqual([]);
+    expect(lines(never.m.workerUp)).toEqual(['celery_worker_up{hostname=host-a} 0']);
   });
 
   it('a worker-offline from a worker never seen online sets nothing (exporter.py forget_worker)', () => {
@@ -136,6 +169,38 @@ describe('celery-exporter metrics from the reducer', () => {
     feed(tev('failed', 'u1', 2, { exception: 'weird' }));
     expect(lines(m.counters[0]!)).toEqual(['acme_task_sent_total{name=a,hostname=generic,queue_name=default,env=prod} 1']);
     expect(lines(m.counters[4]!)).toContain('acme_task_failed_total{name=a,hostname=host-a,exception=UnknownException,queue_name=default,env=prod} 1');
+  });
+
+  it("a task-received Celery deems late is labelled with the host Celery's task.hostname kept (merge_rules), as exporter.py", () => {
+    const { m, feed } = rig();
+    // (exporter.py itself, fed these events: received by host-a 1, web-1 1, host-b 1.)
+    // Another attempt's worker started it; this attempt's task-received (host-b) arrives after.
+    feed(tev('sent', 'u1', 1, { name: 'a', queue: 'emails' }));
+    feed(tev('started', 'u1', 3, { hostname: 'w1@host-a' }));
+    feed(tev('received', 'u1', 2, { hostname: 'w2@host-b', name: 'a' }));
+    // The publisher's task-sent merges all its fields (hostname too) even late: a late
+    // task-received after it keeps the publisher's host.
+    feed(tev('started', 'u2', 3, { hostname: 'w1@host-a' }));
+    feed(tev('sent', 'u2', 1, { name: 'a', queue: 'emails' }));
+    feed(tev('received', 'u2', 2, { hostname: 'w2@host-b', name: 'a' }));
+    const received = lines(m.counters[1]!).filter((l) => !l.endsWith(' 0'));
+    expect(received).toEqual([
+      'celery_task_received_total{name=a,hostname=host-a,queue_name=emails} 1',
+      'celery_task_received_total{name=a,hostname=web-1,queue_name=emails} 1',
+    ]);
+    // A task-received in order is its own host's.
+    feed(tev('sent', 'u3', 1, { name: 'a', queue: 'emails' }));
+    feed(tev('received', 'u3', 2, { hostname: 'w2@host-b', name: 'a' }));
+    expect(lines(m.counters[1]!)).toContain('celery_task_received_total{name=a,hostname=host-b,queue_name=emails} 1');
+  });
+
+  it('custom buckets (--metrics-buckets, --metrics-queue-wait-buckets) get +Inf appended, as prometheus_client does', async () => {
+    const { m, feed } = rig({ runtimeBuckets: [0.1, 1], queueWaitBuckets: [5, 60, Infinity] });
+    lifecycle(feed, 'u1', 'a', 100, 'succeeded'); // runtime 0.3 s, queue wait 2 s
+    const text = await exposition(() => [m.runtime, m.queueWait]).text();
+    const le = (f: string) => text.split('\n').filter((l) => l.startsWith(`${f}_bucket{`) && l.includes('host-a')).map((l) => `${/le="([^"]+)"/.exec(l)![1]} ${l.split(' ').pop()}`);
+    expect(le('celery_task_runtime')).toEqual(['0.1 0', '1.0 1', '+Inf 1']);
+    expect(le('celery_task_queue_wait_time')).toEqual(['5.0 1', '60.0 1', '+Inf 1']);
   });
 
   it('a custom task event counts nowhere; a task with no name is labelled None, as Python prints it', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TaskEvent, TaskSubject, WorkerEvent, WorkerSubject } from '../../../src/engine/events/types.js';
 import type { Change } from '../../../src/engine/model.js';
 import { State } from '../../../src/engine/state/state.js';
+import { taskSentMissing } from '../../../src/engine/state/events-status.js';
 
 function tev(subject: TaskSubject, uuid: string, timestamp: number, hostname = 'w1@host', over: Partial<TaskEvent> = {}): TaskEvent {
   return {
@@ -107,6 +108,15 @@ describe('lost tasks', () => {
     expect([...s.tasks()].slice(0, 2).map((t) => t.uuid).sort()).toEqual(['a', 'b']);
   });
 
+  it("prefork's WorkerLostError FAILURE stays what it is: the worker going offline later does not mark it lost", () => {
+    const s = cluster();
+    const exception = "WorkerLostError('Worker exited prematurely: signal 9 (SIGKILL) Job: 0.')";
+    s.apply(tev('failed', 'a', 5, 'w1@host', { exception }), 102);
+    const out = s.apply(wev('offline', 6), 103);
+    expect(brief(out)).toEqual(['worker:w1@host:OFFLINE', 'task:b:RECEIVED:lost']);
+    expect(s.getTask('a')).toMatchObject({ state: 'FAILURE', exception, lost: false, lostAt: null });
+  });
+
   it('a requeued rejection (back in its queue) is not lost', () => {
     const s = cluster();
     s.apply(tev('rejected', 'b', 4, 'w1@host', { requeue: true }), 101);
@@ -140,6 +150,18 @@ describe('events off, as the reducer sees it', () => {
     s.apply(tev('received', 'b', 2), 2);
     s.apply(tev('started', 'c', 2), 2);
     expect([s.firstSent, s.firstReceived]).toEqual([1, 1]);
+  });
+
+  it("counts the publishers' task-sent events, late ones too, and not the tap's copies", () => {
+    const s = new State({ maxTasks: 10, maxWorkers: 10 });
+    // The worker's task-received overtook the publisher's task-sent: first seen at RECEIVED, still sent.
+    s.apply(tev('received', 'a', 2), 2);
+    s.apply(tev('sent', 'a', 1), 3);
+    s.applyTapped(tev('sent', 'b', 4), 4);
+    expect([s.firstSent, s.firstReceived, s.sentEvents, s.tappedApplied, s.publishersSent]).toEqual([1, 1, 2, 1, 1]);
+    expect(taskSentMissing(s.publishersSent, 3)).toBe(false);
+    expect(taskSentMissing(0, 3)).toBe(true);
+    expect(taskSentMissing(0, 2)).toBe(false);
   });
 
   describe('after a restart from the store', () => {

@@ -12,7 +12,7 @@ import { applyTaskEvent } from '../../../src/engine/state/task-state.js';
 import { PostgresStore } from '../../../src/engine/store/postgres.js';
 import { taskRow } from '../../../src/engine/store/rows.js';
 import { StoreError, UnavailableError } from '../../../src/errors.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
+import { createTestDatabase, POSTGRES_ADMIN, type TestDatabase } from '../../helpers/postgres.js';
 import { rng } from '../../helpers/rng.js';
 import { filledState, lostRoundTrip, randomQueries, rowsInUpdateOrder } from './helpers.js';
 
@@ -141,6 +141,15 @@ describe('opening', () => {
     } finally {
       await newer.drop();
     }
+  });
+
+  it('a database that does not exist: the error says how to create it (clearly makes only its tables)', async () => {
+    const url = new URL(POSTGRES_ADMIN);
+    url.pathname = `/clearly_test_missing_${process.pid}`;
+    const e = await PostgresStore.open(url.toString(), 'masked').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(UnavailableError);
+    expect((e as Error).message).toContain(`does not exist: create it (createdb -h ${url.hostname}`);
+    expect((e as Error).message).toContain(`clearly_test_missing_${process.pid}; clearly creates its tables, not the database), or check the URL in --store`);
   });
 
   it('a PostgreSQL that cannot be reached is UnavailableError (exit 69) naming the masked URL', async () => {

@@ -103,6 +103,45 @@ describe.each(['amqp', 'redis'] as const)('tapped %s task messages', (transport)
   });
 });
 
+describe.each(['amqp', 'redis'] as const)('a msgpack task message from %s (test/fixtures/msgpack-task-messages.ndjson)', (transport) => {
+  const line = readFileSync(`${FIXTURES}msgpack-task-messages.ndjson`, 'utf8')
+    .split('\n')
+    .map((l) => (l.trim() === '' ? null : (JSON.parse(l) as Captured)))
+    .find((c) => c?.transport === transport)!;
+  const raw: TapRawMessage =
+    transport === 'redis'
+      ? unwrapRedisEnvelope(Buffer.from(line.raw_b64!, 'base64').toString('utf8'), line.list_key!)!
+      : {
+          body: Buffer.from(line.body_b64!, 'base64'),
+          contentType: line.properties!.content_type,
+          contentEncoding: line.properties!.content_encoding,
+          headers: line.properties!.application_headers,
+          exchange: line.exchange ?? '',
+          routingKey: line.routing_key,
+          queue: 'tapmp',
+        };
+
+  it('is decoded: the whole args and kwargs, bytes as their Python repr', () => {
+    expect(raw.contentType).toBe('application/x-msgpack');
+    const d = decodeTapped(raw, 1000);
+    expect(d.ok).toBe(true);
+    if (!d.ok) return;
+    expect(d.event).toMatchObject({ name: 'tasks.packed', subject: 'sent', body: undefined });
+    expect(JSON.parse(d.event.args_json!)).toEqual(['z'.repeat(3000), 7, 2.5, null, [1, [2, 'é']], "b'\\x00\\xff'", 2 ** 40]);
+    expect(JSON.parse(d.event.kwargs_json!)).toEqual({ k: { x: true }, n: -3 });
+    // The header's repr is Celery's own (cut at 1024 characters).
+    expect(d.event.args!.startsWith("('zzz")).toBe(true);
+    expect(d.event.args!.length).toBeLessThan(1100);
+  });
+
+  it('a msgpack body that does not decode is described, with the reprs from the headers', () => {
+    const broken = decodeTapped({ ...raw, body: Buffer.from([0xc1, 0xc1, 0xc1]) }, 1000);
+    expect(broken.ok && [broken.event.body, broken.event.args_json, broken.event.args?.slice(0, 5)]).toEqual(['<msgpack, 3 bytes>', undefined, "('zzz"]);
+    // Without the protocol-2 headers nothing names the task: a counted decode error.
+    expect(decodeTapped({ ...raw, headers: {}, body: Buffer.from([0xc1]) }, 1000)).toMatchObject({ ok: false, error: { reason: 'bad-json' } });
+  });
+});
+
 describe('protocol 1 and junk', () => {
   const raw = (body: unknown, headers: Record<string, unknown> = {}, contentType = 'application/json'): TapRawMessage => ({
     body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),

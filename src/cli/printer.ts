@@ -5,6 +5,7 @@
  * to the line, without a record object (the `watch --broker --json` hot path).
  */
 import type { Filter } from '../engine/table/filter.js';
+import { hasAllWords } from '../engine/table/search.js';
 import type { Change } from '../engine/model.js';
 import { changeJsonLines, changeRecords, type JsonLineSink } from '../format/changes.js';
 import type { Palette } from '../format/colors.js';
@@ -39,6 +40,11 @@ export interface LivePrinterOptions {
   readonly filter: Filter;
   /** Stop after this many lines (`--count`). */
   readonly limit?: number | undefined;
+  /**
+   * `--search`'s words: only tasks whose name, args, kwargs, result or exception hold them all
+   * (judged here, on records and changes alike; worker records pass).
+   */
+  readonly search?: readonly string[] | null | undefined;
 }
 
 /**
@@ -53,6 +59,7 @@ export class LivePrinter {
   private readonly jsonLine: JsonLineSink | undefined;
   private readonly filter: Filter;
   private readonly limit: number;
+  private readonly search: readonly string[] | null;
   private done: () => void = () => {};
 
   constructor(out: LineSink, o: LivePrinterOptions) {
@@ -60,6 +67,7 @@ export class LivePrinter {
     this.print = makePrinter(this.writer, o.json, o.palette, o.text, true);
     this.filter = o.filter;
     this.limit = o.limit ?? Infinity;
+    this.search = o.search ?? null;
     this.jsonLine = o.json ? (bytes, kind) => this.written(kind, this.writer.lineBytes(bytes)) : undefined;
   }
 
@@ -71,12 +79,19 @@ export class LivePrinter {
   /** A record as it came (already filtered by the server). */
   record(record: OutputRecord): void {
     if (this.writer.written >= this.limit) return;
+    if (this.search !== null && record.kind === 'task') {
+      if (!hasAllWords(this.search, [record.name, record.args_repr, record.kwargs_repr, record.result_repr, record.exception])) return;
+    }
     this.written(record.kind, this.print(record));
   }
 
   /** An engine change: its records that pass the filter. */
   change(change: Change): void {
     if (this.writer.written >= this.limit) return;
+    if (this.search !== null && change.kind === 'task') {
+      const t = change.task;
+      if (!hasAllWords(this.search, [t.name, t.args, t.kwargs, t.result, t.exception])) return;
+    }
     if (this.jsonLine !== undefined) return changeJsonLines(change, this.filter, this.jsonLine);
     for (const record of changeRecords(change, this.filter)) {
       if (!this.written(record.kind, this.print(record))) return;

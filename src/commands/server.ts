@@ -59,6 +59,11 @@ const options = {
     default: 10_000_000,
     describe: 'At most this many tasks in the store (the oldest finished go first)',
   },
+  'store-backlog': {
+    ...wholeNumber('--store-backlog', 1),
+    default: 200_000,
+    describe: 'Tasks whose changes are held while the store cannot be written (PostgreSQL down, disk full); past it, the oldest are dropped and counted',
+  },
   'max-tasks': { ...wholeNumber('--max-tasks', 1), default: 10_000, describe: 'Tasks kept in memory, the hot cache (finished ones are evicted first)' },
   'max-workers': { ...wholeNumber('--max-workers', 1), default: 100, describe: 'Workers kept in memory (offline ones are evicted first)' },
   'client-buffer': {
@@ -136,7 +141,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
     );
   }
   // Whole numbers in range: checked as the flags were parsed (cli/options.ts wholeNumber).
-  const { port, maxTasks, maxWorkers, clientBuffer, maxStored } = argv;
+  const { port, maxTasks, maxWorkers, clientBuffer, maxStored, storeBacklog } = argv;
   const retentionSeconds = parseDuration(argv.retention, '--retention');
   const store = parseStoreUrl(argv.store, parseBrokerUrl(brokerUrl, '--broker / CLEARLY_BROKER'));
   const metricsAt = parseMetricsAddress(argv.metrics);
@@ -169,6 +174,7 @@ export async function handler(argv: ServerArgs): Promise<number> {
     backend: argv.backend ?? process.env['CELERY_RESULT_BACKEND'],
     store,
     retention: { retentionSeconds, maxStored },
+    storeBacklog,
     maxTasks,
     maxWorkers,
     clientBuffer,

@@ -22,6 +22,7 @@ import { terminalWidth } from '../cli/output.js';
 import { UsageError } from '../errors.js';
 import { LivePrinter } from '../cli/printer.js';
 import { compileFilter, type FilterSpec } from '../engine/table/filter.js';
+import { searchWords } from '../engine/table/search.js';
 import { makePalette, shouldColour } from '../format/colors.js';
 import type { TextOptions } from '../format/text.js';
 
@@ -30,6 +31,7 @@ const selectOptions = {
   ...filterOptions,
   workers: { type: 'boolean', default: false, describe: 'Also show worker events (online, heartbeat, offline)' },
   'only-workers': { type: 'boolean', default: false, describe: 'Show worker events only' },
+  search: { type: 'string', describe: 'Only tasks whose name, args, kwargs, result or exception hold all these words (as tasks --search)' },
   count: { alias: 'n', ...wholeNumber('--count', 1), describe: 'Exit 0 after printing this many records' },
   timeout: { alias: 't', ...seconds('--timeout'), describe: 'Exit 0 after this long (90, 90s, 1m30s, 2h)' },
 } as const;
@@ -61,6 +63,7 @@ export function builder(y: Argv): Argv<InferredOptionTypes<typeof options>> {
     .example("$0 watch -b redis://localhost:6379/0 --json | jq 'select(.state==\"FAILURE\")'", 'failures as JSON')
     .example("$0 watch --pattern '^email' --state '!SUCCESS'", 'email tasks that did not succeed')
     .example('$0 watch --only-workers', 'workers coming and going')
+    .example("$0 watch --search 'alice invoice'", 'tasks whose args, result or exception mention both words')
     .example('CLEARLY_TOKEN=<token> $0 watch --server grpcs://clearly.internal:12223 --tls-ca ca.pem', "a team's server: TLS and a token")
     .example("$0 watch -b redis://localhost:6379/0 --redact 'password|ssn'", "hide these keys' values (instead of the default list)")
     .example('$0 watch -b redis://localhost:6379/0 --enable-events', 'see tasks of workers started without -E too')
@@ -98,9 +101,12 @@ export async function watchView(argv: ViewArgs, open: (spec: FilterSpec) => Open
   };
   // Checked here in both modes, so a typo fails before any connection.
   const filter = compileFilter(spec);
+  const searchText = (argv.search ?? '').trim();
+  const search = searchText === '' ? null : searchWords(searchText);
+  if (search !== null && search.length === 0) throw new UsageError(`--search: no words to look for in ${JSON.stringify(searchText)}`);
   const json = argv.json;
   const palette = makePalette(!json && shouldColour(process.stdout, process.env, argv.color));
   const text = { ...argv, ...view, width: terminalWidth(process.stdout, process.env) };
-  const printer = new LivePrinter(process.stdout, { json, palette, text, filter, limit: argv.count });
+  const printer = new LivePrinter(process.stdout, { json, palette, text, filter, limit: argv.count, search });
   return runLive(printer, open(spec), { timeoutSeconds: argv.timeout });
 }

@@ -41,6 +41,7 @@ export function statsRecord(m: Decoded<StatsReply>): StatsRecord {
     store_dropped: n(m.store_dropped),
     store_pruned: n(m.store_pruned),
     store_written: n(m.store_written),
+    store_backlog_max: n(m.store_backlog_max),
     workers_without_events: m.workers_without_events ?? [],
     task_sent_missing: m.task_sent_missing ?? false,
     insecure: m.insecure ?? false,
@@ -77,8 +78,9 @@ function storeText(s: StatsRecord, p: Palette): string {
   if (s.store_state === 'none') return `${p.dim('memory')} (nothing kept across restarts)`;
   const state = s.store_state === 'ok' ? p.state('SUCCESS')('ok') : p.warn(s.store_state);
   const lost = s.store_dropped > 0 ? p.warn(`, ${s.store_dropped} changes could not be kept`) : '';
+  const bound = s.store_state === 'failing' && s.store_backlog_max > 0 ? ` (held, up to ${s.store_backlog_max})` : '';
   return (
-    `${s.store} (${state}): ${s.store_tasks} tasks, ${bytesText(s.store_bytes)}, ${s.store_backlog} waiting to be written${lost}, ` +
+    `${s.store} (${state}): ${s.store_tasks} tasks, ${bytesText(s.store_bytes)}, ${s.store_backlog} waiting to be written${bound}${lost}, ` +
     `${s.store_pruned} pruned by retention`
   );
 }

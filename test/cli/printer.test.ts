@@ -66,3 +66,30 @@ describe('LivePrinter: the time column never runs backwards', () => {
     expect(records.map((r) => r.timestamp)).toEqual([T0, T0 - 5]);
   });
 });
+
+describe('LivePrinter: --search', () => {
+  const filter = compileFilter({ tasks: true, workers: true });
+  const alice = task('aaaaaaaa-0000-4000-8000-000000000001', { state: 'SUCCESS', timestamp: T0, kwargs: "{'customer': 'Alice', 'invoice': 'INV-7'}" });
+  const bob = task('bbbbbbbb-0000-4000-8000-000000000002', { state: 'SUCCESS', timestamp: T0, kwargs: "{'customer': 'Bob', 'invoice': 'INV-7'}" });
+  const failed = task('cccccccc-0000-4000-8000-000000000003', { state: 'FAILURE', timestamp: T0, exception: "ValueError('alice is gone')" });
+
+  it('records from a server: only tasks with every word (any case, in name, args, kwargs, result or exception)', async () => {
+    const s = sink();
+    const printer = new LivePrinter(s, { json: true, palette: makePalette(false), text: {}, filter, search: ['alice'] });
+    for (const t of [alice, bob, failed]) printer.record(taskRecord(t, t.state, false, T0));
+    printer.record({ kind: 'worker', hostname: 'w1@h', state: 'ONLINE', timestamp: T0 } as never);
+    await printer.writer.end();
+    const got = s.out.join('').trimEnd().split('\n').map((l) => JSON.parse(l) as { kind: string; uuid?: string; hostname?: string });
+    expect(got.map((r) => r.uuid ?? r.hostname)).toEqual([alice.uuid, failed.uuid, 'w1@h']);
+    expect(printer.tasks).toBe(2);
+  });
+
+  it('changes from a broker: the same test, on the task itself', async () => {
+    const s = sink();
+    const printer = new LivePrinter(s, { json: true, palette: makePalette(false), text: {}, filter, search: ['inv', '7', 'bob'] });
+    for (const t of [alice, bob, failed]) printer.change({ kind: 'task', task: t, states: [t.state], event: null } as never);
+    await printer.writer.end();
+    const got = s.out.join('').trimEnd().split('\n').map((l) => (JSON.parse(l) as { uuid: string }).uuid);
+    expect(got).toEqual([bob.uuid]);
+  });
+});

@@ -33,6 +33,7 @@ const STATS: StatsRecord = {
   store_dropped: 0,
   store_pruned: 789,
   store_written: 4000,
+  store_backlog_max: 200_000,
   workers_without_events: [],
   task_sent_missing: false,
   insecure: false,
@@ -78,7 +79,7 @@ describe('renderStats', () => {
   it('says when there is no store, and when the store fails and changes were lost', () => {
     expect(renderStats({ ...STATS, store: 'memory', store_state: 'none' }, plain)[8]).toBe('store           memory (nothing kept across restarts)');
     expect(renderStats({ ...STATS, store_state: 'failing', store_dropped: 5, store_bytes: -1 }, plain)[8]).toBe(
-      'store           sqlite /var/lib/clearly/store.sqlite (failing): 123456 tasks, size unknown, 12 waiting to be written, 5 changes could not be kept, 789 pruned by retention',
+      'store           sqlite /var/lib/clearly/store.sqlite (failing): 123456 tasks, size unknown, 12 waiting to be written (held, up to 200000), 5 changes could not be kept, 789 pruned by retention',
     );
   });
 

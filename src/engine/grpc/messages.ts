@@ -180,6 +180,8 @@ export interface StatsReply {
   store_dropped: number;
   store_pruned: number;
   store_written: number;
+  /** Tasks held at most while the store cannot be written (`--store-backlog`); 0 without a store. */
+  store_backlog_max: number;
   /** Workers heard from that send no (task) events, as `host (task-events-off)` (state/events-status.ts). */
   workers_without_events: string[];
   /** Tasks appeared first at a worker's task-received, none by task-sent: the publishers do not send it. */

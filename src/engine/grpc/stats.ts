@@ -82,12 +82,14 @@ export interface StoreStats {
   /** -1: unknown. */
   readonly bytes: number;
   readonly backlog: number;
+  /** The most `backlog` may hold while the store fails (`--store-backlog`). */
+  readonly backlogMax: number;
   readonly dropped: number;
   readonly pruned: number;
   readonly written: number;
 }
 
-export const NO_STORE: StoreStats = { store: 'memory', state: 'none', tasks: 0, bytes: -1, backlog: 0, dropped: 0, pruned: 0, written: 0 };
+export const NO_STORE: StoreStats = { store: 'memory', state: 'none', tasks: 0, bytes: -1, backlog: 0, backlogMax: 0, dropped: 0, pruned: 0, written: 0 };
 
 /** `now`: epoch seconds. */
 export function statsReply(s: StatsSources, now: number): StatsReply {
@@ -122,6 +124,7 @@ export function statsReply(s: StatsSources, now: number): StatsReply {
     store_dropped: s.store.dropped,
     store_pruned: s.store.pruned,
     store_written: s.store.written,
+    store_backlog_max: s.store.backlogMax,
     workers_without_events: withoutEvents(s.state, now),
     task_sent_missing: taskSentMissing(s.state.publishersSent, s.state.firstReceived),
     insecure: s.security.insecure,

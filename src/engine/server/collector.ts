@@ -31,6 +31,7 @@ import { redactRow } from '../store/redact-row.js';
 import { taskFromRow, workerFromRow } from '../store/rows.js';
 import type { RetentionPolicy, Store } from '../store/store.js';
 import type { StoreUrl } from '../store/url.js';
+import { warmRows } from '../store/warm.js';
 import { StoreWriter } from '../store/writer.js';
 import { memoryHistory, storeHistory, type History } from './history.js';
 
@@ -39,6 +40,8 @@ export interface CollectorOptions {
   readonly backend: string | undefined;
   readonly store: StoreUrl;
   readonly retention: RetentionPolicy;
+  /** Tasks held while the store cannot be written (store/writer.ts; default DEFAULT_BACKLOG). */
+  readonly storeBacklog?: number;
   readonly maxTasks: number;
   readonly maxWorkers: number;
   readonly clientBuffer: number;
@@ -154,7 +157,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
   if (store === null) {
     history = memoryHistory(state, results, session.masked, GET_TASK_BACKEND_TIMEOUT_MS);
   } else {
-    writer = new StoreWriter({ store, broker: session.masked, results, log: o.log });
+    writer = new StoreWriter({ store, broker: session.masked, results, log: o.log, ...(o.storeBacklog === undefined ? {} : { maxBacklog: o.storeBacklog }) });
     history = storeHistory(state, store, writer, results, session.masked, GET_TASK_BACKEND_TIMEOUT_MS, o.redactor);
   }
   const location = store === null ? 'memory' : `${store.kind} ${store.location}`;
@@ -165,10 +168,10 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       const [size, stored] = await Promise.all([store.size(), store.counters()]);
       pruned = stored['tasks_pruned'] ?? pruned;
       const w = writer.stats;
-      storeStats = { store: location, state: w.state, tasks: size.tasks, bytes: size.bytes ?? -1, backlog: w.backlog, dropped: w.dropped, pruned, written: w.written };
+      storeStats = { store: location, state: w.state, tasks: size.tasks, bytes: size.bytes ?? -1, backlog: w.backlog, backlogMax: w.backlogMax, dropped: w.dropped, pruned, written: w.written };
     } catch {
       const w = writer.stats;
-      storeStats = { ...storeStats, store: location, state: 'failing', backlog: w.backlog, dropped: w.dropped, written: w.written };
+      storeStats = { ...storeStats, store: location, state: 'failing', backlog: w.backlog, backlogMax: w.backlogMax, dropped: w.dropped, written: w.written };
     }
   };
 
@@ -200,7 +203,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
           backend: results.masked,
           backendState: results.state,
           resultsFetched: results.fetched,
-          store: w === undefined ? storeStats : { ...storeStats, state: w.state, backlog: w.backlog, dropped: w.dropped, written: w.written },
+          store: w === undefined ? storeStats : { ...storeStats, state: w.state, backlog: w.backlog, backlogMax: w.backlogMax, dropped: w.dropped, written: w.written },
           security: o.security,
         },
         now(),
@@ -256,20 +259,26 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     },
     async start() {
       if (store !== null && writer !== null) {
-        // Oldest first, so memory's order of last change is the store's.
-        const recent = await store.recent(o.maxTasks);
-        for (let i = recent.length - 1; i >= 0; i--) state.restoreTask(taskFromRow(redactRow(recent[i]!, o.redactor)));
-        for (const w of await store.workers()) state.restoreWorker(workerFromRow(w), now());
+        // The newest tasks and those still on a worker, oldest first (store/warm.ts).
+        for (const row of await warmRows(store, o.maxTasks)) state.restoreTask(taskFromRow(redactRow(row, o.redactor)));
+        // A worker that died while the server was down: OFFLINE now, its tasks lost (and written).
+        for (const w of await store.workers()) for (const ch of state.restoreWorker(workerFromRow(w), now())) onChange(ch);
         for (const n of await store.names()) seen.add(n);
         writer.start();
         await refreshStoreStats();
         timers.push(setInterval(() => void refreshStoreStats(), STORE_STATS_EVERY_MS));
+        // A store that stays down fails every prune: said once, until one succeeds again.
+        let pruneFailing = false;
         const prune = (): void => {
           store.prune(o.retention, now()).then(
             (n) => {
+              pruneFailing = false;
               if (n > 0) o.log(`retention: pruned ${n} tasks from the store`);
             },
-            (e: unknown) => o.log(`retention: could not prune the store (${(e as Error).message})`),
+            (e: unknown) => {
+              if (!pruneFailing) o.log(`retention: could not prune the store (${(e as Error).message}); trying again every minute`);
+              pruneFailing = true;
+            },
           );
         };
         prune();

@@ -3,6 +3,9 @@
  * the store when it has one. With a store, every task query is answered by the store, after the
  * changes not yet written are flushed, so the answer is what memory would give over the whole
  * history. One task is looked up in memory first (the freshest copy), then in the store.
+ *
+ * While the store cannot be written (PostgreSQL lost, disk full: the writer is failing) or cannot
+ * answer, memory answers: it holds the newest `--max-tasks` tasks, the changes the store lacks.
  */
 import type { ResultBackend } from '../backend/results.js';
 import type { TaskMessage } from '../grpc/messages.js';
@@ -73,7 +76,12 @@ export function storeHistory(
   return {
     tasks: async (q) => {
       await writer.flush();
-      return (await store.queryTasks(storeQuery(q))).map((r) => rowMessage(r, redactor));
+      if (writer.stats.state === 'failing') return memory.tasks(q);
+      try {
+        return (await store.queryTasks(storeQuery(q))).map((r) => rowMessage(r, redactor));
+      } catch {
+        return memory.tasks(q);
+      }
     },
     task: async (uuid) => {
       const live = await memory.task(uuid);
@@ -81,7 +89,8 @@ export function storeHistory(
       // the store's row is every write of it merged, so it answers, with the whole result memory
       // may just have fetched.
       await writer.flush();
-      const row = await store.getTask(uuid);
+      if (writer.stats.state === 'failing' && live !== undefined) return live;
+      const row = await store.getTask(uuid).catch(() => null);
       if (row === null) return live;
       const stored = rowMessage(row, redactor);
       return live?.result_json !== undefined && stored.result_json === undefined ? { ...stored, result_json: live.result_json, result_source: live.result_source } : stored;

@@ -150,11 +150,23 @@ export class State {
     this.restoredTasks++;
   }
 
-  /** Puts a worker the store kept back; alive only if its heartbeat window has not run out at `now`. */
-  restoreWorker(worker: Worker, now: number): void {
+  /**
+   * Puts a worker the store kept back; alive only if its heartbeat window has not run out at
+   * `now`. One that was alive when the store last heard of it and whose window ran out since (it
+   * died while the server was down) goes OFFLINE as `expire` would make it: the tasks it left
+   * RECEIVED or STARTED (restored first) become `lost`; their changes are returned. One still in
+   * its window stays alive and `expire` decides later, as for any worker.
+   */
+  restoreWorker(worker: Worker, now: number): Change[] {
     const w = this.workerTable.get(worker.hostname) ?? this.workerTable.create(worker.hostname);
     Object.assign(w, worker);
-    if (w.alive && isExpired(w, now)) w.alive = false;
+    const out: Change[] = [];
+    if (w.alive && isExpired(w, now)) {
+      w.alive = false;
+      out.push(workerChange(w, 'OFFLINE', null));
+      this.loseTasksOf(w.hostname, now, out);
+    }
+    return out;
   }
 
   /** Forget every task and worker, and reset the eviction counters (`tasksCreated` keeps counting). */

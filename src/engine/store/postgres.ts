@@ -17,6 +17,11 @@ import type { RetentionPolicy, Store, StoreSize, WriteBatch } from './store.js';
 const ROWS_PER_STATEMENT = 2000;
 const PRUNE_CHUNK = 5_000;
 const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * A statement that has not answered in this long fails (the connection is then discarded): a
+ * database that went silent (its host gone, no reset) must not hold the writer for ever.
+ */
+const QUERY_TIMEOUT_MS = 60_000;
 const FIX = 'check the URL in --store (CLEARLY_STORE), or use --store memory or a file path';
 
 /**
@@ -67,6 +72,18 @@ const TASK_UPSERT =
   `) AS u(${TASK_INSERT_COLUMNS}, words) ` +
   `ON CONFLICT (uuid) DO UPDATE SET ${upsertSet(TASK_COLUMNS, 'postgres')}, search = tasks.search || EXCLUDED.search`;
 
+/** The rows split so that no layer holds a uuid twice, each uuid's rows in their order. */
+function layers(rows: readonly TaskRow[]): TaskRow[][] {
+  const out: TaskRow[][] = [];
+  const seen = new Map<string, number>();
+  for (const row of rows) {
+    const n = seen.get(row.uuid) ?? 0;
+    seen.set(row.uuid, n + 1);
+    (out[n] ??= []).push(row);
+  }
+  return out;
+}
+
 /** The words of a row's searchable text (name, args, kwargs, result, exception), space-separated. */
 function rowWords(r: TaskRow): string {
   return textWords([r.name, r.args, r.kwargs, r.result, r.exception].filter((x) => x !== null).join(' ')).join(' ');
@@ -81,7 +98,14 @@ export class PostgresStore implements Store {
 
   /** Connects and migrates; UnavailableError (exit 69) when the database cannot be reached. */
   static async open(url: string, masked: string): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, types: TYPES });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 4,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+      keepAlive: true,
+      types: TYPES,
+    });
     // A lost connection surfaces in the next call; an idle client's error must not crash the process.
     pool.on('error', () => {});
     const store = new PostgresStore(pool, masked);
@@ -132,6 +156,7 @@ export class PostgresStore implements Store {
 
   async write(batch: WriteBatch): Promise<void> {
     const client = await this.pool.connect();
+    let failed: Error | undefined;
     try {
       await client.query('BEGIN');
       // `seq` follows the batch's order (the order tasks last changed: "newest first" reads it),
@@ -141,13 +166,17 @@ export class PostgresStore implements Store {
         await client.query<{ s: number }>("SELECT nextval('task_seq') AS s FROM generate_series(1, $1::int)", [batch.tasks.length])
       ).rows.map((r) => Number(r.s)).sort((a, b) => a - b);
       const seqOf = new Map<TaskRow, number>(batch.tasks.map((row, i) => [row, seqs[i]!]));
-      const tasks = [...batch.tasks].sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
-      for (let i = 0; i < tasks.length; i += ROWS_PER_STATEMENT) {
-        const chunk = tasks.slice(i, i + ROWS_PER_STATEMENT);
-        // One array per column (unnest): ~41 parameters whatever the rows, parsed once.
-        const params: unknown[] = TASK_COLUMNS.map((c) => chunk.map((row) => (c === 'seq' ? seqOf.get(row) : noNul(row[c]))));
-        params.push(chunk.map((row) => noNul(rowWords(row))));
-        await client.query(TASK_UPSERT, params);
+      // One statement may not touch a row twice: a uuid's second row (an evicted task's, then the
+      // new one's) goes in the next layer, written after the first.
+      for (const layer of layers(batch.tasks)) {
+        const tasks = layer.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+        for (let i = 0; i < tasks.length; i += ROWS_PER_STATEMENT) {
+          const chunk = tasks.slice(i, i + ROWS_PER_STATEMENT);
+          // One array per column (unnest): ~41 parameters whatever the rows, parsed once.
+          const params: unknown[] = TASK_COLUMNS.map((c) => chunk.map((row) => (c === 'seq' ? seqOf.get(row) : noNul(row[c]))));
+          params.push(chunk.map((row) => noNul(rowWords(row))));
+          await client.query(TASK_UPSERT, params);
+        }
       }
       if (batch.workers.length > 0) {
         const params: unknown[] = [];
@@ -158,7 +187,7 @@ export class PostgresStore implements Store {
       if (batch.names.length > 0) {
         await client.query('INSERT INTO task_names (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING', [batch.names.map(noNul)]);
       }
-      const counters = Object.entries({ ...batch.counters, task_writes: tasks.length }).filter(([, v]) => v !== 0);
+      const counters = Object.entries({ ...batch.counters, task_writes: batch.tasks.length }).filter(([, v]) => v !== 0);
       if (counters.length > 0) {
         await client.query(
           'INSERT INTO counters (key, value) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT (key) DO UPDATE SET value = counters.value + EXCLUDED.value',
@@ -168,9 +197,11 @@ export class PostgresStore implements Store {
       await client.query('COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
+      failed = e as Error;
       throw e;
     } finally {
-      client.release();
+      // A client whose write failed may be on a dead connection: discarded, not reused.
+      client.release(failed);
     }
   }
 

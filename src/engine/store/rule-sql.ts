@@ -41,6 +41,19 @@ function finished(x: string): string {
   return `(${x}.state IN ('SUCCESS', 'FAILURE', 'REVOKED') OR (${x}.state = 'REJECTED' AND COALESCE(${x}.requeue, 0) = 0))`;
 }
 
+/** A retry of `r` at or after `f`'s finish. */
+function retryAfter(r: string, f: string): string {
+  return `(${r}.retried IS NOT NULL AND ${r}.retried >= ${f}.finished_at)`;
+}
+
+/**
+ * The row `n` saw fewer events than `t` but finishes it: a task memory forgot while it ran,
+ * whose end made a new entry counting its events from scratch.
+ */
+function closesBehind(t: string, n: string): string {
+  return `(${finished(n)} AND NOT ${finished(t)} AND NOT ${retryAfter(t, n)})`;
+}
+
 /** True when the incoming row `n` is late against the stored row `t`. */
 export function lateSql(t: string, n: string): string {
   const pairwise =
@@ -48,7 +61,6 @@ export function lateSql(t: string, n: string): string {
     `(${n}.state <> 'RETRY' AND ${t}.state <> 'RETRY' AND ${rank(`${n}.state`, `${n}.requeue`)} > ${rank(`${t}.state`, `${t}.requeue`)}))`;
   // A retry at or after a finish reopens a finished task (as in the reducer: RETRY is never late
   // then, and what follows it moves on from RETRY); nothing else does.
-  const retryAfter = (r: string, f: string): string => `(${r}.retried IS NOT NULL AND ${r}.retried >= ${f}.finished_at)`;
   return (
     `(CASE ` +
     // Ahead: its state replaces the stored one, but a finished task is never moved back by a row
@@ -56,17 +68,21 @@ export function lateSql(t: string, n: string): string {
     `WHEN ${n}.events > ${t}.events THEN (${finished(t)} AND NOT ${finished(n)} AND NOT ${retryAfter(n, t)}) ` +
     // Behind: moves no state, except a finished row over an unfinished stored task (a task heard
     // of again after memory forgot it, whose new entry counts its events from scratch).
-    `WHEN ${n}.events < ${t}.events THEN NOT (${finished(n)} AND NOT ${finished(t)} AND NOT ${retryAfter(t, n)}) ` +
+    `WHEN ${n}.events < ${t}.events THEN NOT ${closesBehind(t, n)} ` +
     `ELSE ${pairwise} END)`
   );
 }
 
-/** Celery's own lateness, for `celery_state`. */
+/**
+ * Celery's own lateness, for `celery_state`: a row behind is late, except one that closes the
+ * task (as for `state`), which Celery's precedence judges as it would the event, so a task memory
+ * forgot while it ran ends in the `celery_state` a reducer that never forgot reaches.
+ */
 function celeryLateSql(t: string, n: string): string {
-  return (
-    `(${n}.events < ${t}.events OR (${n}.events = ${t}.events AND ${n}.celery_state <> 'RETRY' AND ${t}.celery_state <> 'RETRY' AND ` +
-    `${precedence(`${n}.celery_state`)} > ${precedence(`${t}.celery_state`)}))`
-  );
+  const pairwise =
+    `(${n}.celery_state <> 'RETRY' AND ${t}.celery_state <> 'RETRY' AND ` +
+    `${precedence(`${n}.celery_state`)} > ${precedence(`${t}.celery_state`)})`;
+  return `((${n}.events < ${t}.events AND (NOT ${closesBehind(t, n)} OR ${pairwise})) OR (${n}.events = ${t}.events AND ${pairwise}))`;
 }
 
 /** Columns the rule decides: they keep the stored value when the incoming row is late. */

@@ -65,6 +65,8 @@ function prepareFile(path: string): void {
   try {
     closeSync(openSync(path, 'wx', 0o600));
   } catch (e) {
+    // Another server sharing the file made it a moment ago: it is new and empty, or SQLite's now.
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
     throw cannotCreate(path, e);
   }
 }
@@ -117,8 +119,17 @@ export class SqliteDb {
     this.seq = Number((this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM tasks').get() as { s: number }).s);
   }
 
-  /** Brings the schema to SCHEMA_VERSION; refuses a file that is not clearly's or is newer. */
+  /**
+   * Brings the schema to SCHEMA_VERSION; refuses a file that is not clearly's or is newer. Under
+   * the write lock from the first look (BEGIN IMMEDIATE, waiting out the busy timeout): two
+   * servers starting on one new file at once would otherwise both find no schema and both create
+   * it (the second failing on "table clearly_meta already exists").
+   */
   private migrate(): void {
+    this.db.transaction(() => this.migrateLocked()).immediate();
+  }
+
+  private migrateLocked(): void {
     const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'clearly_meta'").get() !== undefined;
     let version = 0;
     if (hasMeta) {
@@ -137,10 +148,8 @@ export class SqliteDb {
       );
     }
     if (version === SCHEMA_VERSION) return;
-    this.db.transaction(() => {
-      for (let v = version + 1; v <= SCHEMA_VERSION; v++) for (const sql of MIGRATIONS.sqlite[v - 1] ?? []) this.db.exec(sql);
-      for (const sql of markStatements('sqlite', SCHEMA_VERSION)) this.db.exec(sql);
-    })();
+    for (let v = version + 1; v <= SCHEMA_VERSION; v++) for (const sql of MIGRATIONS.sqlite[v - 1] ?? []) this.db.exec(sql);
+    for (const sql of markStatements('sqlite', SCHEMA_VERSION)) this.db.exec(sql);
   }
 
   private stmt(sql: string): Database.Statement {

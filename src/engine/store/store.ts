@@ -9,6 +9,10 @@ import type { StoreQuery } from './query.js';
 import type { TaskRow, WorkerRow } from './rows.js';
 
 export interface WriteBatch {
+  /**
+   * Upserted in this order. A uuid may come more than once (a task memory evicted and heard of
+   * again: the evicted object's row first): each is merged by the state rule in turn.
+   */
   readonly tasks: readonly TaskRow[];
   readonly workers: readonly WorkerRow[];
   readonly names: readonly string[];

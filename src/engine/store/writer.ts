@@ -4,9 +4,15 @@
  * rows (one per task, however many events it had) and go to the store in one batch, off the event
  * path. A SIGKILL loses at most that window; the tasks involved are re-learned from later events.
  *
+ * A task memory evicted and then heard of again (a burst larger than `--max-tasks`) is a new
+ * object holding only its later events' fields: the evicted object's row is written first, in the
+ * same batch, so the store's upsert merges the two (rule-sql.ts) and nothing the first one knew is
+ * lost. So a batch may hold a uuid more than once (in order; the store writes them in turn).
+ *
  * When the store fails (PostgreSQL down, disk full) the rows wait, coalesced per task, up to
  * `maxBacklog` tasks; writing is retried with backoff and the first failure and the recovery are
- * said once. Past the bound the oldest waiting rows are dropped and counted (`stats` says so).
+ * said once. Past the bound the oldest waiting rows are dropped, counted (`stats` says so) and
+ * said once.
  */
 import type { ResultBackend } from '../backend/results.js';
 import { backoffMs } from '../broker/source.js';
@@ -32,24 +38,39 @@ export interface WriterStats {
   readonly dropped: number;
   /** Task rows written since start. */
   readonly written: number;
+  /** The most tasks held while the store fails. */
+  readonly backlogMax: number;
   readonly state: 'ok' | 'failing';
 }
 
 export const DEFAULT_BACKLOG = 200_000;
 
+/** A task's rows waiting to be written, in order, and the object the last one was taken from. */
+interface Pending {
+  rows: TaskRow[];
+  from: Task;
+}
+
+/** Rows kept per task while the store fails (each a different object memory let go of). */
+const MAX_ROWS_PER_TASK = 4;
+
 export class StoreWriter {
   private dirty = new Map<string, Task>();
+  /** Objects a dirty task replaced before they were written (memory evicted them), oldest first. */
+  private replaced = new Map<string, Task[]>();
   private dirtyWorkers = new Map<string, Worker>();
   private names = new Set<string>();
   private counters: Record<string, number> = {};
-  /** Rows a failed write left, by uuid (newer rows replace them). */
-  private held = new Map<string, TaskRow>();
+  /** Rows a failed write left, by uuid (a newer row of the same object replaces its last). */
+  private held = new Map<string, Pending>();
   private heldWorkers = new Map<string, WorkerRow>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | null = null;
   private failures = 0;
   private retryAt = 0;
   private dropped = 0;
+  /** `dropped` when the current failure began (the recovery says how many it cost). */
+  private droppedBefore = 0;
   private written = 0;
   private readonly intervalMs: number;
   private readonly maxBacklog: number;
@@ -67,10 +88,21 @@ export class StoreWriter {
     this.timer.unref();
   }
 
-  /** Per change: a map insert, nothing else. */
+  /** Per change: a map insert (a delete first when the task changed already in this window). */
   onChange(change: Change): void {
     if (change.kind === 'task') {
-      this.dirty.set(change.task.uuid, change.task);
+      const uuid = change.task.uuid;
+      const before = this.dirty.get(uuid);
+      if (before !== undefined) {
+        if (before !== change.task) {
+          const list = this.replaced.get(uuid);
+          if (list === undefined) this.replaced.set(uuid, [before]);
+          else list.push(before);
+        }
+        // Last changed last: the batch's order (the store's `seq`) is memory's order of last change.
+        this.dirty.delete(uuid);
+      }
+      this.dirty.set(uuid, change.task);
       const name = change.task.name;
       if (name !== null) this.names.add(name);
     } else {
@@ -88,6 +120,7 @@ export class StoreWriter {
       backlog: this.dirty.size + this.held.size,
       dropped: this.dropped,
       written: this.written,
+      backlogMax: this.maxBacklog,
       state: this.failures > 0 ? 'failing' : 'ok',
     };
   }
@@ -102,7 +135,9 @@ export class StoreWriter {
       this.hold(this.takeRows());
       return;
     }
-    const { tasks, workers } = this.takeRows();
+    const taken = this.takeRows();
+    const { workers } = taken;
+    const tasks = rowsOf(taken.tasks);
     const names = [...this.names];
     const counters = this.counters;
     if (tasks.length === 0 && workers.length === 0 && names.length === 0 && Object.keys(counters).length === 0) return;
@@ -111,16 +146,24 @@ export class StoreWriter {
     this.writing = this.o.store.write({ tasks, workers, names, counters }).then(
       () => {
         this.written += tasks.length;
-        if (this.failures > 0) this.o.log(`the store ${this.o.store.location} is writable again; wrote what was held`);
+        if (this.failures > 0) {
+          const lost = this.dropped - this.droppedBefore;
+          const cost = lost === 0 ? '' : `; ${lost} task ${lost === 1 ? 'change' : 'changes'} could not be kept (stats: store_dropped)`;
+          this.o.log(`the store ${this.o.store.location} is writable again; wrote what was held${cost}`);
+        }
         this.failures = 0;
       },
       (e: unknown) => {
         if (this.failures === 0) {
-          this.o.log(`cannot write to the store ${this.o.store.location} (${(e as Error).message}); holding changes and retrying`);
+          this.droppedBefore = this.dropped;
+          this.o.log(
+            `cannot write to the store ${this.o.store.location} (${(e as Error).message}); ` +
+              `holding changes (up to ${this.maxBacklog} tasks) and retrying`,
+          );
         }
         this.failures++;
         this.retryAt = Date.now() + backoffMs(this.failures);
-        this.hold({ tasks, workers });
+        this.hold(taken);
         for (const n of names) this.names.add(n);
         for (const [k, v] of Object.entries(counters)) this.count(k, v);
       },
@@ -135,6 +178,7 @@ export class StoreWriter {
   /** Forgets everything not yet written (`reset`). */
   clear(): void {
     this.dirty.clear();
+    this.replaced.clear();
     this.dirtyWorkers.clear();
     this.held.clear();
     this.heldWorkers.clear();
@@ -145,35 +189,80 @@ export class StoreWriter {
   /** Stops the timer and writes what is left (bounded by the caller's timeout). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    this.failures = 0;
+    this.retryAt = 0; // whatever the backoff
     await this.flush();
   }
 
-  /** The dirty tasks as rows (snapshots: the tasks change after this), plus what was held. */
-  private takeRows(): { tasks: TaskRow[]; workers: WorkerRow[] } {
-    const rows = this.held;
+  /** The dirty tasks as rows (snapshots: the tasks change after this), after what was held. */
+  private takeRows(): { tasks: Map<string, Pending>; workers: WorkerRow[] } {
+    const tasks = this.held;
     this.held = new Map();
-    for (const [uuid, task] of this.dirty) rows.set(uuid, taskRow(task, this.o.broker, this.o.results.get(uuid)));
+    const add = (task: Task): void => {
+      const row = taskRow(task, this.o.broker, this.o.results.get(task.uuid));
+      const p = tasks.get(task.uuid);
+      if (p === undefined) tasks.set(task.uuid, { rows: [row], from: task });
+      else {
+        // A newer snapshot of the same object knows all the older one did; another object does not.
+        if (p.from === task) p.rows[p.rows.length - 1] = row;
+        else p.rows.push(row);
+        p.from = task;
+        tasks.delete(task.uuid); // newest last: what waited longest is dropped first
+        tasks.set(task.uuid, p);
+      }
+    };
+    for (const [uuid, task] of this.dirty) {
+      for (const old of this.replaced.get(uuid) ?? []) add(old);
+      add(task);
+    }
     this.dirty = new Map();
+    this.replaced = new Map();
     const workers = this.heldWorkers;
     this.heldWorkers = new Map();
     for (const [host, w] of this.dirtyWorkers) workers.set(host, workerRow(w, this.o.broker));
     this.dirtyWorkers = new Map();
-    return { tasks: [...rows.values()], workers: [...workers.values()] };
+    return { tasks, workers: [...workers.values()] };
   }
 
-  private hold(rows: { tasks: TaskRow[]; workers: WorkerRow[] }): void {
-    for (const r of rows.tasks) {
-      this.held.delete(r.uuid);
-      this.held.set(r.uuid, r);
+  private hold(rows: { tasks: Map<string, Pending>; workers: WorkerRow[] }): void {
+    // What was taken goes back first (nothing else is held while rows are out being written).
+    const merged = rows.tasks;
+    for (const [uuid, p] of this.held) {
+      const q = merged.get(uuid);
+      if (q === undefined) merged.set(uuid, p);
+      else {
+        q.rows.push(...p.rows);
+        q.from = p.from;
+      }
     }
+    this.held = merged;
     for (const w of rows.workers) this.heldWorkers.set(w.hostname, w);
+    const before = this.dropped;
+    for (const p of this.held.values()) {
+      const extra = p.rows.length - MAX_ROWS_PER_TASK;
+      if (extra > 0) {
+        p.rows.splice(0, extra);
+        this.dropped += extra;
+      }
+    }
     // Oldest first (Map keeps insertion order): what is dropped is what waited longest.
     let over = this.held.size - this.maxBacklog;
-    for (const uuid of this.held.keys()) {
+    for (const [uuid, p] of this.held) {
       if (over-- <= 0) break;
       this.held.delete(uuid);
-      this.dropped++;
+      this.dropped += p.rows.length;
+    }
+    if (this.dropped > before && before === this.droppedBefore) {
+      this.o.log(
+        `the store's backlog is full (${this.maxBacklog} tasks, --store-backlog): the oldest changes could not be kept ` +
+          '(counted in stats as store_dropped)',
+      );
     }
   }
+}
+
+/** The rows of a batch in write order: each task's rows in turn (a uuid twice for a replaced object). */
+function rowsOf(tasks: Map<string, Pending>): TaskRow[] {
+  const out: TaskRow[] = [];
+  for (const p of tasks.values()) out.push(...p.rows);
+  return out;
 }

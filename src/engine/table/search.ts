@@ -11,3 +11,12 @@ export function searchWords(text: string): string[] {
 export function textWords(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
+
+/**
+ * Whether every one of `words` (searchWords) is a word of these texts together: what a task
+ * passes `--search` by, in memory and in `watch` (the stores ask their full-text indexes).
+ */
+export function hasAllWords(words: readonly string[], texts: readonly (string | null)[]): boolean {
+  const have = new Set(textWords(texts.filter((x) => x !== null).join(' ')));
+  return words.every((w) => have.has(w));
+}

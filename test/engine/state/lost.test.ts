@@ -163,4 +163,49 @@ describe('events off, as the reducer sees it', () => {
     expect(taskSentMissing(0, 3)).toBe(true);
     expect(taskSentMissing(0, 2)).toBe(false);
   });
+
+  describe('after a restart from the store', () => {
+    /** What a store kept of `cluster()`: its tasks and workers, put back into a fresh State. */
+    function restored(at: number): { s: State; out: Change[] } {
+      const old = cluster();
+      const s = new State({ maxTasks: 100, maxWorkers: 10 });
+      for (const t of [...old.tasks()].reverse()) s.restoreTask({ ...t });
+      const out: Change[] = [];
+      for (const w of old.workers()) out.push(...s.restoreWorker({ ...w }, at));
+      return { s, out };
+    }
+
+    it('a worker that died while the server was down (window ran out) goes OFFLINE and its tasks lost, as changes', () => {
+      // Both workers last heard at 101, freq 2: their window ends at 105.
+      const { s, out } = restored(200);
+      expect(brief(out)).toEqual([
+        'worker:w1@host:OFFLINE', 'task:a:STARTED:lost', 'task:b:RECEIVED:lost',
+        'worker:w2@host:OFFLINE', 'task:d:STARTED:lost',
+      ]);
+      expect(s.getTask('a')).toMatchObject({ state: 'STARTED', lost: true, lostAt: 200 });
+      expect(s.getWorker('w1@host')?.alive).toBe(false);
+      for (const u of ['c', 'e']) expect(s.getTask(u)).toMatchObject({ lost: false });
+    });
+
+    it('a worker still in its window stays alive; the expiry after the restart loses its tasks', () => {
+      const { s, out } = restored(103);
+      expect(out).toEqual([]);
+      expect(s.getWorker('w1@host')?.alive).toBe(true);
+      expect(s.getTask('a')).toMatchObject({ lost: false });
+      expect(brief(s.expire(106))).toEqual([
+        'worker:w1@host:OFFLINE', 'task:a:STARTED:lost', 'task:b:RECEIVED:lost',
+        'worker:w2@host:OFFLINE', 'task:d:STARTED:lost',
+      ]);
+    });
+
+    it('a worker already OFFLINE in the store changes nothing (its tasks were marked when it went)', () => {
+      const old = cluster();
+      old.apply(wev('offline', 5), 102.5);
+      const s = new State({ maxTasks: 100, maxWorkers: 10 });
+      for (const t of [...old.tasks()].reverse()) s.restoreTask({ ...t });
+      const out = [...old.workers()].flatMap((w) => s.restoreWorker({ ...w }, 300));
+      expect(brief(out)).toEqual(['worker:w2@host:OFFLINE', 'task:d:STARTED:lost']);
+      expect(s.getTask('a')).toMatchObject({ lost: true, lostAt: 102.5 });
+    });
+  });
 });

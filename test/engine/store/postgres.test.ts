@@ -124,6 +124,25 @@ describe('opening', () => {
     }
   });
 
+  it('refuses a database written by a newer clearly (its schema version), and leaves it as it was', async () => {
+    const newer = await createTestDatabase('newer');
+    try {
+      await (await PostgresStore.open(newer.url, 'postgres://x/newer')).close();
+      const c = new pg.Client({ connectionString: newer.url });
+      await c.connect();
+      await c.query("UPDATE clearly_meta SET value = '99' WHERE key = 'schema_version'");
+      const e = await PostgresStore.open(newer.url, 'postgres://x/newer').catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(StoreError);
+      expect((e as StoreError).exitCode).toBe(65);
+      expect((e as Error).message).toMatch(/postgres:\/\/x\/newer was written by a newer clearly \(store schema 99, this one knows up to \d+\): upgrade clearly/);
+      const meta = await c.query<{ value: string }>("SELECT value FROM clearly_meta WHERE key = 'schema_version'");
+      expect(meta.rows[0]?.value).toBe('99');
+      await c.end();
+    } finally {
+      await newer.drop();
+    }
+  });
+
   it('a database that does not exist: the error says how to create it (clearly makes only its tables)', async () => {
     const url = new URL(POSTGRES_ADMIN);
     url.pathname = `/clearly_test_missing_${process.pid}`;
@@ -152,5 +171,23 @@ describe('lost tasks', () => {
     expect(r.behind).toMatchObject({ lost: 1, lost_at: 5.5 });
     expect(r.cleared).toMatchObject({ state: 'STARTED', worker: 'w2@h', lost: 0, lost_at: null });
     expect(r.listedAfter).toEqual([]);
+  });
+});
+
+describe('one batch holding a uuid twice (a task memory evicted and heard of again)', () => {
+  it('writes both in turn: the new entry finishes the task, the evicted one\'s fields stay', async () => {
+    
+    const old = newTask('twice-1');
+    applyTaskEvent(old, ev('twice-1', 'received', 5, { name: 'a.b', args: '(1,)', routing_key: 'q1' }));
+    applyTaskEvent(old, ev('twice-1', 'started', 6));
+    const again = newTask('twice-1');
+    applyTaskEvent(again, ev('twice-1', 'succeeded', 7, { name: undefined, result: '2' }));
+    const other = newTask('twice-2');
+    applyTaskEvent(other, ev('twice-2', 'received', 5, { name: 'c.d' }));
+    await store.write({ tasks: [taskRow(old, 'b', undefined), taskRow(other, 'b', undefined), taskRow(again, 'b', undefined)], ...noWrites });
+    const row = await store.getTask('twice-1');
+    expect(row).toMatchObject({ state: 'SUCCESS', celery_state: 'SUCCESS', name: 'a.b', args: '(1,)', routing_key: 'q1', result: '2', started: 6, succeeded: 7 });
+    expect((await store.getTask('twice-2'))?.state).toBe('RECEIVED');
+    
   });
 });

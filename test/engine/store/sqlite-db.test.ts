@@ -46,6 +46,26 @@ describe('opening', () => {
     }
   });
 
+  it('refuses a corrupt store (an SQLite header, then garbage) with exit 65, and leaves it as it was', () => {
+    const path = join(dir, 'corrupt.sqlite');
+    fresh('corrupt.sqlite').close();
+    const good = readFileSync(path);
+    // Keep the 100-byte header, scramble the rest of the first page and every page after it.
+    const bad = Buffer.from(good);
+    for (let i = 100; i < bad.length; i++) bad[i] = (i * 131 + 7) & 0xff;
+    writeFileSync(path, bad);
+    let error: unknown;
+    try {
+      new SqliteDb(path);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).exitCode).toBe(65);
+    expect((error as Error).message).toMatch(/corrupt\.sqlite is corrupt or not a clearly store.*--store/);
+    expect(readFileSync(path).equals(bad)).toBe(true);
+  });
+
   it("refuses another program's SQLite file, and one from a newer clearly", () => {
     const other = join(dir, 'other.sqlite');
     const db = new Database(other);
@@ -181,7 +201,13 @@ describe('the state rule across an eviction and a missed final event', () => {
     const again = newTask('t2');
     applyTaskEvent(again, ev('t2', 'succeeded', 9, { result: "'ok'" }));
     db.write({ tasks: [taskRow(again, 'b', undefined)], ...noWrites });
-    expect(db.getTask('t2')).toMatchObject({ state: 'SUCCESS', name: 'shop.email', routing_key: 'email', started: 3, succeeded: 9, result: "'ok'" });
+    // Celery's own state too: a reducer that never forgot t2 reaches SUCCESS (no `celery_state` differs).
+    expect(db.getTask('t2')).toMatchObject({ state: 'SUCCESS', celery_state: 'SUCCESS', name: 'shop.email', routing_key: 'email', started: 3, succeeded: 9, result: "'ok'" });
+    // A row behind that does not finish it moves neither (an older snapshot of another server).
+    const behind = newTask('t2');
+    applyTaskEvent(behind, ev('t2', 'received', 2));
+    db.write({ tasks: [taskRow(behind, 'b', undefined)], ...noWrites });
+    expect(db.getTask('t2')).toMatchObject({ state: 'SUCCESS', celery_state: 'SUCCESS' });
     db.close();
   });
 
@@ -254,5 +280,23 @@ describe('lost tasks (schema version 2)', () => {
     db.close();
     const version = new Database(path).prepare("SELECT value FROM clearly_meta WHERE key = 'schema_version'").get() as { value: string };
     expect(version.value).toBe('2');
+  });
+});
+
+describe('one batch holding a uuid twice (a task memory evicted and heard of again)', () => {
+  it('writes both in turn: the new entry finishes the task, the evicted one\'s fields stay', () => {
+    const db = fresh('twice.sqlite');
+    const old = newTask('twice-1');
+    applyTaskEvent(old, ev('twice-1', 'received', 5, { name: 'a.b', args: '(1,)', routing_key: 'q1' }));
+    applyTaskEvent(old, ev('twice-1', 'started', 6));
+    const again = newTask('twice-1');
+    applyTaskEvent(again, ev('twice-1', 'succeeded', 7, { name: undefined, result: '2' }));
+    const other = newTask('twice-2');
+    applyTaskEvent(other, ev('twice-2', 'received', 5, { name: 'c.d' }));
+    db.write({ tasks: [taskRow(old, 'b', undefined), taskRow(other, 'b', undefined), taskRow(again, 'b', undefined)], ...noWrites });
+    const row = db.getTask('twice-1');
+    expect(row).toMatchObject({ state: 'SUCCESS', celery_state: 'SUCCESS', name: 'a.b', args: '(1,)', routing_key: 'q1', result: '2', started: 6, succeeded: 7 });
+    expect((db.getTask('twice-2'))?.state).toBe('RECEIVED');
+    db.close();
   });
 });

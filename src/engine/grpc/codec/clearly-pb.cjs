@@ -2859,6 +2859,7 @@ $root.clearly = (function() {
             StatsReply.prototype.store_dropped = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
             StatsReply.prototype.store_pruned = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
             StatsReply.prototype.store_written = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            StatsReply.prototype.store_backlog_max = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
             StatsReply.prototype.insecure = false;
             StatsReply.prototype.redact = "";
             StatsReply.prototype.tls = false;
@@ -2933,6 +2934,8 @@ $root.clearly = (function() {
                     writer.uint32(368).uint64(message.store_pruned);
                 if (message.store_written != null && Object.hasOwnProperty.call(message, "store_written"))
                     writer.uint32(376).uint64(message.store_written);
+                if (message.store_backlog_max != null && Object.hasOwnProperty.call(message, "store_backlog_max"))
+                    writer.uint32(384).uint64(message.store_backlog_max);
                 if (message.workers_without_events != null && message.workers_without_events.length)
                     for (var i = 0; i < message.workers_without_events.length; ++i)
                         writer.uint32(482).string(message.workers_without_events[i]);
@@ -3082,6 +3085,10 @@ $root.clearly = (function() {
                         }
                     case 47: {
                             message.store_written = reader.uint64();
+                            break;
+                        }
+                    case 48: {
+                            message.store_backlog_max = reader.uint64();
                             break;
                         }
                     case 70: {
@@ -3315,6 +3322,15 @@ $root.clearly = (function() {
                         message.store_written = object.store_written;
                     else if (typeof object.store_written === "object")
                         message.store_written = new $util.LongBits(object.store_written.low >>> 0, object.store_written.high >>> 0).toNumber(true);
+                if (object.store_backlog_max != null)
+                    if ($util.Long)
+                        message.store_backlog_max = $util.Long.fromValue(object.store_backlog_max, true);
+                    else if (typeof object.store_backlog_max === "string")
+                        message.store_backlog_max = parseInt(object.store_backlog_max, 10);
+                    else if (typeof object.store_backlog_max === "number")
+                        message.store_backlog_max = object.store_backlog_max;
+                    else if (typeof object.store_backlog_max === "object")
+                        message.store_backlog_max = new $util.LongBits(object.store_backlog_max.low >>> 0, object.store_backlog_max.high >>> 0).toNumber(true);
                 if (object.insecure != null)
                     message.insecure = Boolean(object.insecure);
                 if (object.redact != null)
@@ -3446,6 +3462,11 @@ $root.clearly = (function() {
                         object.store_written = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
                     } else
                         object.store_written = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    if ($util.Long) {
+                        var long = new $util.Long(0, 0, true);
+                        object.store_backlog_max = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.store_backlog_max = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
                     object.task_sent_missing = false;
                     object.insecure = false;
                     object.redact = "";
@@ -3598,6 +3619,13 @@ $root.clearly = (function() {
                         object.store_written = options.longs === String ? String(message.store_written) : message.store_written;
                     else
                         object.store_written = options.longs === String ? $util.Long.prototype.toString.call(message.store_written) : options.longs === Number ? new $util.LongBits(message.store_written.low >>> 0, message.store_written.high >>> 0).toNumber(true) : message.store_written;
+                if (message.store_backlog_max != null && Object.hasOwnProperty.call(message, "store_backlog_max"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.store_backlog_max = typeof message.store_backlog_max === "number" ? BigInt(message.store_backlog_max) : $util.Long.fromBits(message.store_backlog_max.low >>> 0, message.store_backlog_max.high >>> 0, true).toBigInt();
+                    else if (typeof message.store_backlog_max === "number")
+                        object.store_backlog_max = options.longs === String ? String(message.store_backlog_max) : message.store_backlog_max;
+                    else
+                        object.store_backlog_max = options.longs === String ? $util.Long.prototype.toString.call(message.store_backlog_max) : options.longs === Number ? new $util.LongBits(message.store_backlog_max.low >>> 0, message.store_backlog_max.high >>> 0).toNumber(true) : message.store_backlog_max;
                 if (message.workers_without_events && message.workers_without_events.length) {
                     object.workers_without_events = [];
                     for (var j = 0; j < message.workers_without_events.length; ++j)

@@ -388,6 +388,7 @@ export namespace clearly {
             store_dropped?: (number|null);
             store_pruned?: (number|null);
             store_written?: (number|null);
+            store_backlog_max?: (number|null);
             insecure?: (boolean|null);
             redact?: (string|null);
             tls?: (boolean|null);
@@ -426,6 +427,7 @@ export namespace clearly {
             public store_dropped: number;
             public store_pruned: number;
             public store_written: number;
+            public store_backlog_max: number;
             public insecure: boolean;
             public redact: string;
             public tls: boolean;

@@ -44,8 +44,9 @@ export function taskNameRecord(r: NameRow): TaskNameRecord {
   };
 }
 
-/** 0.4ms, 12ms, 1.25s, 3m04s. */
+/** 0ms, 0.4ms, 12ms, 1.25s, 3m04s (nothing under 0.05 ms reads as a made-up 0.0ms). */
 export function humanMs(v: number): string {
+  if (v < 0.05) return '0ms';
   if (v < 1) return `${v.toFixed(1)}ms`;
   if (v < 1000) return `${Math.round(v)}ms`;
   if (v < 60_000) return `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)}s`;

@@ -18,6 +18,8 @@ describe('stats --by-name text', () => {
   });
   it('human milliseconds', () => {
     expect([humanMs(0.25), humanMs(999.4), humanMs(1000), humanMs(12_340), humanMs(61_000)]).toEqual(['0.3ms', '999ms', '1.00s', '12.3s', '1m01s']);
+    // A leg with no wait at all (a worker idle when the task came) is 0ms, as 2ms is 2ms.
+    expect([humanMs(0), humanMs(0.04), humanMs(0.05)]).toEqual(['0ms', '0ms', '0.1ms']);
   });
 });
 

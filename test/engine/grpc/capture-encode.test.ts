@@ -113,9 +113,12 @@ describe('encodeCaptureItemFast: same bytes as protobufjs', () => {
     // Key 65 << 3 | 2 = 522 = varint 8a 04, then the length and the text.
     expect(bytes.toString('hex')).toContain('8a0404' + Buffer.from('g-65').toString('hex'));
     const back = decodeCaptureItem(bytes);
-    expect(back.task?.group_id).toBe('g-65');
-    expect(taskRecordFromMessage(back.task!).group).toBe('g-65');
-    expect(taskRecordFromMessage(decodeCaptureItem(expectSameBytes({ task: { uuid: 'v', state: 'PENDING', timestamp: 1 } })).task!).group).toBeNull();
+    if (back.item !== 'task') throw new Error(`expected a task item, got ${back.item}`);
+    expect(back.task.group_id).toBe('g-65');
+    expect(taskRecordFromMessage(back.task).group).toBe('g-65');
+    const none = decodeCaptureItem(expectSameBytes({ task: { uuid: 'v', state: 'PENDING', timestamp: 1 } }));
+    if (none.item !== 'task') throw new Error(`expected a task item, got ${none.item}`);
+    expect(taskRecordFromMessage(none.task).group).toBeNull();
   });
 
   it('writes Missed, with and without a count', () => {

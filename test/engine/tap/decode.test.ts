@@ -190,9 +190,11 @@ describe('protocol 1 and junk', () => {
     expect(nullSet.ok && nullSet.event.group).toBeNull();
     const noSet = decodeTapped(raw({ task: 'old.task', id: 'v1-a', args: [], kwargs: {} }), 5);
     expect(noSet.ok && noSet.event.group).toBeUndefined();
-    // A protocol-1 body's `group` key is not protocol 1's field: only `taskset` counts.
-    const wrong = decodeTapped(raw({ task: 'old.task', id: 'v1-w', args: [], kwargs: {}, group: 'nope' }), 5);
-    expect(wrong.ok && wrong.event.group).toBeUndefined();
+    // Celery 4+ writes both (the same id); its worker takes taskset when there is one, else group.
+    const both = decodeTapped(raw({ task: 'old.task', id: 'v1-b', args: [], kwargs: {}, group: 'from-group', taskset: 'from-taskset' }), 5);
+    expect(both.ok && both.event.group).toBe('from-taskset');
+    const groupOnly = decodeTapped(raw({ task: 'old.task', id: 'v1-o', args: [], kwargs: {}, group: 'g-only' }), 5);
+    expect(groupOnly.ok && groupOnly.event.group).toBe('g-only');
   });
 
   it('a message that is not a task, or not JSON without headers, is a decode error', () => {

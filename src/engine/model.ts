@@ -101,18 +101,21 @@ export interface Task {
 
 /**
  * What a tapped task message adds: the whole args and kwargs as the message's JSON (Python's
- * dialect), which win over the events' cut repr; and a body clearly does not decode
- * (`<pickle, N bytes>`).
+ * dialect), which win over the events' cut repr; a body clearly does not decode
+ * (`<pickle, N bytes>`); and the id of the group (or chord header) the task belongs to, which no
+ * event carries (protocol 2's `group` header, protocol 1's `taskset`). Here rather than on Task:
+ * only tapped tasks can have one, so an untapped task pays nothing for it.
  */
 export interface Tapped {
   argsJson: string | null;
   kwargsJson: string | null;
   body: string | null;
+  group: string | null;
 }
 
 /** The tap's fields of a task, made on first use. */
 export function tappedOf(task: Task): Tapped {
-  return (task.tapped ??= { argsJson: null, kwargsJson: null, body: null });
+  return (task.tapped ??= { argsJson: null, kwargsJson: null, body: null, group: null });
 }
 
 export type WorkerStatus = 'ONLINE' | 'OFFLINE' | 'HEARTBEAT';

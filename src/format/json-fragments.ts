@@ -197,10 +197,13 @@ function dates(r: TaskFields): string {
 }
 
 const TIME_KEYS = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'] as const;
-/** TIME_TAILS[i]: the state times from the i-th on (none for i = 8), all null, and the closing brace. */
-const TIME_TAILS = [...TIME_KEYS, ''].map((_, i) => TIME_KEYS.slice(i).map((k) => `,"${k}":null`).join('') + '}');
+/**
+ * TIME_TAILS[i]: the state times from the i-th on (none for i = 8), all null, then `group` (null:
+ * only a tapped task has one, and those take JSON.stringify's way, record-json.ts) and the closing brace.
+ */
+const TIME_TAILS = [...TIME_KEYS, ''].map((_, i) => TIME_KEYS.slice(i).map((k) => `,"${k}":null`).join('') + ',"group":null}');
 
-/** sent … rejected: the trailing nulls (most of them, on most records) as one constant. */
+/** sent … rejected (and a null group): the trailing nulls (most of them, on most records) as one constant. */
 export function times(r: TaskFields): string {
   const last =
     r.rejected !== null ? 7

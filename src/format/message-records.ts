@@ -56,9 +56,9 @@ function taskOf(m: Decoded<TaskMessage>): Task {
     lost: m.lost === true,
     lostAt: m.lost === true ? orNull(m.lost_at) : null,
     tapped:
-      m.args_json === undefined && m.kwargs_json === undefined && m.body === undefined
+      m.args_json === undefined && m.kwargs_json === undefined && m.body === undefined && m.group_id === undefined
         ? null
-        : { argsJson: orNull(m.args_json), kwargsJson: orNull(m.kwargs_json), body: orNull(m.body) },
+        : { argsJson: orNull(m.args_json), kwargsJson: orNull(m.kwargs_json), body: orNull(m.body), group: orNull(m.group_id) },
   };
 }
 

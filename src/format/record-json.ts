@@ -78,10 +78,12 @@ export const TASK_RECORD_KEYS = [
   'retried',
   'revoked',
   'rejected',
+  'group',
 ] as const satisfies ReadonlyArray<keyof TaskRecord>;
 
 function taskRecordBytes(r: TaskRecord): string {
-  if (r.body !== undefined) return utf8Bytes(JSON.stringify(r));
+  // A tapped task's group or body: the plain way (rare), as taskJsonBytes does for tapped tasks.
+  if (r.body !== undefined || r.group !== null) return utf8Bytes(JSON.stringify(r));
   status.irregular = false;
   const lost = r.lost === true ? (r.lost_at ?? null) : undefined;
   let text = line(r, r.state, r.timestamp, r.generated, recordOutcome(r), r.celery_state, lost, r.broker);

@@ -56,6 +56,8 @@ export interface TaskRecord {
   retried: number | null;
   revoked: number | null;
   rejected: number | null;
+  /** The group (or chord header) the task was sent in: only a tapped task message says (null: none or unknown). */
+  group: string | null;
   /** The state Celery's own State would hold, only when it differs from `state` (README). */
   celery_state?: TaskState;
   /** Only on a lost task (its worker went offline while it was on it): true, and since when. */
@@ -216,6 +218,7 @@ export function taskRecord(
     retried: task.retried,
     revoked: task.revoked,
     rejected: task.rejected,
+    group: task.tapped?.group ?? null,
   };
   const celery = celeryStateOf(task, state);
   if (celery !== undefined) record.celery_state = celery;

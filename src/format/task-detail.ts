@@ -51,6 +51,7 @@ export function renderTaskDetail(r: TaskRecord, p: Palette, width?: number): str
   if (r.expires !== null) detail('expires', r.expires);
   if (r.parent_id !== null) detail('parent', p.uuid(r.parent_id));
   if (r.root_id !== null && r.root_id !== r.uuid) detail('root', p.uuid(r.root_id));
+  if (r.group !== null) detail('group', p.uuid(r.group));
   if (r.client !== null) detail('sent by', r.client);
   return lines.join('\n');
 }

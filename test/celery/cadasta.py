@@ -12,6 +12,10 @@ CADASTA_MONITOR_QUEUE (unique names per test run).
   python3 cadasta.py publish-v1 the 5 KB task in Celery's message protocol 1 (everything in the
                                body); print {"export": id}
   python3 cadasta.py publish-n N  N 5 KB tasks, one after the other; print {"ids": [...]}
+  python3 cadasta.py publish-group [v1]
+                               group(export('a'...), export('b'...)) in message protocol 2 (or 1:
+                               the group id is then the body's `taskset`); print
+                               {"group": GroupResult id, "ids": [its tasks' ids]}
   python3 cadasta.py publish-secret
                                publish login({'user': 'bob', 'creds': {'api_key': ...}},
                                password='hunter2'); print {"login": id}
@@ -21,7 +25,7 @@ import json
 import os
 import sys
 
-from celery import Celery
+from celery import Celery, group
 from kombu import Exchange, Queue
 
 BROKER = os.environ.get('CLEARLY_TEST_BROKER')
@@ -79,6 +83,12 @@ if __name__ == '__main__':
     if sys.argv[1:2] == ['publish-n']:
         ids = [export.apply_async((f'{i}' * 5000,), routing_key=f'{WORK}.export').id for i in range(int(sys.argv[2]))]
         print(json.dumps({'ids': ids}))
+    if sys.argv[1:2] == ['publish-group']:
+        if sys.argv[2:] == ['v1']:
+            app.conf.task_protocol = 1
+        g = group(export.s('a' * 50).set(routing_key=f'{WORK}.export'),
+                  export.s('b' * 50).set(routing_key=f'{WORK}.export')).apply_async()
+        print(json.dumps({'group': g.id, 'ids': [r.id for r in g.results]}))
     if sys.argv[1:] == ['publish']:
         big = 'x' * 5000
         a = export.apply_async((big,), routing_key=f'{WORK}.export')

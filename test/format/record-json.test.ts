@@ -316,3 +316,25 @@ describe('lost tasks', () => {
     expect(m.seen).toEqual([]);
   });
 });
+
+describe('the group of a tapped task', () => {
+  it('prints group after rejected: null for an untapped task, the id for a tapped one, as JSON.stringify does', () => {
+    const m = new Mismatches();
+    const plainTask: Task = { ...newTask('u-plain'), name: 'x', state: 'PENDING' };
+    const r0 = taskRecord(plainTask, 'PENDING', false, 1);
+    m.compare(taskJsonBytes(plainTask, 'PENDING', false, 1), r0);
+    m.check(r0);
+    expect(JSON.parse(taskJsonBytes(plainTask, 'PENDING', false, 1))).toMatchObject({ rejected: null, group: null });
+    const tapped: Task = { ...newTask('u-g'), name: 'x', state: 'PENDING', tapped: { argsJson: '[1]', kwargsJson: '{}', body: null, group: 'grp-1' } };
+    const r1 = taskRecord(tapped, 'PENDING', false, 1);
+    expect(r1.group).toBe('grp-1');
+    m.compare(taskJsonBytes(tapped, 'PENDING', false, 1), r1);
+    m.check(r1);
+    // A record (from a server or the store) holding a group, with and without a lost mark.
+    m.check({ ...r0, group: 'grp-2' });
+    m.check({ ...r0, group: 'grp-3', lost: true, lost_at: 2, broker: 'redis://h/0' });
+    expect(JSON.parse(recordJsonBytes({ ...r0, group: 'grp-2' }) as string)).toMatchObject({ group: 'grp-2' });
+    expect(m.checked).toBe(6);
+    expect(m.seen).toEqual([]);
+  });
+});

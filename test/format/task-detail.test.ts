@@ -56,6 +56,7 @@ function task(over: Partial<TaskRecord>): TaskRecord {
     retried: null,
     revoked: null,
     rejected: null,
+    group: null,
     ...over,
   };
 }
@@ -86,6 +87,7 @@ describe('renderTaskDetail', () => {
       failed: T0 + 3,
       parent_id: 'p-1',
       root_id: 'r-1',
+      group: 'g-1',
       eta: '2024-01-02T03:04:06+00:00',
       exchange: 'celery',
       client: null,
@@ -101,6 +103,7 @@ describe('renderTaskDetail', () => {
       '    eta 2024-01-02T03:04:06+00:00',
       '    parent p-1',
       '    root r-1',
+      '    group g-1',
     ]);
     expect(lines.join('\n')).not.toContain('result');
   });

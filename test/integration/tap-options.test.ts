@@ -1,7 +1,7 @@
 /**
  * The tap's options with the Cadasta-style app (test/celery/cadasta.py, events off) on both
  * brokers: a server tapping through `CLEARLY_TAP` (protocol 2 and protocol 1 messages, whole args
- * in `tasks --json`); `--tap-exchange --tap-durable` keeping a durable queue capped at
+ * in `tasks --json`, and a Celery group's id as each of its tasks' `group`); `--tap-exchange --tap-durable` keeping a durable queue capped at
  * `--tap-max-length` (RabbitMQ: `x-max-length`; Redis: trimmed when read), so only the newest
  * messages published while clearly was away are read; a killed clearly's own queue removed
  * (RabbitMQ: exclusive; Redis: by the next clearly on the host); and the tap reconnecting by
@@ -25,6 +25,7 @@ interface Tapped {
   name: string | null;
   state: string;
   args: unknown;
+  group?: string | null;
 }
 
 /** Local ports of `pid`'s established connections to the broker's port. */
@@ -107,6 +108,37 @@ describe.each(BROKER_KINDS)('tap options on %s (Cadasta-style topology, events o
     }
     expect(tasks.find((t) => t.uuid === v2.export)).toMatchObject({ name: 'cadasta.export', state: 'PENDING', args: ['x'.repeat(5000)] });
     expect(tasks.find((t) => t.uuid === v1.export)).toMatchObject({ name: 'cadasta.export', state: 'PENDING', args: ['y'.repeat(5000)] });
+    await server.stop('SIGINT');
+  }, 90_000);
+
+  it("a Celery group(...), in protocol 2 and protocol 1, is recorded with the GroupResult's id as each task's group", async () => {
+    const server = spawn(['server', '--broker', broker, '--port', '0', '--store', 'memory'], { CLEARLY_TAP: monitor });
+    await server.waitForStderr(new RegExp(`tapping task messages from ${escapeRe(monitor)}`), 20_000);
+    const [, port] = await server.waitForStderr(/server listening on 127\.0\.0\.1:(\d+)/, 20_000);
+    const address = `127.0.0.1:${port}`;
+    type Published = { group: string; ids: string[] };
+    const v2 = await cadasta<Published>('publish-group');
+    const v1 = await cadasta<Published>('publish-group', 'v1');
+    const plain = await cadasta<{ export: string }>('publish-v1');
+    const want = [...v2.ids, ...v1.ids, plain.export];
+    expect(v2.ids).toHaveLength(2);
+    const deadline = Date.now() + 30_000;
+    let tasks: Tapped[] = [];
+    while (Date.now() < deadline) {
+      const r = await runClearly(['tasks', '--server', address, '--json', '--limit', '0', '--pattern', '^cadasta\\.']);
+      tasks = r.stdout.trim() === '' ? [] : r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Tapped);
+      if (want.every((id) => tasks.some((t) => t.uuid === id))) break;
+      await new Promise((res) => setTimeout(res, 300));
+    }
+    const groupOf = (id: string): string | null | undefined => tasks.find((t) => t.uuid === id)?.group;
+    expect(v2.ids.map(groupOf)).toEqual([v2.group, v2.group]);
+    expect(v1.ids.map(groupOf)).toEqual([v1.group, v1.group]);
+    expect(v1.group).not.toBe(v2.group);
+    // A task not sent in a group: the field is there, null.
+    expect(groupOf(plain.export)).toBeNull();
+    // `task UUID` shows it among the task's family.
+    const text = await runClearly(['task', v2.ids[0]!, '--server', address]);
+    expect(text.stdout).toContain(`group ${v2.group}`);
     await server.stop('SIGINT');
   }, 90_000);
 

@@ -62,11 +62,13 @@ export interface TaskEvent extends EventCommon {
   readonly requeue?: boolean;
   /**
    * Only from the task-message tap (tap/): the whole args and kwargs, as the message's JSON
-   * (Python's dialect: NaN/Infinity tokens), and a body clearly does not decode (`<pickle, N bytes>`).
+   * (Python's dialect: NaN/Infinity tokens), a body clearly does not decode (`<pickle, N bytes>`),
+   * and the task's group id (protocol 2's `group` header, protocol 1's `taskset`; null: none).
    */
   readonly args_json?: string;
   readonly kwargs_json?: string;
   readonly body?: string;
+  readonly group?: string | null;
 }
 
 export interface WorkerEvent extends EventCommon {

@@ -287,6 +287,8 @@ function taskBody(p: number, m: TaskMessage): number {
   if (m.args_json != null) p = stringField(p, 498, m.args_json);
   if (m.kwargs_json != null) p = stringField(p, 506, m.kwargs_json);
   if (m.body != null) p = stringField(p, 514, m.body);
+  // 65 group_id (length-delimited): only on tapped tasks sent in a group.
+  if (m.group_id != null) p = stringField(p, 522, m.group_id);
   return p;
 }
 

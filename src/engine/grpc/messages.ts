@@ -73,6 +73,8 @@ export interface TaskMessage {
   args_json?: string;
   kwargs_json?: string;
   body?: string;
+  /** From the tap: the group (or chord header) the task was sent in (`group` in records). */
+  group_id?: string;
   /** On a resumed Capture: the task's current state, changed while the client was away. */
   resumed?: boolean;
 }

@@ -66,6 +66,7 @@ export function taskMessage(
     args_json: opt(task.tapped?.argsJson ?? null),
     kwargs_json: opt(task.tapped?.kwargsJson ?? null),
     body: opt(task.tapped?.body ?? null),
+    group_id: opt(task.tapped?.group ?? null),
   };
 }
 

@@ -206,6 +206,8 @@ function mergeReceived(task: Task, ev: TaskEvent): void {
   if (ev.args_json !== undefined) tappedOf(task).argsJson = ev.args_json;
   if (ev.kwargs_json !== undefined) tappedOf(task).kwargsJson = ev.kwargs_json;
   if (ev.body !== undefined) tappedOf(task).body = ev.body;
+  // Only the tap knows a task's group (no event carries it): an event's is undefined.
+  if (ev.group != null) tappedOf(task).group = ev.group;
   if (ev.parent_id !== undefined) task.parent_id = sameOrOwn(task.uuid, ev.parent_id);
   if (ev.root_id !== undefined) task.root_id = sameOrOwn(task.uuid, ev.root_id);
   if (ev.retries !== undefined) task.retries = ev.retries;

@@ -14,7 +14,7 @@ export type ImportedRow = { readonly ok: true; readonly row: TaskRow } | { reado
 const TIMES = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'] as const;
 const TEXTS = [
   'name', 'worker', 'client', 'exception', 'traceback', 'eta', 'expires', 'queue', 'exchange', 'routing_key', 'parent_id',
-  'root_id', 'args_repr', 'kwargs_repr', 'result_repr',
+  'root_id', 'args_repr', 'kwargs_repr', 'result_repr', 'group',
 ] as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -103,6 +103,8 @@ export function rowFromRecord(value: unknown, broker: string): ImportedRow {
     args_json: null,
     kwargs_json: null,
     body: typeof value['body'] === 'string' ? value['body'] : null,
+    // The tap's group id (schema version 3); records from before have none.
+    group_id: text.group ?? null,
   };
   return { ok: true, row };
 }

@@ -57,6 +57,7 @@ const PG_TYPE: Readonly<Record<(typeof TASK_COLUMNS)[number], string>> = {
   received: 'float8', started: 'float8', succeeded: 'float8', failed: 'float8', retried: 'float8', revoked: 'float8',
   rejected: 'float8', terminated: 'int2', signum: 'text', expired: 'int2', broker: 'text', seq: 'int8',
   lost: 'int2', lost_at: 'float8', args_json: 'text', kwargs_json: 'text', body: 'text',
+  group_id: 'text',
 };
 
 /**

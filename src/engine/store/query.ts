@@ -91,7 +91,7 @@ const TASK_SELECT =
   'uuid, name, state, celery_state, state_at, finished_at, requeue, events, timestamp, worker, client, retries, args, kwargs, ' +
   'result, result_json, exception, traceback, runtime, eta, expires, queue, exchange, routing_key, parent_id, root_id, ' +
   'clock, sent, received, started, succeeded, failed, retried, revoked, rejected, terminated, signum, expired, broker, seq, ' +
-  'lost, lost_at, args_json, kwargs_json, body';
+  'lost, lost_at, args_json, kwargs_json, body, group_id';
 
 /** Whether a row passes what SQL did not decide (the regexes). */
 export function rowPasses(q: StoreQuery, r: TaskRow): boolean {

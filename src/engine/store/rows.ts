@@ -15,7 +15,7 @@ export const TASK_COLUMNS = [
   'retries', 'args', 'kwargs', 'result', 'result_json', 'exception', 'traceback', 'runtime', 'eta', 'expires', 'queue',
   'exchange', 'routing_key', 'parent_id', 'root_id', 'clock', 'sent', 'received', 'started', 'succeeded', 'failed',
   'retried', 'revoked', 'rejected', 'terminated', 'signum', 'expired', 'broker', 'seq', 'lost', 'lost_at',
-  'args_json', 'kwargs_json', 'body',
+  'args_json', 'kwargs_json', 'body', 'group_id',
 ] as const;
 
 export interface TaskRow {
@@ -73,6 +73,8 @@ export interface TaskRow {
   args_json: string | null;
   kwargs_json: string | null;
   body: string | null;
+  /** The tap's group id (`group` in records); schema version 3. `group` itself is an SQL keyword. */
+  group_id: string | null;
 }
 
 const flag = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
@@ -125,6 +127,7 @@ export function taskRow(task: Task, broker: string, whole: WholeResult | undefin
     args_json: task.tapped?.argsJson ?? null,
     kwargs_json: task.tapped?.kwargsJson ?? null,
     body: task.tapped?.body ?? null,
+    group_id: task.tapped?.group ?? null,
   };
 }
 
@@ -171,7 +174,8 @@ export function taskFromRow(r: TaskRow): Task {
   const argsJson = r.args_json ?? null;
   const kwargsJson = r.kwargs_json ?? null;
   const body = r.body ?? null;
-  t.tapped = argsJson === null && kwargsJson === null && body === null ? null : { argsJson, kwargsJson, body };
+  const group = r.group_id ?? null;
+  t.tapped = argsJson === null && kwargsJson === null && body === null && group === null ? null : { argsJson, kwargsJson, body, group };
   t.shown = r.state;
   return t;
 }

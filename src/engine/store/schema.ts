@@ -6,7 +6,7 @@
  */
 import type { Dialect } from './rule-sql.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 export const APP_MARK = 'clearly';
 
 const SQLITE_V1 = [
@@ -104,10 +104,17 @@ const POSTGRES_V2 = [
   `CREATE INDEX tasks_lost_seq ON tasks (seq) WHERE lost = 1`,
 ];
 
+/**
+ * Version 3: the group (or chord header) a tapped task was sent in (tap/decode.ts), `group` in
+ * records; `group_id` as a column since GROUP is a keyword in both dialects.
+ */
+const SQLITE_V3 = [`ALTER TABLE tasks ADD COLUMN group_id TEXT`];
+const POSTGRES_V3 = [`ALTER TABLE tasks ADD COLUMN group_id TEXT`];
+
 /** `MIGRATIONS[d][v - 1]`: the statements from version v-1 to v (v = 1 creates everything). */
 export const MIGRATIONS: Readonly<Record<Dialect, readonly (readonly string[])[]>> = {
-  sqlite: [SQLITE_V1, SQLITE_V2],
-  postgres: [POSTGRES_V1, POSTGRES_V2],
+  sqlite: [SQLITE_V1, SQLITE_V2, SQLITE_V3],
+  postgres: [POSTGRES_V1, POSTGRES_V2, POSTGRES_V3],
 };
 
 /** The statements that mark a fresh store as clearly's, at `version`. */

@@ -2,7 +2,8 @@
  * A tapped task message -> the task event the reducer merges. Protocol 2: the task fields are in
  * the headers (`task`, `id`, `eta`, `expires`, `retries`, `root_id`, `parent_id`, `group`,
  * `origin`, `argsrepr`, `kwargsrepr`) and the body is `[args, kwargs, embed]`. Protocol 1:
- * no `task` header, the body is `{task, id, args, kwargs, eta, expires, retries, ...}`. Bodies
+ * no `task` header, the body is `{task, id, args, kwargs, eta, expires, retries, taskset, ...}`
+ * (`taskset`: protocol 1's name for the group id, Celery 4+ repeating it as `group`). Bodies
  * in JSON and msgpack (msgpack.ts) are decoded; any other (pickle, yaml) never is: the reprs
  * come from the headers and the body is described (`<pickle, 812 bytes>`). Pure and total.
  */
@@ -19,6 +20,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const strOrNull = (v: unknown): string | null | undefined => (v === null ? null : str(v));
 /** AMQP headers may come as Buffers (longstr) from some publishers. */
 const text = (v: unknown): string | undefined => (Buffer.isBuffer(v) ? v.toString('utf8') : str(v));
+const textOrNull = (v: unknown): string | null | undefined => (v === null ? null : text(v));
 
 const KIND_OF: Readonly<Record<string, string>> = {
   'application/x-python-serialize': 'pickle',
@@ -83,6 +85,9 @@ export function decodeTapped(raw: TapRawMessage, now: number): TapDecoded {
     parent_id: strOrNull(h['parent_id'] ?? fields['parent_id']),
     eta: strOrNull(fields['eta']),
     expires: strOrNull(fields['expires']),
+    // The group (or chord header) the task was sent in. Protocol 1 calls it `taskset` (Celery 4+
+    // also writes `group` there); the worker takes `taskset` when there is one (worker/strategy.py).
+    group: textOrNull(v2 ? h['group'] : 'taskset' in fields ? fields['taskset'] : fields['group']),
     queue: raw.queue,
     exchange: raw.exchange ?? undefined,
     routing_key: raw.routingKey ?? undefined,

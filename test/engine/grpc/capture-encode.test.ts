@@ -71,6 +71,12 @@ const FULL_TASK: TaskMessage = {
   revoked: 7.5,
   rejected: 8.5,
   celery_state: 'STARTED',
+  lost: true,
+  lost_at: 9.5,
+  args_json: '[1, NaN]',
+  kwargs_json: '{"x": "é"}',
+  body: '<pickle, 812 bytes>',
+  group_id: '7d0c7a3e-5b1f-4c2d-9e8f-0a1b2c3d4e5f',
 };
 
 const FULL_WORKER: WorkerMessage = {
@@ -98,6 +104,21 @@ describe('encodeCaptureItemFast: same bytes as protobufjs', () => {
   it('writes every WorkerMessage field, and the decoder reads each one back', () => {
     const bytes = expectSameBytes({ worker: FULL_WORKER });
     expect(decoded(bytes)).toEqual({ item: 'worker', worker: FULL_WORKER });
+  });
+
+  it('writes a tapped task\'s group_id (field 65) alone, as protobufjs does, and the client\'s record has it as group', async () => {
+    const { taskRecordFromMessage } = await import('../../../src/format/message-records.js');
+    const task: TaskMessage = { uuid: 'u', state: 'PENDING', timestamp: 1, group_id: 'g-65' };
+    const bytes = expectSameBytes({ task });
+    // Key 65 << 3 | 2 = 522 = varint 8a 04, then the length and the text.
+    expect(bytes.toString('hex')).toContain('8a0404' + Buffer.from('g-65').toString('hex'));
+    const back = decodeCaptureItem(bytes);
+    if (back.item !== 'task') throw new Error(`expected a task item, got ${back.item}`);
+    expect(back.task.group_id).toBe('g-65');
+    expect(taskRecordFromMessage(back.task).group).toBe('g-65');
+    const none = decodeCaptureItem(expectSameBytes({ task: { uuid: 'v', state: 'PENDING', timestamp: 1 } }));
+    if (none.item !== 'task') throw new Error(`expected a task item, got ${none.item}`);
+    expect(taskRecordFromMessage(none.task).group).toBeNull();
   });
 
   it('writes Missed, with and without a count', () => {
@@ -335,6 +356,12 @@ function generators(rand: () => number) {
     revoked: maybe(dbl),
     rejected: maybe(dbl),
     celery_state: maybe(str),
+    lost: maybe(() => rand() < 0.5),
+    lost_at: maybe(dbl),
+    args_json: maybe(str),
+    kwargs_json: maybe(str),
+    body: maybe(str),
+    group_id: maybe(str),
   });
   const worker = (): WorkerMessage => ({
     hostname: str(),

@@ -136,3 +136,17 @@ describe('Capture items', () => {
     expect(workerRecord(w, 'HEARTBEAT').events).toBe('task-events-off');
   });
 });
+
+describe('a tapped task sent in a group', () => {
+  it('keeps its group through the wire (group_id on it, group in the record); an untapped task has none', () => {
+    const task = { ...newTask('tg-1'), name: 'tasks.add', tapped: { argsJson: '[1,2]', kwargsJson: '{}', body: null, group: 'grp-wire' } };
+    const msg = taskMessage(task, 'PENDING', false, 1);
+    expect(msg.group_id).toBe('grp-wire');
+    const item = decodeCaptureItem(encodeCaptureItem({ task: msg }));
+    if (item.item !== 'task') throw new Error(`expected a task item, got ${item.item}`);
+    const record = taskRecordFromMessage(item.task);
+    expect(record.group).toBe('grp-wire');
+    expect(record).toEqual(taskRecord(task, 'PENDING', false, 1));
+    expect(taskMessage(newTask('tg-2'), 'PENDING', false, 1).group_id).toBeUndefined();
+  });
+});

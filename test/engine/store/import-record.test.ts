@@ -25,6 +25,21 @@ describe('a record printed from a task comes back as that record', () => {
     }
   });
 
+  it("keeps a tapped task's group, and refuses one that is not text", () => {
+    const t = { ...tasks[0]!, tapped: { argsJson: null, kwargsJson: null, body: null, group: 'grp-imp' } };
+    const printed = JSON.parse(JSON.stringify(taskRecordFromRow(taskRow(t, 'b', undefined)))) as Record<string, unknown>;
+    expect(printed['group']).toBe('grp-imp');
+    const back = rowFromRecord(printed, 'b');
+    expect(back.ok && back.row.group_id).toBe('grp-imp');
+    expect(back.ok && taskRecordFromRow(back.row).group).toBe('grp-imp');
+    // A record from before the field: no group.
+    const { group: _g, ...older } = printed;
+    const old = rowFromRecord(older, 'b');
+    expect(old.ok && old.row.group_id).toBeNull();
+    const bad = rowFromRecord({ ...printed, group: 7 }, 'b');
+    expect(bad.ok ? '' : bad.reason).toMatch(/group is not text/);
+  });
+
   it('keeps what the reducer needs: finished stays finished, Celery\'s own state is kept', () => {
     const finished = tasks.filter((t) => ['SUCCESS', 'FAILURE', 'REVOKED'].includes(t.state));
     expect(finished.length).toBeGreaterThan(100);

@@ -10,7 +10,8 @@ import { newTask, type Task } from '../../../src/engine/model.js';
 import { storeQuery } from '../../../src/engine/server/history.js';
 import { applyTaskEvent } from '../../../src/engine/state/task-state.js';
 import { PostgresStore } from '../../../src/engine/store/postgres.js';
-import { taskRow } from '../../../src/engine/store/rows.js';
+import { taskFromRow, taskRow } from '../../../src/engine/store/rows.js';
+import { markStatements, MIGRATIONS, SCHEMA_VERSION } from '../../../src/engine/store/schema.js';
 import { StoreError, UnavailableError } from '../../../src/errors.js';
 import { createTestDatabase, POSTGRES_ADMIN, type TestDatabase } from '../../helpers/postgres.js';
 import { rng } from '../../helpers/rng.js';
@@ -171,6 +172,51 @@ describe('lost tasks', () => {
     expect(r.behind).toMatchObject({ lost: 1, lost_at: 5.5 });
     expect(r.cleared).toMatchObject({ state: 'STARTED', worker: 'w2@h', lost: 0, lost_at: null });
     expect(r.listedAfter).toEqual([]);
+  });
+});
+
+describe('the group of a tapped task (schema version 3)', () => {
+  const grouped = (uuid: string): Task => ({
+    ...newTask(uuid),
+    name: 'tasks.add',
+    tapped: { argsJson: '[1,2]', kwargsJson: '{}', body: null, group: 'grp-pg' },
+  });
+
+  it('round-trips through the database; a later row without one keeps it', async () => {
+    await store.write({ tasks: [taskRow(grouped('pg-g-1'), 'b', undefined)], ...noWrites });
+    const row = (await store.getTask('pg-g-1'))!;
+    expect(row.group_id).toBe('grp-pg');
+    expect(taskFromRow(row).tapped?.group).toBe('grp-pg');
+    await store.write({ tasks: [taskRow({ ...newTask('pg-g-1'), name: 'tasks.add', events: 2 }, 'b', undefined)], ...noWrites });
+    expect((await store.getTask('pg-g-1'))?.group_id).toBe('grp-pg');
+  });
+
+  it('migrates a version 2 database: its tasks are kept, without a group, and take one', async () => {
+    expect(SCHEMA_VERSION).toBe(3);
+    const v2 = await createTestDatabase('v2');
+    try {
+      const c = new pg.Client({ connectionString: v2.url });
+      await c.connect();
+      for (const sql of [...MIGRATIONS.postgres[0]!, ...MIGRATIONS.postgres[1]!, ...markStatements('postgres', 2)]) await c.query(sql);
+      await c.query(
+        `INSERT INTO tasks (uuid, name, state, celery_state, state_at, events, timestamp, retries, clock, broker, seq, search, args_json)
+         VALUES ('old-2', 'tasks.add', 'PENDING', 'PENDING', 1, 1, 1, 0, 0, 'b', nextval('task_seq'), ''::tsvector, '[7]')`,
+      );
+      await expect(c.query('SELECT group_id FROM tasks')).rejects.toThrow(/group_id/);
+      const s = await PostgresStore.open(v2.url, v2.url);
+      try {
+        expect(await s.getTask('old-2')).toMatchObject({ args_json: '[7]', group_id: null });
+        await s.write({ tasks: [taskRow(grouped('old-2'), 'b', undefined)], ...noWrites });
+        expect(await s.getTask('old-2')).toMatchObject({ args_json: '[1,2]', group_id: 'grp-pg' });
+      } finally {
+        await s.close();
+      }
+      const meta = await c.query<{ value: string }>("SELECT value FROM clearly_meta WHERE key = 'schema_version'");
+      expect(meta.rows[0]?.value).toBe('3');
+      await c.end();
+    } finally {
+      await v2.drop();
+    }
   });
 });
 

@@ -77,7 +77,7 @@ describe('opening', () => {
     const raw = new Database(newer);
     raw.exec("UPDATE clearly_meta SET value = '99' WHERE key = 'schema_version'");
     raw.close();
-    expect(() => new SqliteDb(newer)).toThrow(/written by a newer clearly \(store schema 99, this one knows up to 2\)/);
+    expect(() => new SqliteDb(newer)).toThrow(/written by a newer clearly \(store schema 99, this one knows up to 3\)/);
   });
 
   it('cannot create under a directory it may not write: exit 73 with the path and the fix', () => {
@@ -268,7 +268,7 @@ describe('lost tasks (schema version 2)', () => {
     const raw = new Database(path);
     for (const sql of MIGRATIONS.sqlite[0]!) raw.exec(sql);
     for (const sql of markStatements('sqlite', 1)) raw.exec(sql);
-    const { lost: _l, lost_at: _a, args_json: _j, kwargs_json: _k, body: _b, ...v1 } = taskRow(newTask('old-1'), 'b', undefined);
+    const { lost: _l, lost_at: _a, args_json: _j, kwargs_json: _k, body: _b, group_id: _g, ...v1 } = taskRow(newTask('old-1'), 'b', undefined);
     const cols = Object.keys(v1);
     raw.prepare(`INSERT INTO tasks (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`).run(v1);
     raw.close();
@@ -279,7 +279,54 @@ describe('lost tasks (schema version 2)', () => {
     expect(db.getTask('old-1')).toMatchObject({ lost: 1, lost_at: 7 });
     db.close();
     const version = new Database(path).prepare("SELECT value FROM clearly_meta WHERE key = 'schema_version'").get() as { value: string };
-    expect(version.value).toBe('2');
+    expect(version.value).toBe('3');
+  });
+});
+
+describe('the group of a tapped task (schema version 3)', () => {
+  const grouped = (): Task => ({
+    ...newTask('g-1'),
+    name: 'tasks.add',
+    tapped: { argsJson: '[1,2]', kwargsJson: '{}', body: null, group: 'grp-abc' },
+  });
+
+  it('round-trips through a row and the file: the task, and its record, keep their group; a later row without one keeps it', async () => {
+    const { taskRecordFromRow } = await import('../../../src/format/message-records.js');
+    const db = fresh('group.sqlite');
+    expect(taskRow(grouped(), 'b', undefined).group_id).toBe('grp-abc');
+    db.write({ tasks: [taskRow(grouped(), 'b', undefined)], ...noWrites });
+    const row = db.getTask('g-1')!;
+    expect(row.group_id).toBe('grp-abc');
+    expect(taskFromRow(row).tapped).toEqual({ argsJson: '[1,2]', kwargsJson: '{}', body: null, group: 'grp-abc' });
+    expect(taskRecordFromRow(row).group).toBe('grp-abc');
+    // The task's events without the tap (a server that did not tap it): the stored group stays.
+    const later = { ...newTask('g-1'), name: 'tasks.add', events: 2 };
+    db.write({ tasks: [taskRow(later, 'b', undefined)], ...noWrites });
+    expect(db.getTask('g-1')?.group_id).toBe('grp-abc');
+    // An untapped task: no group, no tap fields.
+    db.write({ tasks: [taskRow(newTask('g-none'), 'b', undefined)], ...noWrites });
+    expect(db.getTask('g-none')?.group_id).toBeNull();
+    expect(taskFromRow(db.getTask('g-none')!).tapped).toBeNull();
+    db.close();
+  });
+
+  it('migrates a version 2 store: its tasks are kept, without a group, and take one', () => {
+    const path = join(dir, 'v2.sqlite');
+    const raw = new Database(path);
+    for (const sql of [...MIGRATIONS.sqlite[0]!, ...MIGRATIONS.sqlite[1]!]) raw.exec(sql);
+    for (const sql of markStatements('sqlite', 2)) raw.exec(sql);
+    const { group_id: _g, ...v2 } = taskRow({ ...newTask('old-2'), tapped: { argsJson: '[7]', kwargsJson: null, body: null, group: null } }, 'b', undefined);
+    const cols = Object.keys(v2);
+    raw.prepare(`INSERT INTO tasks (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`).run(v2);
+    expect(() => raw.prepare('SELECT group_id FROM tasks').all()).toThrow(/no such column/);
+    raw.close();
+    const db = new SqliteDb(path);
+    expect(db.getTask('old-2')).toMatchObject({ args_json: '[7]', group_id: null });
+    db.write({ tasks: [taskRow({ ...grouped(), uuid: 'old-2' }, 'b', undefined)], ...noWrites });
+    expect(db.getTask('old-2')).toMatchObject({ args_json: '[1,2]', group_id: 'grp-abc' });
+    db.close();
+    const version = new Database(path).prepare("SELECT value FROM clearly_meta WHERE key = 'schema_version'").get() as { value: string };
+    expect(version.value).toBe('3');
   });
 });
 

@@ -77,6 +77,31 @@ describe.each(['amqp', 'redis'] as const)('tapped %s task messages', (transport)
     for (const d of decoded) if (d.ok) expect(d.event.root_id).toBe(d.event.uuid);
   });
 
+  it('records the group header (protocol 2): a group id, None, or absent; and the task record carries it', () => {
+    const echo = msgs.find((m) => m.headers['task'] === 'tasks.echo')!;
+    // Celery 5.2 wrote `group: None` on these messages (none was sent in a group).
+    expect(echo.headers['group']).toBeNull();
+    const none = decodeTapped(echo, 1000);
+    expect(none.ok && none.event.group).toBeNull();
+    const gid = 'b9d5cbc6-6f8c-4f44-bc7b-0e9f5d8b1f6e';
+    const inGroup = decodeTapped({ ...echo, headers: { ...echo.headers, group: gid } }, 1000);
+    expect(inGroup.ok && inGroup.event.group).toBe(gid);
+    // An AMQP publisher may send it as a longstr (a Buffer).
+    const asBytes = decodeTapped({ ...echo, headers: { ...echo.headers, group: Buffer.from(gid) } }, 1000);
+    expect(asBytes.ok && asBytes.event.group).toBe(gid);
+    const { group: _g, ...noHeader } = echo.headers;
+    const absent = decodeTapped({ ...echo, headers: noHeader }, 1000);
+    expect(absent.ok && absent.event.group).toBeUndefined();
+    if (!inGroup.ok || !none.ok) return;
+    const s = new State({ maxTasks: 10, maxWorkers: 10 });
+    s.applyTapped(inGroup.event, 1000);
+    const t = s.getTask(inGroup.event.uuid)!;
+    expect(taskRecord(t, t.state, false, t.timestamp).group).toBe(gid);
+    // A later copy without a group (a None header) does not take the group away.
+    s.applyTapped(none.event, 1001);
+    expect(taskRecord(t, t.state, false, t.timestamp).group).toBe(gid);
+  });
+
   it('never unpickles: a pickle body is described, its reprs come from the headers', () => {
     const pickled = decoded.find((d) => d.ok && d.event.body !== undefined);
     expect(pickled?.ok).toBe(true);
@@ -156,6 +181,20 @@ describe('protocol 1 and junk', () => {
   it('reads protocol 1 from the body', () => {
     const d = decodeTapped(raw({ task: 'old.task', id: 'v1-id', args: [1, 'x'], kwargs: { a: 2 }, eta: null, retries: 1 }), 5);
     expect(d.ok && d.event).toMatchObject({ uuid: 'v1-id', name: 'old.task', args_json: '[1,"x"]', kwargs_json: '{"a":2}', retries: 1, exchange: 'tasks', routing_key: 'work.x' });
+  });
+
+  it("reads protocol 1's group id from the body's taskset; none when it is null or absent", () => {
+    const d = decodeTapped(raw({ task: 'old.task', id: 'v1-g', args: [], kwargs: {}, taskset: 'ts-42' }), 5);
+    expect(d.ok && d.event.group).toBe('ts-42');
+    const nullSet = decodeTapped(raw({ task: 'old.task', id: 'v1-n', args: [], kwargs: {}, taskset: null }), 5);
+    expect(nullSet.ok && nullSet.event.group).toBeNull();
+    const noSet = decodeTapped(raw({ task: 'old.task', id: 'v1-a', args: [], kwargs: {} }), 5);
+    expect(noSet.ok && noSet.event.group).toBeUndefined();
+    // Celery 4+ writes both (the same id); its worker takes taskset when there is one, else group.
+    const both = decodeTapped(raw({ task: 'old.task', id: 'v1-b', args: [], kwargs: {}, group: 'from-group', taskset: 'from-taskset' }), 5);
+    expect(both.ok && both.event.group).toBe('from-taskset');
+    const groupOnly = decodeTapped(raw({ task: 'old.task', id: 'v1-o', args: [], kwargs: {}, group: 'g-only' }), 5);
+    expect(groupOnly.ok && groupOnly.event.group).toBe('g-only');
   });
 
   it('a message that is not a task, or not JSON without headers, is a decode error', () => {

@@ -658,6 +658,7 @@ $root.clearly = (function() {
             TaskMessage.prototype.args_json = null;
             TaskMessage.prototype.kwargs_json = null;
             TaskMessage.prototype.body = null;
+            TaskMessage.prototype.group_id = null;
 
             var $oneOfFields;
 
@@ -865,6 +866,12 @@ $root.clearly = (function() {
                 set: $util.oneOfSetter($oneOfFields)
             });
 
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(TaskMessage.prototype, "_group_id", {
+                get: $util.oneOfGetter($oneOfFields = ["group_id"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
             TaskMessage.create = function create(properties) {
                 return new TaskMessage(properties);
             };
@@ -954,6 +961,8 @@ $root.clearly = (function() {
                     writer.uint32(506).string(message.kwargs_json);
                 if (message.body != null && Object.hasOwnProperty.call(message, "body"))
                     writer.uint32(514).string(message.body);
+                if (message.group_id != null && Object.hasOwnProperty.call(message, "group_id"))
+                    writer.uint32(522).string(message.group_id);
                 return writer;
             };
 
@@ -1136,6 +1145,10 @@ $root.clearly = (function() {
                             message.body = reader.string();
                             break;
                         }
+                    case 65: {
+                            message.group_id = reader.string();
+                            break;
+                        }
                     default:
                         reader.skipType(tag & 7, long);
                         break;
@@ -1237,6 +1250,8 @@ $root.clearly = (function() {
                     message.kwargs_json = String(object.kwargs_json);
                 if (object.body != null)
                     message.body = String(object.body);
+                if (object.group_id != null)
+                    message.group_id = String(object.group_id);
                 return message;
             };
 
@@ -1434,6 +1449,11 @@ $root.clearly = (function() {
                     object.body = message.body;
                     if (options.oneofs)
                         object._body = "body";
+                }
+                if (message.group_id != null && Object.hasOwnProperty.call(message, "group_id")) {
+                    object.group_id = message.group_id;
+                    if (options.oneofs)
+                        object._group_id = "group_id";
                 }
                 return object;
             };

@@ -125,6 +125,7 @@ export namespace clearly {
             args_json?: (string|null);
             kwargs_json?: (string|null);
             body?: (string|null);
+            group_id?: (string|null);
         }
 
         class TaskMessage implements ITaskMessage {
@@ -168,6 +169,7 @@ export namespace clearly {
             public args_json?: (string|null);
             public kwargs_json?: (string|null);
             public body?: (string|null);
+            public group_id?: (string|null);
             public static create(properties?: clearly.v1.ITaskMessage): clearly.v1.TaskMessage;
             public static encode(message: clearly.v1.ITaskMessage, writer?: $protobuf.Writer): $protobuf.Writer;
             public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): clearly.v1.TaskMessage;

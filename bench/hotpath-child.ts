@@ -1,7 +1,7 @@
 /**
  * The hot path timed from memory, in a process of its own (bench/hotpath.ts starts it pinned to
  * one core): `node dist/bench/hotpath-child.js '{"transport":"amqp","events":200000,"runs":5}'`.
- * Prints one JSON line per variant: events/s of each timed run.
+ * Prints one JSON line per variant (events/s of each timed run), then the metrics' price timed chunk by chunk (`timePair`).
  *
  * Messages are built before the clock starts (generator-encoded, every task a fresh uuid). Each run
  * gets a fresh State and sink, so every run sees new tasks, and the task table fills up and evicts
@@ -45,6 +45,8 @@ export interface ChildRequest {
   readonly seed?: number;
   /** Default: all of them. */
   readonly variants?: readonly Variant[];
+  /** Also time dispatch against metrics chunk by chunk (`timePair`), this many runs (default: `runs`; 0: not). */
+  readonly pairRuns?: number;
 }
 
 export interface ChildReport {
@@ -57,6 +59,20 @@ export interface ChildReport {
   readonly outputs: number;
   readonly eventsPerSecond: readonly number[];
 }
+
+/**
+ * The metrics' price per event, from `timePair`: per run, the seconds the metrics path took over
+ * the seconds the dispatch path took on the same messages, minus one.
+ */
+export interface PairReport {
+  readonly kind: 'pair';
+  readonly transport: Transport;
+  readonly base: 'dispatch';
+  readonly with: 'metrics';
+  readonly overheads: readonly number[];
+}
+
+export type ChildLine = ChildReport | PairReport;
 
 /**
  * Output that goes nowhere, but through the real LineWriter / Dispatcher code. The LineWriter hands
@@ -157,6 +173,44 @@ function timeRedaction(messages: readonly RawMessage[]): { seconds: number; even
   return { seconds: (performance.now() - t0) / 1000, events: events.length, outputs: changed };
 }
 
+/** This process's CPU time (user + system, ms): what the pair compares, not the wall clock. */
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Messages per alternation in `timePair`: a few milliseconds of work, shorter than a machine's swings. */
+const PAIR_CHUNK = 512;
+
+/**
+ * Two paths fed the same messages in alternation, `PAIR_CHUNK` at a time (A B, then B A: neither
+ * always goes first), each with its own State: a slow spell of a shared machine lasts longer than
+ * a chunk, so it slows both alike and their ratio holds, where two whole runs a second apart can
+ * differ by more than the metrics cost. Returns each path's CPU seconds (the child is pinned to
+ * one core, GC threads included: its CPU time is that core's time spent on it).
+ */
+function timePair(a: Variant, b: Variant, messages: readonly Parameters<Pipeline['handle']>[0][]): readonly [number, number] {
+  const paths = [a, b].map((variant) => {
+    const h = harness(variant);
+    const state = new State({ maxTasks: 10_000, maxWorkers: 1_000 });
+    return { h, pipeline: new Pipeline(state, h.onChange, () => undefined, compileRedactor(DEFAULT_REDACT_PATTERN)), seconds: 0 };
+  });
+  for (let start = 0, k = 0; start < messages.length; start += PAIR_CHUNK, k++) {
+    const end = Math.min(messages.length, start + PAIR_CHUNK);
+    for (const p of k % 2 === 0 ? paths : [...paths].reverse()) {
+      const t0 = cpuNow();
+      for (let i = start; i < end; i++) {
+        p.pipeline.handle(messages[i]!, Date.now() / 1000);
+        if (i % MESSAGES_PER_TURN === MESSAGES_PER_TURN - 1) p.h.turn();
+      }
+      p.h.turn();
+      p.seconds += (cpuNow() - t0) / 1000;
+    }
+  }
+  for (const p of paths) if (p.pipeline.counters.decodeErrors > 0) throw new Error('decode errors: the messages are wrong');
+  return [paths[0]!.seconds, paths[1]!.seconds];
+}
+
 function timeRun(variant: Variant, messages: readonly Parameters<Pipeline['handle']>[0][]): { seconds: number; events: number; outputs: number } {
   if (variant === 'redact-only') return timeRedaction(messages);
   const h = harness(variant);
@@ -203,6 +257,17 @@ function main(): void {
       eventsPerSecond: rates.get(variant)!,
     };
     process.stdout.write(JSON.stringify(report) + '\n');
+  }
+  const pairRuns = req.pairRuns ?? req.runs;
+  if (pairRuns > 0 && variants.includes('dispatch') && variants.includes('metrics')) {
+    timePair('dispatch', 'metrics', messages); // warm-up
+    const overheads: number[] = [];
+    for (let r = 0; r < pairRuns; r++) {
+      const [base, withMetrics] = timePair('dispatch', 'metrics', messages);
+      overheads.push(withMetrics / base - 1);
+    }
+    const pair: PairReport = { kind: 'pair', transport: req.transport, base: 'dispatch', with: 'metrics', overheads };
+    process.stdout.write(JSON.stringify(pair) + '\n');
   }
 }
 

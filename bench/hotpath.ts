@@ -11,7 +11,7 @@ import { TRANSPORTS, TRANSPORT_NAME } from './lib/brokers.js';
 import type { Transport } from './lib/messages.js';
 import type { Figure, TargetCheck } from './lib/results.js';
 import { median, sig } from './lib/stats.js';
-import type { ChildReport, ChildRequest, Variant } from './hotpath-child.js';
+import type { ChildLine, ChildReport, ChildRequest, PairReport, Variant } from './hotpath-child.js';
 
 export const TARGET_EVENTS_PER_SECOND = 200_000;
 
@@ -40,7 +40,7 @@ async function hasTaskset(): Promise<boolean> {
   });
 }
 
-function runChild(req: ChildRequest, core: number | null): Promise<ChildReport[]> {
+function runChild(req: ChildRequest, core: number | null): Promise<ChildLine[]> {
   const node = [process.execPath, CHILD, JSON.stringify(req)];
   const [cmd, ...args] = core === null ? node : ['taskset', '-c', String(core), ...node];
   return new Promise((resolve, reject) => {
@@ -52,7 +52,7 @@ function runChild(req: ChildRequest, core: number | null): Promise<ChildReport[]
     p.once('error', reject);
     p.once('exit', (code) => {
       if (code !== 0) reject(new Error(`hot path child (${req.transport}) exited ${code}:\n${err}`));
-      else resolve(out.trim().split('\n').map((l) => JSON.parse(l) as ChildReport));
+      else resolve(out.trim().split('\n').map((l) => JSON.parse(l) as ChildLine));
     });
   });
 }
@@ -66,9 +66,13 @@ async function run(ctx: BenchContext): Promise<MeasurementBody> {
   const targets: TargetCheck[] = [];
   const rows: (string | number)[][] = [];
   const reports: ChildReport[] = [];
+  const pairs: PairReport[] = [];
   for (const transport of TRANSPORTS as readonly Transport[]) {
     ctx.log(`hotpath: ${TRANSPORT_NAME[transport]}, ${events} events × ${runs} runs per variant`);
-    reports.push(...(await runChild({ transport, events, runs }, core)));
+    for (const line of await runChild({ transport, events, runs, pairRuns: ctx.quick ? 3 : 9 }, core)) {
+      if ('kind' in line) pairs.push(line);
+      else reports.push(line);
+    }
   }
   for (const r of reports) {
     if (r.variant === 'redact-only') continue; // priced below, as a share of an event's time
@@ -121,11 +125,18 @@ async function run(ctx: BenchContext): Promise<MeasurementBody> {
     if (off === undefined || on === undefined) continue;
     // CPU per event on one pinned core is the inverse of events/s. Runs are interleaved (the
     // child runs round r of every variant together), so run r of each pairs up under one load.
-    const overhead = median(off.eventsPerSecond.map((o, i) => o / on.eventsPerSecond[i]!)) - 1;
+    const rounds = median(off.eventsPerSecond.map((o, i) => o / on.eventsPerSecond[i]!)) - 1;
+    figures.push({ label: `${TRANSPORT_NAME[transport]}: metrics on vs off, whole runs (median over rounds)`, value: sig(rounds * 100, 2), unit: '% CPU per event' });
+    const pair = pairs.find((p) => p.transport === transport);
+    if (pair === undefined || pair.overheads.length === 0) continue;
+    // The target's measure: the two paths timed chunk by chunk on the same messages (timePair).
+    const overhead = median(pair.overheads);
+    const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+    figures.push({ label: `${TRANSPORT_NAME[transport]}: metrics on vs off, chunk by chunk (median of ${pair.overheads.length} runs)`, value: sig(overhead * 100, 2), unit: '% CPU per event' });
     targets.push({
       what: `${TRANSPORT_NAME[transport]}: CPU per event with metrics on vs off (dispatch)`,
       target: `≤ +${METRICS_OVERHEAD_MAX * 100}%`,
-      actual: `${overhead >= 0 ? '+' : ''}${(overhead * 100).toFixed(1)}%`,
+      actual: `${pct(overhead)} (median of ${pair.overheads.length} runs timed chunk by chunk; they ranged ${pct(Math.min(...pair.overheads))} to ${pct(Math.max(...pair.overheads))}; whole runs: ${pct(rounds)})`,
       met: overhead <= METRICS_OVERHEAD_MAX,
     });
   }
@@ -149,7 +160,8 @@ async function run(ctx: BenchContext): Promise<MeasurementBody> {
         : `Each transport ran in its own child process pinned with taskset to core ${core} (GC threads included): one core, shared with whatever else the machine ran at the time.`,
       "Redaction (engine/redact/) is on in state, ndjson and dispatch, as clearly runs by default: the generator's mix has secret-like words in some values (reset_password), so a share of texts is scanned and the rest pass one regex test. Its price: the redaction step timed alone over the decoded events (redact-only), as a share of the dispatch path's time per event with --redact ''; the two whole paths are also compared run by run, which on a busy machine varies by more than redaction costs.",
       'The issue\'s hot path is decode + state + dispatch (≥ 200k events/s on one core); the NDJSON path of watch --broker --json is held to the same figure as a stretch target of our own.',
-      'Variants run round-robin (run 1 of each, then run 2 of each, ...), so a drift in the machine\'s load hits them alike; the metrics overhead is the median over rounds of (dispatch events/s) / (metrics events/s) - 1.',
+      'Variants run round-robin (run 1 of each, then run 2 of each, ...), so a drift in the machine\'s load hits them alike.',
+      `The metrics overhead (the target): after the variants, the dispatch and metrics paths, each with its own State, are fed the same messages in alternation, 512 at a time (A B, then B A), and each path's CPU time (process.cpuUsage) is summed; per run, metrics / dispatch - 1, the median of the runs is judged. Two whole runs a second apart differ by more than the metrics cost on this machine (the whole-run ratio is still shown as a figure); a few milliseconds apart they share the machine's state. Garbage collection is charged to whichever path is running when it happens, so each run still varies by a few points.`,
       'Metrics: the dispatch path plus ServerMetrics.onChange for every change (celery-exporter\'s counters and histograms, clearly\'s latency legs; Flower\'s set is opt-in and not included), series cached by label values; the exposition is rendered only at scrape time (see the scrape measurement).',
       'NDJSON: records for task changes (watch\'s default filter) through the real LineWriter (which encodes them to UTF-8), not written. Dispatch: one client with Capture\'s default filter, every record encoded as a CaptureItem (protobuf) as the server does; gRPC framing and the socket are not included.',
     ],

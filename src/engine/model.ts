@@ -211,6 +211,12 @@ export interface TaskChange {
   readonly states: readonly TaskState[];
   /** The event applied; null when the reducer itself changed the task (its worker went offline: `lost`). */
   readonly event: TaskEvent | null;
+  /**
+   * Celery's `task.hostname` after the event (what celery-exporter labels it with): the event's
+   * own, but for a task-received Celery deems late, which keeps the previous one (task-state.ts
+   * `celeryHostname`). Null with no event.
+   */
+  readonly hostname: string | null;
 }
 
 /** A worker change: `ONLINE`/`HEARTBEAT`/`OFFLINE` (an expiry tick reports OFFLINE with no event). */

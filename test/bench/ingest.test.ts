@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countDisconnects, highestZeroLoss, lossPercent, overheadAtCommonRate, watchEventsFromSummary } from '../../bench/ingest.js';
+import { countDisconnects, highestZeroLoss, lossPercent, overheadAtCommonRate, pairedOverhead, watchEventsFromSummary } from '../../bench/ingest.js';
 
 describe('lossPercent', () => {
   it('is the share of published events not processed', () => {
@@ -75,5 +75,23 @@ describe('overheadAtCommonRate', () => {
   });
   it('is null with no common lossless fixed rate (the maximum never counts)', () => {
     expect(overheadAtCommonRate([step(null, 60_000, 40)], [step(null, 60_000, 40)])).toBeNull();
+  });
+});
+
+describe('pairedOverhead', () => {
+  const step = (publishRate: number, cpuPercent: number, lost = 0) => ({ requested: 40_000, published: 1000, processed: 1000 - lost, publishRate, cpuPercent });
+  it('is the median of the pairs\' CPU-per-event overheads, each pair judged at its own achieved rates', () => {
+    const got = pairedOverhead([
+      [step(40_000, 44), step(40_000, 40)], // +10%
+      [step(40_000, 42), step(40_000, 40)], // +5%
+      [step(20_000, 30), step(40_000, 40)], // half the rate, 30% CPU: +50% per event
+    ]);
+    expect(got?.overheads.map((x) => Number(x.toFixed(3)))).toEqual([0.1, 0.05, 0.5]);
+    expect(got?.overhead).toBeCloseTo(0.1, 10);
+  });
+  it('leaves out a pair that lost events on either side; null when none is left', () => {
+    expect(pairedOverhead([[step(40_000, 80), step(40_000, 40, 1)], [step(40_000, 42), step(40_000, 40)]])?.overheads.map((x) => Number(x.toFixed(3)))).toEqual([0.05]);
+    expect(pairedOverhead([[step(40_000, 44, 3), step(40_000, 40)]])).toBeNull();
+    expect(pairedOverhead([])).toBeNull();
   });
 });

@@ -169,9 +169,9 @@ describe('LivePrinter', () => {
   });
   const event = { timestamp: 10.5 } as Extract<Change, { kind: 'task' }>['event'];
   const changes: Change[] = [
-    { kind: 'task', task, states: ['RECEIVED', 'STARTED', 'SUCCESS'], event },
+    { kind: 'task', task, states: ['RECEIVED', 'STARTED', 'SUCCESS'], event, hostname: 'w1@h' },
     { kind: 'worker', worker: newWorker('w1@h'), status: 'HEARTBEAT', event: null },
-    { kind: 'task', task, states: ['SUCCESS'], event },
+    { kind: 'task', task, states: ['SUCCESS'], event, hostname: 'w1@h' },
   ];
   const everything = compileFilter({ tasks: true, workers: true });
 

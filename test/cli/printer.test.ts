@@ -87,7 +87,7 @@ describe('LivePrinter: --search', () => {
   it('changes from a broker: the same test, on the task itself', async () => {
     const s = sink();
     const printer = new LivePrinter(s, { json: true, palette: makePalette(false), text: {}, filter, search: ['inv', '7', 'bob'] });
-    for (const t of [alice, bob, failed]) printer.change({ kind: 'task', task: t, states: [t.state], event: null } as never);
+    for (const t of [alice, bob, failed]) printer.change({ kind: 'task', task: t, states: [t.state], event: null, hostname: null } as never);
     await printer.writer.end();
     const got = s.out.join('').trimEnd().split('\n').map((l) => (JSON.parse(l) as { uuid: string }).uuid);
     expect(got).toEqual([bob.uuid]);

@@ -9,7 +9,7 @@
 import { again, statesThrough } from './display.js';
 import type { CeleryEvent, TaskEvent, WorkerEvent } from '../events/types.js';
 import type { Change, Task, TaskChange, Worker, WorkerChange, WorkerStatus } from '../model.js';
-import { applyTaskEventAs, isLate, stateOf } from './task-state.js';
+import { applyTaskEventAs, celeryHostname, isLate, stateOf } from './task-state.js';
 import { filledIn, knownFields } from './task-refresh.js';
 import { clearLost, leftBehind, markLost } from './lost.js';
 import { TaskTable } from '../table/task-table.js';
@@ -209,13 +209,14 @@ export class State {
     // or moved Celery's own state (what the shown record's celery_state says).
     const known = states.length === 0 && task.shown !== null ? knownFields(task) : -1;
     const celeryBefore = task.celeryState;
+    const workerBefore = task.worker;
     applyTaskEventAs(task, ev, incoming, late);
     const found = clearLost(task, ev.subject);
     if (known !== -1 && (found || filledIn(known, task) || task.celeryState !== celeryBefore)) states = again(task.shown ?? incoming);
     this.taskTable.settle(entry);
     const last = states[states.length - 1];
     if (last !== undefined) task.shown = last;
-    const change: Change = { kind: 'task', task, states, event: ev };
+    const change: Change = { kind: 'task', task, states, event: ev, hostname: celeryHostname(task, ev, workerBefore) };
     if (changes === undefined) return [change];
     changes.push(change);
     return changes;
@@ -267,7 +268,7 @@ export class State {
       markLost(task, now);
       // It changed: the newest in update order, as after an event (queries, the store's seq).
       this.taskTable.settle(this.taskTable.upsert(task.uuid));
-      const change: TaskChange = { kind: 'task', task, states: again(task.shown ?? task.state), event: null };
+      const change: TaskChange = { kind: 'task', task, states: again(task.shown ?? task.state), event: null, hostname: null };
       out.push(change);
     }
   }

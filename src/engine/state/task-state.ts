@@ -165,6 +165,22 @@ export function applyTaskEventAs(task: Task, ev: TaskEvent, state: TaskState, la
 }
 
 /**
+ * Celery's `task.hostname` once `ev` is applied to `task` (`workerBefore`: the task's worker before
+ * it): the event's own, but for a task-received Celery deems late, which merges only `merge_rules`
+ * fields, so the hostname stays the previous event's. That was the publisher's when the last
+ * merged event was a task-sent (its timestamp is the task's; a task-sent merges its hostname even
+ * late), else the worker of the task's previous event, else this event's own.
+ */
+export function celeryHostname(task: Task, ev: TaskEvent, workerBefore: string | null): string {
+  if (ev.subject === 'received' && task.celeryState !== 'RECEIVED') {
+    if (task.timestamp === task.sent && task.client !== null) return task.client;
+    if (workerBefore !== null) return workerBefore;
+  }
+  // The event's own, as the task holds it: the shared copy (its hash cached), not the event's.
+  return (ev.subject === 'sent' ? task.client : task.worker) ?? ev.hostname;
+}
+
+/**
  * Stored tasks keep one copy of the text many of them share (task names, worker and client
  * nodenames, queues). JSON.parse gives every event its own copy of each string over 10 characters,
  * so without this a server holding 1M tasks kept a million copies of the same few names (about

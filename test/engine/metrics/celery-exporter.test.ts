@@ -144,6 +144,16 @@ describe('celery-exporter metrics from the reducer', () => {
     expect(lines(m.counters[1]!)).toContain('celery_task_received_total{name=a,hostname=host-a,queue_name=emails} 1');
   });
 
+  it('after a purge every series is found afresh, even one another host shares a label value with (a queue named as the host)', () => {
+    const { m, feed } = rig({ purgeOfflineAfterSeconds: 600 });
+    feed(wev('online', 10));
+    feed(tev('started', 'u1', 11, { hostname: 'w2@host-b', name: 'a', queue: 'host-a' }));
+    expect(m.purge(700)).toEqual(['host-a']);
+    expect(m.counters[2]!.size).toBe(0); // host-b's series went too: its queue label is host-a
+    feed(tev('started', 'u2', 702, { hostname: 'w2@host-b', name: 'a', queue: 'host-a' }));
+    expect(lines(m.counters[2]!)).toEqual(['celery_task_started_total{name=a,hostname=host-b,queue_name=host-a} 1']);
+  });
+
   it('a live worker is never purged: each heartbeat is its last seen; purge 0 never purges', () => {
     const { m, feed } = rig({ purgeOfflineAfterSeconds: 600 });
     feed(wev('online', 10));

@@ -241,4 +241,21 @@ describe('State: other', () => {
     for (const c of s.apply(tev('succeeded', 2, { uuid: 'a' }), 2)) if (c.kind === 'task') states.push(...c.states);
     expect(states).toEqual(['RECEIVED', 'STARTED', 'SUCCESS']);
   });
+  it("carries Celery's task.hostname on each change: a late task-received keeps the previous event's host", () => {
+    const s = fresh();
+    const host = (ev: TaskEvent): (string | null)[] => s.apply(ev, ev.timestamp).flatMap((c) => (c.kind === 'task' ? [c.hostname] : []));
+    // In order: every event's own hostname (task-sent's is the publisher's).
+    expect(host(tev('sent', 1, { uuid: 'a', hostname: 'web@1' }))).toEqual(['web@1']);
+    expect(host(tev('received', 2, { uuid: 'a', hostname: 'w1@host' }))).toEqual(['w1@host']);
+    // Redelivered to w2 after w1 started it: Celery merges no hostname from a late task-received.
+    expect(host(tev('started', 3, { uuid: 'b', hostname: 'w1@host' }))).toEqual(['w1@host']);
+    expect(host(tev('received', 2, { uuid: 'b', hostname: 'w2@host' }))).toEqual(['w1@host']);
+    // A late task-sent merges its hostname: the late task-received after it keeps the publisher's.
+    expect(host(tev('started', 3, { uuid: 'c', hostname: 'w1@host' }))).toEqual(['w1@host']);
+    expect(host(tev('sent', 1, { uuid: 'c', hostname: 'web@1' }))).toEqual(['web@1']);
+    expect(host(tev('received', 2, { uuid: 'c', hostname: 'w2@host' }))).toEqual(['web@1']);
+    // Any other late event merges its hostname (Celery keeps no merge_rules for it).
+    expect(host(tev('succeeded', 5, { uuid: 'd', hostname: 'w1@host' }))).toEqual(['w1@host']);
+    expect(host(tev('started', 4, { uuid: 'd', hostname: 'w2@host' }))).toEqual(['w2@host']);
+  });
 });

@@ -16,6 +16,7 @@
  */
 import type { TaskSubject } from '../events/types.js';
 import type { Change, TaskChange, WorkerChange } from '../model.js';
+import type { LegCombo } from './clearly-metrics.js';
 import { celeryExporterSpecs, COUNTED_SUBJECTS, type CeleryExporterSpecs } from './celery-exporter-spec.js';
 import { Family, observe, type Series } from './families.js';
 import { exceptionClass, nodeHost, queueWaitSeconds } from './labels.js';
@@ -38,12 +39,14 @@ export interface CeleryExporterOptions {
 }
 
 /** Every series one (name, hostname, queue) needs, found once and kept. */
-interface Combo {
+export interface Combo {
   readonly values: readonly string[];
   readonly counters: (Series | null)[];
   readonly failedBy: Map<string, Series>;
   runtime: Series | null;
   queueWait: Series | null;
+  /** clearly's latency legs of the same name and queue, kept here by ServerMetrics: one lookup per event for both sets. */
+  legs: LegCombo | null;
 }
 
 interface WorkerSeries {
@@ -177,12 +180,13 @@ export class CeleryExporterMetrics {
     else this.onWorker(change, now);
   }
 
-  private onTask(ch: TaskChange): void {
+  /** One task change; returns the combo it counted in (null: none, a lost task or a custom event). */
+  onTask(ch: TaskChange): Combo | null {
     const ev = ch.event;
     // A task marked lost by the reducer (state/lost.ts) carries no event: exporter.py counts none.
-    if (ev === null) return;
+    if (ev === null) return null;
     const i = counterIndex(ev.subject);
-    if (i === -1) return; // a custom task-foo event: exporter.py has no handler for it
+    if (i === -1) return null; // a custom task-foo event: exporter.py has no handler for it
     const task = ch.task;
     const generic = i === SENT ? this.genericSent : this.genericWorker;
     const combo = this.combo(generic ? GENERIC : (ch.hostname ?? ev.hostname), task.name ?? 'None', task.queue);
@@ -198,6 +202,7 @@ export class CeleryExporterMetrics {
       const runtime = ev.runtime ?? task.runtime;
       if (runtime !== null) observe(this.runtime, (combo.runtime ??= this.runtime.series(combo.values)), runtime);
     }
+    return combo;
   }
 
   private onWorker(ch: WorkerChange, now: number): void {
@@ -300,7 +305,7 @@ export class CeleryExporterMetrics {
   private newCombo(host: string, name: string, queue: string): Combo {
     const values = [name, host, queue, ...this.staticValues];
     const counters = this.counters.map((f, i) => (i === SENT || i === FAILED ? null : f.series(values)));
-    const combo: Combo = { values, counters, failedBy: new Map(), runtime: null, queueWait: null };
+    const combo: Combo = { values, counters, failedBy: new Map(), runtime: null, queueWait: null, legs: null };
     this.failedSeries(combo, '');
     return combo;
   }

@@ -34,7 +34,7 @@ export interface CollectorSnapshot {
   readonly storeWritten: number | null;
 }
 
-interface LegCombo {
+export interface LegCombo {
   readonly queued: Series;
   readonly prefetched: Series;
   readonly runtime: Series;
@@ -96,7 +96,12 @@ export class ClearlyMetrics {
     }
   }
 
-  onTask(ch: TaskChange): void {
+  /**
+   * One task change. `slot`: where this task's legs are kept once found (ServerMetrics passes the
+   * celery-exporter combo of the same name and queue: one lookup per event for both sets);
+   * without one, they are looked up here.
+   */
+  onTask(ch: TaskChange, slot: { legs: LegCombo | null } = { legs: null }): void {
     const ev = ch.event;
     // A task marked lost by the reducer (state/lost.ts) is no event to count.
     if (ev === null) return;
@@ -108,27 +113,27 @@ export class ClearlyMetrics {
         // hostname is the task's worker): it starts a new attempt, it completes nothing old.
         const sent = t.sent;
         if (sent === null || ev.hostname === t.worker) return;
-        if (t.received !== null) observe(this.queued, this.combo(t).queued, Math.max(0, t.received - sent));
+        if (t.received !== null) observe(this.queued, (slot.legs ??= this.legs(t)).queued, Math.max(0, t.received - sent));
         const done = doneAt(t);
-        if (done !== null) observe(this.total, this.combo(t).total, Math.max(0, done - sent));
+        if (done !== null) observe(this.total, (slot.legs ??= this.legs(t)).total, Math.max(0, done - sent));
         return;
       }
       case 'received':
         if (t.received === null) return;
         // The publisher's task-sent can be stamped after the worker received the message: 0, not negative.
-        if (t.sent !== null) observe(this.queued, this.combo(t).queued, Math.max(0, t.received - t.sent));
-        if (t.started !== null && t.started >= t.received) observe(this.prefetched, this.combo(t).prefetched, t.started - t.received);
+        if (t.sent !== null) observe(this.queued, (slot.legs ??= this.legs(t)).queued, Math.max(0, t.received - t.sent));
+        if (t.started !== null && t.started >= t.received) observe(this.prefetched, (slot.legs ??= this.legs(t)).prefetched, t.started - t.received);
         return;
       case 'started':
         if (t.started === null) return;
-        if (t.received !== null) observe(this.prefetched, this.combo(t).prefetched, Math.max(0, t.started - t.received));
+        if (t.received !== null) observe(this.prefetched, (slot.legs ??= this.legs(t)).prefetched, Math.max(0, t.started - t.received));
         return;
       case 'succeeded':
       case 'failed': {
         const done = ev.timestamp;
         const runtime = ev.runtime ?? (t.started !== null && t.started <= done ? done - t.started : null);
-        if (runtime !== null) observe(this.runtime, this.combo(t).runtime, Math.max(0, runtime));
-        if (t.sent !== null) observe(this.total, this.combo(t).total, Math.max(0, done - t.sent));
+        if (runtime !== null) observe(this.runtime, (slot.legs ??= this.legs(t)).runtime, Math.max(0, runtime));
+        if (t.sent !== null) observe(this.total, (slot.legs ??= this.legs(t)).total, Math.max(0, done - t.sent));
         return;
       }
       default:
@@ -141,7 +146,8 @@ export class ClearlyMetrics {
     this.combos.clear();
   }
 
-  private combo(t: { name: string | null; queue: string | null }): LegCombo {
+  /** The legs' series of a task's name and queue. */
+  legs(t: { readonly name: string | null; readonly queue: string | null }): LegCombo {
     const name = t.name ?? 'None';
     const queue = t.queue ?? this.defaultQueue;
     let byQueue = this.combos.get(name);

@@ -28,8 +28,13 @@ export class ServerMetrics {
   }
 
   onChange(change: Change, now: number): void {
-    this.exporter.onChange(change, now);
-    if (change.kind === 'task') this.clearly.onTask(change);
+    if (change.kind === 'task') {
+      // One lookup for both sets: clearly's legs hang on celery-exporter's combo (same name and queue).
+      const combo = this.exporter.onTask(change);
+      if (combo !== null) this.clearly.onTask(change, combo);
+    } else {
+      this.exporter.onChange(change, now);
+    }
     this.flower?.onChange(change);
   }
 

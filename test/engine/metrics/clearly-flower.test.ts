@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { TaskEvent, TaskSubject, WorkerEvent, WorkerSubject } from '../../../src/engine/events/types.js';
 import type { Family } from '../../../src/engine/metrics/families.js';
 import { samples } from '../../../src/engine/metrics/prom-registry.js';
+import { ClearlyMetrics } from '../../../src/engine/metrics/clearly-metrics.js';
 import { ServerMetrics } from '../../../src/engine/metrics/server-metrics.js';
 import { State } from '../../../src/engine/state/state.js';
 
@@ -63,6 +64,33 @@ describe('clearly_task_*_seconds', () => {
     const queued = one(m.clearly.queued).reduce((a, s) => a + s.count, 0);
     expect([queued, total]).toEqual([1, 1]);
     expect(one(m.clearly.total).find((s) => s.count === 1)!.sum).toBe(4);
+  });
+  it('the legs found through the celery-exporter combos are those ClearlyMetrics finds alone, across names, queues, hosts and a purge', () => {
+    const state = new State({ maxTasks: 1000, maxWorkers: 10 });
+    const server = new ServerMetrics({ genericHostnameSent: true, purgeOfflineAfterSeconds: 60 });
+    const alone = new ClearlyMetrics();
+    const feed = (ev: TaskEvent | WorkerEvent) => {
+      for (const c of state.apply(ev, ev.timestamp)) {
+        server.onChange(c, ev.timestamp);
+        if (c.kind === 'task') alone.onTask(c);
+      }
+    };
+    let t = 0;
+    for (let i = 0; i < 60; i++) {
+      const [name, queue, host] = [`n${i % 3}`, `q${i % 2}`, `w${i % 4}@host-${i % 2}`];
+      if (i === 30) {
+        feed(wev('online', t, { hostname: 'w0@host-0' }));
+        expect(server.exporter.purge(t + 100)).toEqual(['host-0']);
+        t += 100;
+      }
+      feed(tev('sent', `u${i}`, (t += 1), { name, queue }));
+      feed(tev('received', `u${i}`, (t += 0.5), { name, hostname: host }));
+      feed(tev('started', `u${i}`, (t += 0.25), { hostname: host }));
+      feed(tev(i % 5 === 0 ? 'failed' : 'succeeded', `u${i}`, (t += i / 10), { hostname: host, runtime: i / 10 }));
+    }
+    const legs = (m: ClearlyMetrics) => [m.queued, m.prefetched, m.runtime, m.total].map((f) => samples(f).map((x) => `${x.metricName} ${JSON.stringify(x.labels)} ${x.value}`).sort());
+    expect(legs(server.clearly)).toEqual(legs(alone));
+    expect(server.clearly.total.size).toBe(6);
   });
   it('reads the collector at scrape time; a store-less server has no store series', () => {
     const { m } = rig(false);

@@ -229,7 +229,7 @@ export function parseRecords(stdout: string): ClearlyRecord[] {
     .map((l) => JSON.parse(l) as ClearlyRecord);
 }
 
-function requireBuilt(): string {
+export function requireBuilt(): string {
   if (!existsSync(CLEARLY_BIN)) {
     throw new Error(`${CLEARLY_BIN} does not exist: build first (\`npm run build\`; \`npm test\` does it).`);
   }

@@ -13,7 +13,7 @@
  * Each broker kind gets a broker of its own (a vhost, ISOLATED_DB.differential), so nothing else
  * is in the stream.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -221,7 +221,14 @@ describe.each(BROKER_KINDS)('%s: clearly ends every task where the corrected rul
 
   it('watch --json ends every task on the same state as tasks, never contradicting it', async () => {
     // Let watch drain (it reads the same stream as the server), then stop it.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // Until its output stops growing for 3 s (a loaded machine needs more than a fixed pause).
+    let size = -1;
+    for (let quiet = 0, t0 = Date.now(); quiet < 3 && Date.now() - t0 < 60_000; ) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const now = statSync(watchOut).size;
+      quiet = now === size ? quiet + 1 : 0;
+      size = now;
+    }
     watch.kill('SIGINT');
     const result = await watch;
     expect(result.exitCode, watchErr).toBe(0);
